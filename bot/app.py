@@ -1,0 +1,121 @@
+"""build_app(settings): the Bolt app, the aiohttp app and what they own (engine, tasks)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+import structlog
+from aiohttp import web
+from slack_bolt.async_app import AsyncApp
+
+from bot.config import Settings
+from bot.deps import Deps
+from bot.http import routes
+from bot.incidents.declarer import Declarer
+from bot.metrics import Metrics
+from bot.notify.gateway import SlackGateway, build_client
+from bot.slack import middleware
+from bot.slack.listeners import actions, commands, views
+from bot.slack.startup import warn_about_channels
+from bot.slack.war_room import Requester, reply
+from bot.store.db import Database
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class BotApp:
+    """A built bot: serve `web` over HTTP, or `bolt` over Socket Mode."""
+
+    deps: Deps
+    bolt: AsyncApp
+    web: web.Application
+    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+
+    async def start(self) -> None:
+        """Migrate the database, open the shared HTTP session, start background work."""
+        await self.deps.db.migrate()
+        client = self.deps.slack.client
+        if client.session is None or client.session.closed:
+            # one keep-alive connection pool for every Web API call (Bolt's per-request
+            # clients reuse it), instead of a new session per call
+            client.session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=client.timeout),
+                connector=aiohttp.TCPConnector(limit=1000),
+            )
+        self.tasks.append(asyncio.create_task(warn_about_channels(self.deps)))
+
+    async def stop(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        self.tasks.clear()
+        session = self.deps.slack.client.session
+        if session is not None:
+            await session.close()
+            self.deps.slack.client.session = None
+        await self.deps.db.dispose()
+
+
+def _error_handler(deps: Deps) -> Any:
+    async def on_error(error: Exception, body: dict[str, Any]) -> None:
+        log.error("listener_failed", error=repr(error), exc_info=error)
+        user = body.get("user_id") or (body.get("user") or {}).get("id")
+        if not isinstance(user, str):
+            return
+        channel = body.get("channel_id") or (body.get("channel") or {}).get("id")
+        requester = Requester(
+            user_id=user, response_url=body.get("response_url"), channel_id=channel
+        )
+        await reply(
+            deps,
+            requester,
+            f":x: Something went wrong while handling that (`{type(error).__name__}`). "
+            "Nothing already recorded was lost. Try again; if it repeats, check the bot's logs.",
+        )
+
+    return on_error
+
+
+def build_app(settings: Settings, *, db: Database | None = None) -> BotApp:
+    """Wire settings into a ready-to-serve bot (nothing runs until `start`)."""
+    metrics = Metrics()
+    client = build_client(settings.slack_bot_token, settings.slack_api_url, metrics)
+    database = db or Database(settings.database_url)
+    deps = Deps(
+        settings=settings,
+        db=database,
+        slack=SlackGateway(client, metrics),
+        metrics=metrics,
+        declarer=Declarer(database),
+    )
+    bolt = AsyncApp(
+        client=client,
+        signing_secret=settings.slack_signing_secret or "",
+        process_before_response=False,
+    )
+    for fn in middleware.build(deps):
+        bolt.middleware(fn)
+    bolt.error(_error_handler(deps))
+    commands.register(bolt, deps)
+    actions.register(bolt)
+    views.register(bolt)
+
+    application = web.Application()
+    bot = BotApp(deps=deps, bolt=bolt, web=application)
+
+    async def lifecycle(_app: web.Application) -> AsyncIterator[None]:
+        await bot.start()
+        yield
+        await bot.stop()
+
+    application.cleanup_ctx.append(lifecycle)
+    if not settings.socket_mode:
+        application.router.add_post("/slack/events", routes.slack_handler(bolt, deps))
+    application.router.add_get("/healthz", routes.healthz(deps))
+    application.router.add_get("/metrics", routes.metrics(deps))
+    return bot

@@ -1,0 +1,46 @@
+"""`python -m bot check-config`: every problem with its fix, exit 1 if any."""
+
+from __future__ import annotations
+
+import sys
+
+from bot.config import ConfigError, load_settings
+
+
+async def run_check_config() -> int:
+    """Validate settings, then the bot's access to Slack and its channels."""
+    from bot.app import build_app
+    from bot.notify.gateway import slack_error
+    from bot.slack.startup import check_channels
+
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        for line in str(exc).splitlines():
+            print(f"problem: {line}")
+        return 1
+    bot = build_app(settings)
+    problems: list[str] = []
+    try:
+        if not await bot.deps.db.ping():
+            problems.append(
+                "DATABASE_URL: the database does not answer — fix: start it or correct the URL"
+            )
+        try:
+            identity = await bot.deps.slack.client.auth_test()
+        except Exception as exc:
+            problems.append(
+                f"SLACK_BOT_TOKEN: Slack refused it ({slack_error(exc)}) — fix: copy the bot token "
+                "from OAuth & Permissions, and check SLACK_API_URL"
+            )
+        else:
+            print(f"ok: connected to Slack as {identity.get('user')} in {identity.get('team')}")
+            problems.extend(str(p) for p in await check_channels(bot.deps))
+    finally:
+        await bot.deps.db.dispose()
+    for problem in problems:
+        print(f"problem: {problem}")
+    if problems:
+        return 1
+    print("ok: configuration is valid", file=sys.stdout)
+    return 0

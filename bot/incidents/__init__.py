@@ -1,0 +1,1 @@
+"""Incident domain: lifecycle rules, roles and timeline (no Slack, no HTTP)."""

@@ -1,0 +1,128 @@
+"""Roles: one holder per role, enforced by the database; take, hand over, step down."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.incidents.service import IncidentError, get, record
+from bot.incidents.types import INCIDENT_COMMANDER, EventKind, Status, incident_ref
+from bot.store import repo
+from bot.store.tables import Incident, RoleAssignment, utcnow
+
+
+@dataclass(frozen=True)
+class RoleChange:
+    """The outcome of an attempt to give a role to someone."""
+
+    incident: Incident
+    role: str
+    holder: str
+    changed: bool
+    previous: str | None = None
+    first_ic: bool = False
+
+
+async def assign_role(
+    session: AsyncSession,
+    *,
+    incident_id: int,
+    role: str,
+    user_id: str,
+    actor: str,
+    take_over: bool = False,
+) -> RoleChange:
+    """Give `role` to `user_id`.
+
+    Without `take_over` the role is only taken when nobody holds it: of two people
+    clicking at once exactly one wins (the database's unique constraint decides).
+    """
+    incident = await get(session, incident_id)
+    if incident.status == Status.CLOSED:
+        raise IncidentError(f"INC-{incident.number} is closed; its roles can no longer change.")
+    now = utcnow()
+    holders = await repo.roles_of(session, incident_id)
+    current = holders.get(role)
+    previous: str | None = None
+    if current is not None:
+        if current.user_id == user_id:
+            return RoleChange(incident, role, user_id, changed=False)
+        if not take_over:
+            return RoleChange(incident, role, current.user_id, changed=False)
+        previous = current.user_id
+        if not await repo.replace_role_holder(
+            session,
+            incident_id=incident_id,
+            role=role,
+            expected=previous,
+            user_id=user_id,
+            actor=actor,
+            at=now,
+        ):
+            return await _lost_race(session, incident_id, role)
+    else:
+        session.add(
+            RoleAssignment(
+                incident_id=incident_id,
+                role=role,
+                user_id=user_id,
+                assigned_by=actor,
+                assigned_at=now,
+            )
+        )
+        try:
+            await session.flush()
+        except IntegrityError:
+            return await _lost_race(session, incident_id, role)
+    first_ic = role == INCIDENT_COMMANDER and incident.acknowledged_at is None
+    if first_ic:
+        incident.acknowledged_at = now
+    await record(
+        session,
+        incident_id=incident_id,
+        kind=EventKind.ROLE_ASSIGNED,
+        actor=actor,
+        text=f"<@{user_id}> is {role.replace('_', ' ')}",
+        at=now,
+        data={"role": role, "user": user_id, "previous": previous},
+    )
+    await session.commit()
+    return RoleChange(incident, role, user_id, changed=True, previous=previous, first_ic=first_ic)
+
+
+async def _lost_race(session: AsyncSession, incident_id: int, role: str) -> RoleChange:
+    """Someone else changed the role first: report who holds it now."""
+    await session.rollback()
+    incident = await get(session, incident_id)
+    await session.refresh(incident)
+    winner = (await repo.roles_of(session, incident_id)).get(role)
+    return RoleChange(incident, role, winner.user_id if winner else "", changed=False)
+
+
+async def release_role(
+    session: AsyncSession, *, incident_id: int, role: str, actor: str
+) -> RoleChange:
+    """The holder steps down; only the holder may."""
+    incident = await get(session, incident_id)
+    current = (await repo.roles_of(session, incident_id)).get(role)
+    label = role.replace("_", " ")
+    if current is None:
+        raise IncidentError(f"Nobody is {label} of {incident_ref(incident.number)}.")
+    if current.user_id != actor:
+        raise IncidentError(
+            f"Only <@{current.user_id}>, the {label}, can step down. To take over, "
+            f"use `/incident {'ic' if role == INCIDENT_COMMANDER else 'role ' + role} @you`."
+        )
+    await session.delete(current)
+    await record(
+        session,
+        incident_id=incident_id,
+        kind=EventKind.ROLE_RELEASED,
+        actor=actor,
+        text=f"<@{actor}> stepped down as {label}",
+        data={"role": role, "user": actor},
+    )
+    await session.commit()
+    return RoleChange(incident, role, "", changed=True, previous=actor)

@@ -1,0 +1,179 @@
+"""Incident services: declare and war-room bookkeeping. Each commits before returning."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.incidents.types import EventKind, Severity, Status
+from bot.store import repo
+from bot.store.tables import Incident, TimelineEvent, utcnow
+
+MAX_TITLE = 500
+
+
+class IncidentError(Exception):
+    """A request the incident rules refuse; the message says what to do instead."""
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """What a person asked for when declaring."""
+
+    title: str
+    declared_by: str
+    severity: Severity = Severity.SEV3
+    description: str = ""
+    service: str = ""
+    private: bool = False
+    drill: bool = False
+    origin_channel_id: str | None = None
+
+
+def clean_title(title: str) -> str:
+    """Collapse whitespace; refuse an empty title."""
+    cleaned = " ".join(title.split())
+    if not cleaned:
+        raise IncidentError("An incident needs a title: `/incident declare sev2 Checkout is down`")
+    return cleaned
+
+
+async def record(
+    session: AsyncSession,
+    *,
+    incident_id: int,
+    kind: EventKind,
+    actor: str | None,
+    text: str = "",
+    at: datetime | None = None,
+    permalink: str | None = None,
+    message_ts: str | None = None,
+    source_key: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> TimelineEvent:
+    """Add a timeline entry to the session (the caller commits)."""
+    event = TimelineEvent(
+        incident_id=incident_id,
+        kind=kind.value,
+        occurred_at=at or utcnow(),
+        actor_id=actor,
+        text=text,
+        permalink=permalink,
+        message_ts=message_ts,
+        source_key=source_key,
+        data=data or {},
+    )
+    session.add(event)
+    return event
+
+
+async def declare_many(
+    session: AsyncSession, declarations: Sequence[Declaration]
+) -> list[Incident]:
+    """Store new incidents with the next numbers, each with its first timeline entry."""
+    now = utcnow()
+    numbers = await repo.take_numbers(session, len(declarations))
+    incidents = [
+        Incident(
+            number=number,
+            title=clean_title(declaration.title),
+            description=declaration.description.strip(),
+            service=declaration.service.strip()[:200],
+            severity=declaration.severity.value,
+            status=Status.INVESTIGATING.value,
+            is_private=declaration.private,
+            is_drill=declaration.drill,
+            declared_by=declaration.declared_by,
+            origin_channel_id=declaration.origin_channel_id,
+            declared_at=now,
+        )
+        for number, declaration in zip(numbers, declarations, strict=True)
+    ]
+    session.add_all(incidents)
+    await session.flush()
+    for incident in incidents:
+        assert incident.id is not None
+        await record(
+            session,
+            incident_id=incident.id,
+            kind=EventKind.DECLARED,
+            actor=incident.declared_by,
+            text=f"Declared {Severity(incident.severity).label}: {incident.title}",
+            at=now,
+            data={"severity": incident.severity, "drill": incident.is_drill},
+        )
+    await session.commit()
+    return incidents
+
+
+async def declare(session: AsyncSession, declaration: Declaration) -> Incident:
+    """Store one new incident (see `declare_many`)."""
+    [incident] = await declare_many(session, [declaration])
+    return incident
+
+
+async def get(session: AsyncSession, incident_id: int) -> Incident:
+    incident = await repo.incident_by_id(session, incident_id)
+    if incident is None:
+        raise IncidentError(
+            "That incident no longer exists. Run `/incident list` to see open ones."
+        )
+    return incident
+
+
+async def attach_war_room(
+    session: AsyncSession, *, incident_id: int, channel_id: str, channel_name: str, actor: str
+) -> Incident:
+    """Remember the incident's war-room channel by ID."""
+    incident = await get(session, incident_id)
+    incident.channel_id = channel_id
+    incident.channel_name = channel_name
+    incident.setup_error = None
+    await record(
+        session,
+        incident_id=incident_id,
+        kind=EventKind.WAR_ROOM,
+        actor=actor,
+        text=f"War room #{channel_name} opened",
+        data={"channel_id": channel_id},
+    )
+    await session.commit()
+    return incident
+
+
+async def record_setup_failure(
+    session: AsyncSession, *, incident_id: int, error: str, actor: str
+) -> Incident:
+    """Keep the incident, and note why its war room could not be opened."""
+    incident = await get(session, incident_id)
+    incident.setup_error = error[:200]
+    await record(
+        session,
+        incident_id=incident_id,
+        kind=EventKind.WAR_ROOM_FAILED,
+        actor=actor,
+        text=f"Slack refused to open the war room: {error}",
+    )
+    await session.commit()
+    return incident
+
+
+async def set_message(
+    session: AsyncSession,
+    *,
+    incident_id: int,
+    intro_ts: str | None = None,
+    status_card_ts: str | None = None,
+) -> Incident:
+    """Store the ts of the pinned summary or the status card."""
+    incident = await get(session, incident_id)
+    if intro_ts is not None:
+        incident.intro_ts = intro_ts
+    if status_card_ts is not None:
+        incident.status_card_ts = status_card_ts
+    await session.commit()
+    return incident

@@ -1,0 +1,72 @@
+"""Domain enums and small value types shared by every layer."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    """Incident severity; SEV1 is the worst."""
+
+    SEV1 = "sev1"
+    SEV2 = "sev2"
+    SEV3 = "sev3"
+    SEV4 = "sev4"
+
+    @property
+    def label(self) -> str:
+        return self.value.upper()
+
+    @property
+    def rank(self) -> int:
+        return int(self.value[-1])
+
+    @property
+    def meaning(self) -> str:
+        return {"sev1": "critical", "sev2": "major", "sev3": "minor", "sev4": "low"}[self.value]
+
+
+class Status(StrEnum):
+    """Incident lifecycle status, in order."""
+
+    INVESTIGATING = "investigating"
+    IDENTIFIED = "identified"
+    MONITORING = "monitoring"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+    @property
+    def is_open(self) -> bool:
+        return self not in (Status.RESOLVED, Status.CLOSED)
+
+
+class EventKind(StrEnum):
+    """Kinds of timeline entries."""
+
+    DECLARED = "declared"
+    WAR_ROOM = "war_room"
+    WAR_ROOM_FAILED = "war_room_failed"
+    ROLE_ASSIGNED = "role_assigned"
+    ROLE_RELEASED = "role_released"
+    STATUS_CHANGED = "status_changed"
+    SEVERITY_CHANGED = "severity_changed"
+    NOTE = "note"
+    UPDATE = "update"
+    PINNED = "pinned"
+    REACTION = "reaction"
+    SHORTCUT = "shortcut"
+    JOINED = "joined"
+    RUNBOOK_STEP = "runbook_step"
+    RUNBOOK_POSTED = "runbook_posted"
+    ALERT = "alert"
+    FOLLOWUP = "followup"
+    POSTMORTEM = "postmortem"
+
+
+INCIDENT_COMMANDER = "incident_commander"
+DEFAULT_ROLES = ("incident_commander", "communications_lead", "operations_lead", "scribe")
+
+
+def incident_ref(number: int) -> str:
+    """The human reference of an incident number, e.g. ``INC-42``."""
+    return f"INC-{number}"

@@ -1,0 +1,43 @@
+"""Prometheus metrics, on a registry owned by each app instance."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+__all__ = ["CONTENT_TYPE_LATEST", "Metrics"]
+
+
+class Metrics:
+    """Every metric the bot exports."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "incidentbot_slack_requests",
+            "Requests from Slack by type and outcome",
+            ["type", "outcome"],
+            registry=self.registry,
+        )
+        self.ack_seconds = Histogram(
+            "incidentbot_ack_seconds",
+            "Time from receiving a Slack request to answering it",
+            ["type"],
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 3.0, 5.0),
+            registry=self.registry,
+        )
+        self.api_calls = Counter(
+            "incidentbot_slack_api_calls",
+            "Slack Web API calls by method and outcome",
+            ["method", "outcome"],
+            registry=self.registry,
+        )
+        self.declared = Counter(
+            "incidentbot_incidents_declared",
+            "Incidents declared, by severity and whether a drill",
+            ["severity", "drill"],
+            registry=self.registry,
+        )
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,1 @@
+"""The one gateway for outbound Slack Web API calls."""

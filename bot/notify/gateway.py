@@ -1,0 +1,214 @@
+"""SlackGateway: every outbound Slack call, counted, retried on 429/5xx, errors mapped."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Sequence
+from typing import Any
+
+import structlog
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from bot.metrics import Metrics
+
+log = structlog.get_logger(__name__)
+
+
+def slack_error(exc: BaseException) -> str:
+    """The Slack error code of a failed call (`ratelimited`, `not_in_channel`, …)."""
+    if isinstance(exc, SlackApiError):
+        response = exc.response
+        if response.status_code == 429:
+            return "ratelimited"
+        error = response.get("error") if isinstance(response.data, dict) else None
+        if error:
+            return str(error)
+        return f"http_{response.status_code}"
+    if isinstance(exc, asyncio.TimeoutError | TimeoutError):
+        return "timeout"
+    return type(exc).__name__
+
+
+class CountingWebClient(AsyncWebClient):
+    """AsyncWebClient that counts every call by method and outcome."""
+
+    def __init__(self, *args: Any, metrics: Metrics, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._metrics = metrics
+
+    async def api_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:  # type: ignore[override]
+        try:
+            response = await super().api_call(api_method, **kwargs)
+        except Exception as exc:
+            self._metrics.api_calls.labels(api_method, slack_error(exc)).inc()
+            raise
+        self._metrics.api_calls.labels(api_method, "ok").inc()
+        return response
+
+
+def build_client(token: str, base_url: str, metrics: Metrics) -> CountingWebClient:
+    """The bot's Web API client: SLACK_API_URL, retries on 429, 5xx and dropped connections."""
+    return CountingWebClient(
+        token=token,
+        base_url=base_url,
+        timeout=15,
+        metrics=metrics,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=2),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+            AsyncServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+def _blocks(blocks: Sequence[Block | dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+    if blocks is None:
+        return None
+    return [b.to_dict() if isinstance(b, Block) else b for b in blocks]
+
+
+class SlackGateway:
+    """Outbound Slack calls. Methods raise SlackApiError; `attempt` logs and swallows."""
+
+    def __init__(self, client: CountingWebClient, metrics: Metrics) -> None:
+        self.client = client
+        self.metrics = metrics
+
+    async def attempt(self, what: str, call: Awaitable[Any]) -> Any:
+        """Await a side effect whose failure must not stop the caller; None on failure."""
+        try:
+            return await call
+        except Exception as exc:
+            log.warning("slack_call_failed", what=what, error=slack_error(exc))
+            return None
+
+    async def gather(self, **calls: Awaitable[Any]) -> dict[str, Any]:
+        """Run independent side effects concurrently; each failure is logged, not raised."""
+        names = list(calls)
+        results = await asyncio.gather(*(self.attempt(n, calls[n]) for n in names))
+        return dict(zip(names, results, strict=True))
+
+    async def create_channel(self, name: str, *, private: bool) -> dict[str, Any]:
+        response = await self.client.conversations_create(name=name, is_private=private)
+        return dict(response["channel"])
+
+    async def invite(self, channel: str, users: Sequence[str]) -> None:
+        """Invite users, ignoring those already in the channel."""
+        users = [u for u in dict.fromkeys(users) if u]
+        if not users:
+            return
+        try:
+            await self.client.conversations_invite(channel=channel, users=users)
+        except SlackApiError as exc:
+            if slack_error(exc) not in ("already_in_channel", "cant_invite_self"):
+                raise
+
+    async def set_topic(self, channel: str, topic: str) -> None:
+        await self.client.conversations_setTopic(channel=channel, topic=topic[:250])
+
+    async def join(self, channel: str) -> None:
+        await self.client.conversations_join(channel=channel)
+
+    async def channel_info(self, channel: str) -> dict[str, Any]:
+        response = await self.client.conversations_info(channel=channel)
+        return dict(response["channel"])
+
+    async def post(
+        self,
+        channel: str,
+        text: str,
+        blocks: Sequence[Block | dict[str, Any]] | None = None,
+        *,
+        thread_ts: str | None = None,
+    ) -> str:
+        """Post a message; returns its ts."""
+        response = await self.client.chat_postMessage(
+            channel=channel,
+            text=text,
+            blocks=_blocks(blocks),
+            thread_ts=thread_ts,
+            unfurl_links=False,
+            unfurl_media=False,
+        )
+        return str(response["ts"])
+
+    async def update(
+        self, channel: str, ts: str, text: str, blocks: Sequence[Block | dict[str, Any]]
+    ) -> None:
+        await self.client.chat_update(channel=channel, ts=ts, text=text, blocks=_blocks(blocks))
+
+    async def pin(self, channel: str, ts: str) -> None:
+        try:
+            await self.client.pins_add(channel=channel, timestamp=ts)
+        except SlackApiError as exc:
+            if slack_error(exc) != "already_pinned":
+                raise
+
+    async def ephemeral(
+        self,
+        channel: str,
+        user: str,
+        text: str,
+        blocks: Sequence[Block | dict[str, Any]] | None = None,
+    ) -> None:
+        await self.client.chat_postEphemeral(
+            channel=channel, user=user, text=text, blocks=_blocks(blocks)
+        )
+
+    async def tell(
+        self,
+        user: str,
+        text: str,
+        *,
+        channel: str | None = None,
+        blocks: Sequence[Block | dict[str, Any]] | None = None,
+    ) -> None:
+        """Reach a person: ephemeral in `channel` when possible, otherwise a DM from the app."""
+        if channel:
+            try:
+                await self.ephemeral(channel, user, text, blocks)
+                return
+            except SlackApiError as exc:
+                log.info("ephemeral_fell_back_to_dm", error=slack_error(exc))
+        await self.post(user, text, blocks)
+
+    async def respond(
+        self,
+        response_url: str,
+        text: str,
+        blocks: Sequence[Block | dict[str, Any]] | None = None,
+        *,
+        replace_original: bool = False,
+    ) -> None:
+        """Answer the person who ran a command or clicked, ephemerally, via response_url."""
+        webhook = AsyncWebhookClient(response_url, timeout=10)
+        response = await webhook.send(
+            text=text,
+            blocks=_blocks(blocks),
+            response_type="ephemeral",
+            replace_original=replace_original,
+        )
+        outcome = "ok" if response.status_code == 200 else f"http_{response.status_code}"
+        self.metrics.api_calls.labels("response_url", outcome).inc()
+        if response.status_code != 200:
+            log.warning("respond_failed", status=response.status_code, body=response.body[:200])
+
+    async def open_view(self, trigger_id: str, view: View) -> None:
+        await self.client.views_open(trigger_id=trigger_id, view=view)
+
+    async def permalink(self, channel: str, ts: str) -> str | None:
+        try:
+            response = await self.client.chat_getPermalink(channel=channel, message_ts=ts)
+        except SlackApiError:
+            return None
+        return str(response["permalink"])

@@ -1,0 +1,1 @@
+"""Slack adapters: ids, command grammar, middleware, listeners and views."""

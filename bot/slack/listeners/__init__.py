@@ -1,0 +1,1 @@
+"""Bolt listeners; each module has one `register(app, deps)`."""

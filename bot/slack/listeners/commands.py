@@ -1,0 +1,148 @@
+"""The `/incident` slash command: parse, ack at once, then do the work."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import structlog
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.errors import SlackApiError
+
+from bot.deps import Deps
+from bot.incidents.service import Declaration, IncidentError
+from bot.incidents.types import Severity
+from bot.logging import bind_incident
+from bot.notify.gateway import slack_error
+from bot.slack.parse import COMMAND, Command, CommandError, parse
+from bot.slack.views import incident as views
+from bot.slack.views.help import help_text
+from bot.slack.views.modals import declare_modal
+from bot.slack.war_room import Requester, open_war_room, reply
+from bot.store import repo
+from bot.store.tables import Incident
+
+log = structlog.get_logger(__name__)
+Handler = Callable[[Command, dict[str, Any], Requester], Awaitable[None]]
+
+
+class IncidentCommand:
+    """Routes each `/incident` subcommand to its handler."""
+
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+        self.anywhere: dict[str, Handler] = {
+            "declare": self.declare,
+            "drill": self.declare,
+            "list": self.list,
+        }
+        self.in_war_room: dict[str, Callable[[Command, Incident, Requester], Awaitable[None]]] = {}
+
+    async def __call__(self, ack: AsyncAck, command: dict[str, Any]) -> None:
+        try:
+            parsed = parse(command.get("text", ""))
+        except CommandError as exc:
+            await ack(text=f":warning: {exc}")
+            return
+        if parsed.name == "help":
+            await ack(text=help_text())
+            return
+        if parsed.name not in self.anywhere and parsed.name not in self.in_war_room:
+            await ack(text=f":warning: `{parsed.name}` is not available yet. Try `/incident help`.")
+            return
+        await ack()
+        requester = Requester(
+            user_id=command["user_id"],
+            response_url=command.get("response_url"),
+            channel_id=command.get("channel_id"),
+        )
+        try:
+            if parsed.name in self.anywhere:
+                await self.anywhere[parsed.name](parsed, command, requester)
+            else:
+                await self.war_room_command(parsed, requester)
+        except IncidentError as exc:
+            await reply(self.deps, requester, f":warning: {exc}")
+
+    async def war_room_command(self, parsed: Command, requester: Requester) -> None:
+        channel_id = requester.channel_id or ""
+        async with self.deps.db.session() as session:
+            incident = await repo.incident_by_channel(session, channel_id)
+        if incident is None:
+            await reply(
+                self.deps,
+                requester,
+                f":warning: `{COMMAND} {parsed.name}` works inside an incident's war room. "
+                f"Run it there (see `{COMMAND} list`), or declare one with "
+                f"`{COMMAND} declare <title>`.",
+            )
+            return
+        bind_incident(incident.number)
+        await self.in_war_room[parsed.name](parsed, incident, requester)
+
+    async def declare(self, parsed: Command, command: dict[str, Any], requester: Requester) -> None:
+        drill = parsed.name == "drill"
+        if not parsed.text:
+            await self.open_declare_form(command, requester, drill=drill)
+            return
+        declaration = Declaration(
+            title=parsed.text,
+            severity=parsed.severity or Severity.SEV3,
+            declared_by=requester.user_id,
+            drill=drill,
+            origin_channel_id=requester.channel_id,
+        )
+        await declare_and_open(self.deps, declaration, requester)
+
+    async def open_declare_form(
+        self, command: dict[str, Any], requester: Requester, *, drill: bool
+    ) -> None:
+        view = declare_modal(origin_channel=requester.channel_id, drill=drill)
+        try:
+            await self.deps.slack.open_view(command.get("trigger_id", ""), view)
+        except SlackApiError as exc:
+            error = slack_error(exc)
+            log.warning("declare_form_not_opened", error=error)
+            if error in ("expired_trigger_id", "exchanged_trigger_id", "invalid_trigger_id"):
+                text = (
+                    ":hourglass: Slack gave up on opening the form (it allows 3 seconds). "
+                    f"Run `{COMMAND} declare` again, or declare in one line: "
+                    f"`{COMMAND} declare sev2 <title>`."
+                )
+            else:
+                text = (
+                    f":warning: The declare form could not open (`{error}`). Declare in one "
+                    f"line instead: `{COMMAND} declare sev2 <title>`."
+                )
+            await reply(self.deps, requester, text)
+
+    async def list(self, parsed: Command, command: dict[str, Any], requester: Requester) -> None:
+        async with self.deps.db.session() as session:
+            incidents = await repo.open_incidents(session, limit=100)
+            holders = await repo.roles_of_many(session, [i.id for i in incidents if i.id])
+        visible = [
+            i
+            for i in incidents
+            if not i.is_private
+            or i.channel_id == requester.channel_id
+            or i.declared_by == requester.user_id
+            or any(h.user_id == requester.user_id for h in holders.get(i.id or 0, {}).values())
+        ]
+        text, blocks = views.list_blocks(visible, holders)
+        await reply(self.deps, requester, text, blocks)
+
+
+async def declare_and_open(deps: Deps, declaration: Declaration, requester: Requester) -> Incident:
+    """Record the incident first, then open its war room (a Slack failure never loses it)."""
+    incident = await deps.declarer.declare(declaration)
+    bind_incident(incident.number)
+    deps.metrics.declared.labels(incident.severity, str(incident.is_drill).lower()).inc()
+    log.info("incident_declared", severity=incident.severity, drill=incident.is_drill)
+    assert incident.id is not None
+    return await open_war_room(deps, incident.id, requester, incident=incident)
+
+
+def register(app: AsyncApp, deps: Deps) -> IncidentCommand:
+    handler = IncidentCommand(deps)
+    app.command(COMMAND)(handler.__call__)
+    return handler

@@ -1,0 +1,64 @@
+"""Modal submissions: the declare form."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+
+from bot.deps import Deps
+from bot.incidents.service import Declaration
+from bot.incidents.types import Severity
+from bot.slack.ids import Block, Callback
+from bot.slack.listeners.commands import declare_and_open
+from bot.slack.war_room import Requester
+
+
+def _input(values: dict[str, Any], block: Block) -> dict[str, Any]:
+    return (values.get(block) or {}).get(block) or {}
+
+
+def _metadata(view: dict[str, Any]) -> dict[str, Any]:
+    try:
+        data = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+async def declare_submitted(
+    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], deps: Deps
+) -> None:
+    values = (view.get("state") or {}).get("values") or {}
+    title = " ".join(str(_input(values, Block.TITLE).get("value") or "").split())
+    if not title:
+        await ack(response_action="errors", errors={Block.TITLE: "Give the incident a title."})
+        return
+    severity_value = (_input(values, Block.SEVERITY).get("selected_option") or {}).get("value")
+    try:
+        severity = Severity(severity_value or Severity.SEV3)
+    except ValueError:
+        await ack(response_action="errors", errors={Block.SEVERITY: "Pick a severity."})
+        return
+    await ack()
+    options = {o.get("value") for o in _input(values, Block.OPTIONS).get("selected_options") or []}
+    metadata = _metadata(view)
+    user = body["user"]["id"]
+    declaration = Declaration(
+        title=title,
+        severity=severity,
+        description=str(_input(values, Block.DESCRIPTION).get("value") or ""),
+        service=str(_input(values, Block.SERVICE).get("value") or ""),
+        private="private" in options,
+        drill=bool(metadata.get("drill")),
+        declared_by=user,
+        origin_channel_id=metadata.get("channel"),
+    )
+    await declare_and_open(
+        deps, declaration, Requester(user_id=user, channel_id=metadata.get("channel"))
+    )
+
+
+def register(app: AsyncApp) -> None:
+    app.view(Callback.DECLARE)(declare_submitted)

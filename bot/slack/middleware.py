@@ -1,0 +1,75 @@
+"""Global Bolt middleware: per-request log context, dependency injection, event dedupe."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import structlog
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+
+from bot.deps import Deps
+from bot.store import repo
+from bot.store.tables import utcnow
+
+log = structlog.get_logger(__name__)
+
+
+def request_type(body: dict[str, Any]) -> str:
+    """A short label for a Slack request: command, block_actions, event:<type>, …"""
+    if "command" in body:
+        return "command"
+    kind = str(body.get("type") or "unknown")
+    if kind == "event_callback":
+        return f"event:{(body.get('event') or {}).get('type', 'unknown')}"
+    return kind
+
+
+def request_context(body: dict[str, Any]) -> dict[str, Any]:
+    """The user and channel a request is about, for log lines."""
+    event = body.get("event") or {}
+    user = body.get("user_id") or (body.get("user") or {}).get("id") or event.get("user")
+    channel = (
+        body.get("channel_id")
+        or (body.get("channel") or {}).get("id")
+        or (body.get("container") or {}).get("channel_id")
+        or event.get("channel")
+        or (event.get("item") or {}).get("channel")
+    )
+    if isinstance(user, dict):
+        user = user.get("id")
+    return {"user": user, "channel": channel, "team": body.get("team_id")}
+
+
+def build(deps: Deps) -> list[Callable[..., Awaitable[Any]]]:
+    """The global middleware, in order."""
+
+    async def bind_context(
+        req: AsyncBoltRequest, resp: BoltResponse, next: Callable[[], Awaitable[None]]
+    ) -> BoltResponse:
+        structlog.contextvars.bind_contextvars(
+            request_type=request_type(req.body), **request_context(req.body)
+        )
+        req.context["deps"] = deps
+        await next()
+        return resp
+
+    async def dedupe_events(
+        req: AsyncBoltRequest, resp: BoltResponse, next: Callable[[], Awaitable[None]]
+    ) -> BoltResponse:
+        event_id = req.body.get("event_id")
+        if req.body.get("type") != "event_callback" or not event_id:
+            await next()
+            return resp
+        retry = (req.headers.get("x-slack-retry-num") or [None])[0]
+        structlog.contextvars.bind_contextvars(event_id=event_id, retry_num=retry)
+        async with deps.db.session() as session:
+            first = await repo.claim_event(session, str(event_id), utcnow())
+        if not first:
+            log.info("event_duplicate_ignored")
+            return BoltResponse(status=200, body="")
+        await next()
+        return resp
+
+    return [bind_context, dedupe_events]

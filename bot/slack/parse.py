@@ -1,0 +1,151 @@
+"""The `/incident` command grammar (pure: text in, Command or CommandError out)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from bot.incidents.types import Severity, Status
+
+COMMAND = "/incident"
+_USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+_SEV = re.compile(r"^(?:sev)?([1-4])$", re.IGNORECASE)
+
+ANYWHERE = ("declare", "drill", "list", "help", "stats")
+IN_WAR_ROOM = (
+    "status",
+    "sev",
+    "ic",
+    "role",
+    "update",
+    "note",
+    "timeline",
+    "runbook",
+    "resolve",
+    "close",
+    "followup",
+    "postmortem",
+)
+
+
+class CommandError(Exception):
+    """The text does not follow the grammar; the message names the valid forms."""
+
+
+@dataclass(frozen=True)
+class Command:
+    """A parsed `/incident` invocation."""
+
+    name: str
+    text: str = ""
+    severity: Severity | None = None
+    status: Status | None = None
+    users: tuple[str, ...] = ()
+    words: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def needs_war_room(self) -> bool:
+        return self.name in IN_WAR_ROOM
+
+
+USAGE_DECLARE = "`/incident declare [sev1|sev2|sev3|sev4] <title>` (or `/incident` for the form)"
+
+
+def _severity(word: str) -> Severity | None:
+    match = _SEV.match(word)
+    return Severity(f"sev{match.group(1)}") if match else None
+
+
+def mentioned_user(word: str) -> str | None:
+    """The user id in an escaped mention like ``<@U123|alice>``."""
+    match = _USER.match(word)
+    return match.group(1) if match else None
+
+
+def _declare(name: str, rest: str) -> Command:
+    words = rest.split(maxsplit=1)
+    severity = Severity.SEV3
+    title = rest
+    if words and re.match(r"^sev\w*$", words[0], re.IGNORECASE):
+        parsed = _severity(words[0])
+        if parsed is None:
+            raise CommandError(
+                f"`{words[0]}` is not a severity. Use sev1 (critical), sev2, sev3 or sev4 (minor): "
+                + USAGE_DECLARE.replace("declare", name, 1)
+            )
+        severity = parsed
+        title = words[1] if len(words) > 1 else ""
+    return Command(name=name, text=from_slack(title.strip()), severity=severity)
+
+
+def from_slack(text: str) -> str:
+    """Undo Slack's escaping of `&`, `<`, `>` in command text (control sequences stay as typed)."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def parse(text: str) -> Command:
+    """Parse the text after `/incident` (as Slack delivers it, escaped)."""
+    text = text.strip()
+    if not text:
+        return Command(name="declare")
+    head, _, rest = text.partition(" ")
+    name = head.lower()
+    rest = rest.strip()
+    if name in ("declare", "drill"):
+        if name == "declare" and not rest:
+            return Command(name="declare")
+        command = _declare(name, rest)
+        if not command.text:
+            raise CommandError(f"An incident needs a title: {USAGE_DECLARE}")
+        return command
+    if name in ("list", "help", "timeline", "close", "postmortem"):
+        return Command(name=name, text=rest)
+    if name == "stats":
+        period = rest.lower() or "30d"
+        if period not in ("7d", "30d", "90d"):
+            raise CommandError(f"`{rest}` is not a period: use `/incident stats 7d|30d|90d`")
+        return Command(name=name, text=period)
+    if name == "status":
+        try:
+            status = Status(rest.lower())
+        except ValueError:
+            raise CommandError(
+                "Use `/incident status investigating|identified|monitoring|resolved`"
+            ) from None
+        if status is Status.CLOSED:
+            raise CommandError("Use `/incident close` to close a resolved incident")
+        return Command(name=name, status=status)
+    if name == "sev":
+        severity = _severity(rest)
+        if severity is None:
+            raise CommandError("Use `/incident sev 1|2|3|4` (1 is critical, 4 is minor)")
+        return Command(name=name, severity=severity)
+    if name == "ic":
+        if not rest:
+            return Command(name=name)
+        user = mentioned_user(rest)
+        if user is None:
+            raise CommandError(
+                "Use `/incident ic` to take IC, or `/incident ic @person` to hand it over"
+            )
+        return Command(name=name, users=(user,))
+    if name == "role":
+        words = rest.split()
+        user = mentioned_user(words[-1]) if len(words) == 2 else None
+        if user is None:
+            raise CommandError(
+                "Use `/incident role <role> @person`, e.g. `/incident role comms @dana`"
+            )
+        return Command(name=name, users=(user,), words=(words[0].lower(),))
+    if name in ("note", "update", "resolve", "runbook"):
+        if name == "note" and not rest:
+            raise CommandError("Use `/incident note <what happened>`")
+        return Command(name=name, text=from_slack(rest))
+    if name == "followup":
+        words = rest.split()
+        users = tuple(u for u in (mentioned_user(w) for w in words[-1:]) if u)
+        body = from_slack(" ".join(words[:-1] if users else words))
+        if not body:
+            raise CommandError("Use `/incident followup <what to do> [@owner]`")
+        return Command(name=name, text=body, users=users)
+    raise CommandError(f"`{head}` is not an `/incident` command. Try `/incident help`.")

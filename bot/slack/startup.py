@@ -1,0 +1,92 @@
+"""Start-up checks: can the bot reach the channels it is configured to use?"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+import structlog
+from slack_sdk.errors import SlackApiError
+
+from bot.deps import Deps
+from bot.notify.gateway import slack_error
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong with the configuration, and how to fix it."""
+
+    setting: str
+    message: str
+    fix: str
+
+    def __str__(self) -> str:
+        return f"{self.setting}: {self.message} — fix: {self.fix}"
+
+
+async def _check_channel(deps: Deps, setting: str, channel: str) -> Problem | None:
+    try:
+        info = await deps.slack.channel_info(channel)
+    except SlackApiError as exc:
+        error = slack_error(exc)
+        if error == "channel_not_found":
+            return Problem(
+                setting,
+                f"channel {channel} was not found or is private",
+                "check the ID (channel details > About), or /invite the bot into it",
+            )
+        return Problem(
+            setting,
+            f"cannot look up channel {channel} ({error})",
+            "check SLACK_BOT_TOKEN and the app's scopes (manifests/)",
+        )
+    if info.get("is_archived"):
+        return Problem(
+            setting,
+            f"channel {channel} (#{info.get('name')}) is archived",
+            "unarchive it or configure another channel",
+        )
+    if info.get("is_member"):
+        return None
+    if info.get("is_private"):
+        return Problem(
+            setting,
+            f"the bot is not in private channel #{info.get('name')}",
+            f"run /invite @<bot name> in #{info.get('name')}",
+        )
+    try:
+        await deps.slack.join(channel)
+    except SlackApiError as exc:
+        return Problem(
+            setting,
+            f"the bot could not join #{info.get('name')} ({slack_error(exc)})",
+            f"run /invite @<bot name> in #{info.get('name')}",
+        )
+    log.info("channel_joined", channel=channel)
+    return None
+
+
+async def check_channels(deps: Deps) -> list[Problem]:
+    """Check (and join where possible) every configured channel, concurrently."""
+    settings = deps.settings
+    checks = [("ALERT_CHANNELS", c) for c in settings.alert_channels]
+    if settings.status_channel:
+        checks.append(("STATUS_CHANNEL", settings.status_channel))
+    results = await asyncio.gather(*(_check_channel(deps, s, c) for s, c in checks))
+    return [p for p in results if p is not None]
+
+
+async def warn_about_channels(deps: Deps) -> list[Problem]:
+    """The start-up variant: log a clear warning per problem instead of failing later."""
+    try:
+        problems = await check_channels(deps)
+    except Exception as exc:
+        log.warning("channel_check_failed", error=slack_error(exc))
+        return []
+    for problem in problems:
+        log.warning(
+            "channel_unreachable", setting=problem.setting, problem=problem.message, fix=problem.fix
+        )
+    return problems

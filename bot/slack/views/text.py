@@ -1,0 +1,48 @@
+"""Text safety and formatting for Slack: escaping, truncation, per-reader dates."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+ELLIPSIS = "…"
+
+
+def escape(text: str) -> str:
+    """Escape user text for mrkdwn so it cannot ping, link or mention anyone."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def truncate(text: str, limit: int) -> str:
+    """Cut `text` to at most `limit` characters, marking the cut."""
+    if len(text) <= limit:
+        return text
+    return text[: max(limit - 1, 0)].rstrip() + ELLIPSIS
+
+
+def safe(text: str, limit: int) -> str:
+    """Escape then truncate without splitting an escape sequence."""
+    escaped = escape(text)
+    if len(escaped) <= limit:
+        return escaped
+    cut = escaped[: max(limit - 1, 0)]
+    amp = cut.rfind("&")
+    if amp != -1 and ";" not in cut[amp:]:
+        cut = cut[:amp]
+    return cut.rstrip() + ELLIPSIS
+
+
+def when(moment: datetime, style: str = "{date_short_pretty} {time}") -> str:
+    """A time every reader sees in their own timezone, with a UTC fallback."""
+    moment = moment.astimezone(UTC)
+    fallback = moment.strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{int(moment.timestamp())}^{style}|{fallback}>"
+
+
+def user(user_id: str | None) -> str:
+    return f"<@{user_id}>" if user_id else "someone"
+
+
+def channel(channel_id: str | None, name: str | None = None) -> str:
+    if channel_id:
+        return f"<#{channel_id}>"
+    return f"#{name}" if name else "(no war room yet)"

@@ -1,0 +1,212 @@
+"""Opening an incident's war room and keeping its pinned summary and status card current."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import structlog
+from slack_sdk.errors import SlackApiError
+
+from bot.deps import Deps
+from bot.incidents import service
+from bot.incidents.types import Severity, incident_ref
+from bot.slack.names import war_room_name
+from bot.slack.views import incident as views
+from bot.slack.views.text import truncate
+from bot.store import repo
+from bot.store.tables import Incident, RoleAssignment
+
+log = structlog.get_logger(__name__)
+MAX_NAME_ATTEMPTS = 20
+
+
+@dataclass(frozen=True)
+class Requester:
+    """Who asked, and where to answer them."""
+
+    user_id: str
+    response_url: str | None = None
+    channel_id: str | None = None
+
+
+async def _load(deps: Deps, incident_id: int) -> tuple[Incident, dict[str, RoleAssignment]]:
+    async with deps.db.session() as session:
+        incident = await service.get(session, incident_id)
+        return incident, await repo.roles_of(session, incident_id)
+
+
+async def reply(deps: Deps, requester: Requester, text: str, blocks: list | None = None) -> None:
+    """Answer the requester ephemerally, where they asked."""
+    if requester.response_url:
+        await deps.slack.attempt(
+            "respond", deps.slack.respond(requester.response_url, text, blocks)
+        )
+        return
+    await deps.slack.attempt(
+        "tell",
+        deps.slack.tell(requester.user_id, text, channel=requester.channel_id, blocks=blocks),
+    )
+
+
+def topic_for(incident: Incident) -> str:
+    drill = "DRILL · " if incident.is_drill else ""
+    severity = Severity(incident.severity).label
+    return truncate(
+        f"{drill}{incident_ref(incident.number)} · {severity} · {incident.status} · {incident.title}",
+        250,
+    )
+
+
+async def _create_channel(deps: Deps, incident: Incident) -> tuple[dict | None, str | None]:
+    """Create the channel, adding a suffix while the name is taken; (channel, error)."""
+    prefix = deps.settings.channel_prefix
+    for attempt in range(1, MAX_NAME_ATTEMPTS + 1):
+        name = war_room_name(
+            prefix, incident.number, incident.title, drill=incident.is_drill, attempt=attempt
+        )
+        try:
+            return await deps.slack.create_channel(name, private=incident.is_private), None
+        except SlackApiError as exc:
+            error = str(exc.response.get("error") or f"http_{exc.response.status_code}")
+            if exc.response.status_code == 429:
+                error = "ratelimited"
+            if error != "name_taken":
+                return None, error
+    return None, "name_taken"
+
+
+async def open_war_room(
+    deps: Deps, incident_id: int, requester: Requester, *, incident: Incident | None = None
+) -> Incident:
+    """Create the war room, invite the declarer, post and pin the summary, tell everyone.
+
+    `incident` may be passed when it was just declared (it has no roles yet).
+    """
+    holders: dict[str, RoleAssignment] = {}
+    if incident is None:
+        incident, holders = await _load(deps, incident_id)
+    if incident.channel_id:
+        return incident
+    channel, error = await _create_channel(deps, incident)
+    if channel is None:
+        assert error is not None
+        async with deps.db.session() as session:
+            incident = await service.record_setup_failure(
+                session, incident_id=incident_id, error=error, actor=requester.user_id
+            )
+        log.warning("war_room_failed", error=error)
+        text, blocks = views.setup_failed_reply(incident, error)
+        await reply(deps, requester, text, blocks)
+        return incident
+    # The channel is stored by ID while the intro, invite and topic go out: none of them
+    # needs the write, and the intro reaching the room sooner is what people wait for.
+    incident.channel_id, incident.channel_name = channel["id"], channel["name"]
+    channel_id = channel["id"]
+    log.info("war_room_opened", channel=channel_id, name=channel["name"])
+    text, blocks = views.declared_reply(incident)
+    calls = {
+        "attach": _attach(deps, incident_id, channel, requester.user_id),
+        "invite": deps.slack.invite(channel_id, [incident.declared_by]),
+        "topic": deps.slack.set_topic(channel_id, topic_for(incident)),
+        "intro": deps.slack.post(
+            channel_id,
+            views.summary_text(incident),
+            views.summary_blocks(incident, holders, deps.settings.roles),
+        ),
+        "reply": reply(deps, requester, text, blocks),
+    }
+    status_channel = deps.settings.status_channel
+    if status_channel and not incident.is_private:
+        calls["card"] = deps.slack.post(
+            status_channel,
+            views.summary_text(incident),
+            views.status_card_blocks(incident, holders),
+        )
+    results = await deps.slack.gather(**calls)
+    if not results["attach"]:
+        log.error("war_room_not_recorded", channel=channel_id)
+        await reply(
+            deps,
+            requester,
+            f":warning: The war room <#{channel_id}> was created but could not be saved "
+            "with the incident. Check the bot's database, then ask an admin to link it.",
+        )
+    intro_ts, card_ts = results.get("intro"), results.get("card")
+    follow = {}
+    if intro_ts:
+        follow["pin"] = deps.slack.pin(channel_id, intro_ts)
+    follow["store"] = _store_messages(deps, incident_id, intro_ts, card_ts)
+    await deps.slack.gather(**follow)
+    incident.intro_ts = intro_ts or incident.intro_ts
+    incident.status_card_ts = card_ts or incident.status_card_ts
+    return incident
+
+
+async def _attach(deps: Deps, incident_id: int, channel: dict, actor: str) -> bool:
+    async with deps.db.session() as session:
+        await service.attach_war_room(
+            session,
+            incident_id=incident_id,
+            channel_id=channel["id"],
+            channel_name=channel["name"],
+            actor=actor,
+        )
+    return True
+
+
+async def _store_messages(
+    deps: Deps, incident_id: int, intro_ts: str | None, card_ts: str | None
+) -> None:
+    if intro_ts is None and card_ts is None:
+        return
+    async with deps.db.session() as session:
+        await service.set_message(
+            session, incident_id=incident_id, intro_ts=intro_ts, status_card_ts=card_ts
+        )
+
+
+async def refresh_messages(deps: Deps, incident_id: int) -> None:
+    """Update the pinned summary and the status card in place, concurrently."""
+    incident, holders = await _load(deps, incident_id)
+    calls = {}
+    if incident.channel_id and incident.intro_ts:
+        calls["intro"] = _update_or_repost(
+            deps,
+            incident,
+            incident.channel_id,
+            incident.intro_ts,
+            summary=True,
+            blocks=views.summary_blocks(incident, holders, deps.settings.roles),
+        )
+    status_channel = deps.settings.status_channel
+    if status_channel and incident.status_card_ts and not incident.is_private:
+        calls["card"] = _update_or_repost(
+            deps,
+            incident,
+            status_channel,
+            incident.status_card_ts,
+            summary=False,
+            blocks=views.status_card_blocks(incident, holders),
+        )
+    if calls:
+        await deps.slack.gather(**calls)
+
+
+async def _update_or_repost(
+    deps: Deps, incident: Incident, channel: str, ts: str, *, summary: bool, blocks: list
+) -> None:
+    text = views.summary_text(incident)
+    try:
+        await deps.slack.update(channel, ts, text, blocks)
+        return
+    except SlackApiError as exc:
+        if exc.response.get("error") != "message_not_found":
+            raise
+    log.warning("message_gone_reposting", channel=channel, summary=summary)
+    new_ts = await deps.slack.post(channel, text, blocks)
+    if summary:
+        await deps.slack.attempt("pin", deps.slack.pin(channel, new_ts))
+    assert incident.id is not None
+    await _store_messages(
+        deps, incident.id, new_ts if summary else None, None if summary else new_ts
+    )

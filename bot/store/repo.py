@@ -1,0 +1,118 @@
+"""Every query the bot runs. Services call these; nothing else builds SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.incidents.types import Status
+from bot.store.tables import Counter, Incident, ProcessedEvent, RoleAssignment, TimelineEvent
+
+OPEN_STATUSES = [s.value for s in Status if s.is_open]
+
+
+async def take_numbers(session: AsyncSession, count: int, counter: str = "incident") -> range:
+    """Take the next `count` values of a counter inside the caller's transaction (row-locked)."""
+    result = await session.exec(
+        update(Counter)
+        .where(col(Counter.name) == counter)
+        .values(value=Counter.value + count)
+        .returning(col(Counter.value))
+    )
+    last = int(result.scalar_one())
+    return range(last - count + 1, last + 1)
+
+
+async def incident_by_id(session: AsyncSession, incident_id: int) -> Incident | None:
+    return await session.get(Incident, incident_id)
+
+
+async def incident_by_number(session: AsyncSession, number: int) -> Incident | None:
+    result = await session.exec(select(Incident).where(Incident.number == number))
+    return result.first()
+
+
+async def incident_by_channel(session: AsyncSession, channel_id: str) -> Incident | None:
+    result = await session.exec(select(Incident).where(Incident.channel_id == channel_id))
+    return result.first()
+
+
+async def open_incidents(session: AsyncSession, limit: int = 50) -> Sequence[Incident]:
+    """Open incidents (not resolved or closed), newest first."""
+    result = await session.exec(
+        select(Incident)
+        .where(col(Incident.status).in_(OPEN_STATUSES))
+        .order_by(col(Incident.declared_at).desc(), col(Incident.number).desc())
+        .limit(limit)
+    )
+    return result.all()
+
+
+async def roles_of(session: AsyncSession, incident_id: int) -> dict[str, RoleAssignment]:
+    result = await session.exec(
+        select(RoleAssignment).where(RoleAssignment.incident_id == incident_id)
+    )
+    return {row.role: row for row in result.all()}
+
+
+async def roles_of_many(
+    session: AsyncSession, incident_ids: Sequence[int]
+) -> dict[int, dict[str, RoleAssignment]]:
+    """Role holders for several incidents in one query."""
+    out: dict[int, dict[str, RoleAssignment]] = {i: {} for i in incident_ids}
+    if not incident_ids:
+        return out
+    result = await session.exec(
+        select(RoleAssignment).where(col(RoleAssignment.incident_id).in_(incident_ids))
+    )
+    for row in result.all():
+        out[row.incident_id][row.role] = row
+    return out
+
+
+async def replace_role_holder(
+    session: AsyncSession,
+    *,
+    incident_id: int,
+    role: str,
+    expected: str,
+    user_id: str,
+    actor: str | None,
+    at: datetime,
+) -> bool:
+    """Compare-and-set a role's holder; False when someone else changed it first."""
+    result = await session.exec(
+        update(RoleAssignment)
+        .where(
+            col(RoleAssignment.incident_id) == incident_id,
+            col(RoleAssignment.role) == role,
+            col(RoleAssignment.user_id) == expected,
+        )
+        .values(user_id=user_id, assigned_by=actor, assigned_at=at)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def timeline_of(session: AsyncSession, incident_id: int) -> Sequence[TimelineEvent]:
+    result = await session.exec(
+        select(TimelineEvent)
+        .where(TimelineEvent.incident_id == incident_id)
+        .order_by(col(TimelineEvent.occurred_at), col(TimelineEvent.id))
+    )
+    return result.all()
+
+
+async def claim_event(session: AsyncSession, event_id: str, at: datetime) -> bool:
+    """Record a Slack event id; False when it was already taken (a retry or duplicate)."""
+    session.add(ProcessedEvent(event_id=event_id, received_at=at))
+    try:
+        await session.commit()
+    except IntegrityError:
+        await session.rollback()
+        return False
+    return True

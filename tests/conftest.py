@@ -1,0 +1,142 @@
+"""Shared fixtures: a fake Slack, a database (SQLite, and PostgreSQL when configured), the bot."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestServer
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bot.app import BotApp, build_app
+from bot.config import Settings
+from tests.fakes import FakeSlack, SlackDriver
+
+SIGNING_SECRET = "test-signing-secret"
+BOT_TOKEN = "xoxb-test-token"
+BACKENDS = ["sqlite"] + (["postgres"] if os.environ.get("TEST_DATABASE_URL") else [])
+_SETTING_NAMES = [name.upper() for name in Settings.model_fields]
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    """No proxies (slack_sdk ignores NO_PROXY), no settings leaking in from the shell or .env."""
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", *_SETTING_NAMES):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+async def reset_postgres(url: str) -> None:
+    engine = create_async_engine(url)
+    async with engine.begin() as connection:
+        await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        await connection.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+async def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path}/incidents.db"
+    url = os.environ["TEST_DATABASE_URL"]
+    await reset_postgres(url)
+    return url
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[FakeSlack]:
+    async with FakeSlack(token=BOT_TOKEN) as fake:
+        yield fake
+
+
+@pytest.fixture
+def make_settings(database_url: str, slack: FakeSlack, tmp_path: Any) -> Callable[..., Settings]:
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "slack_bot_token": BOT_TOKEN,
+            "slack_signing_secret": SIGNING_SECRET,
+            "slack_api_url": slack.api_url,
+            "database_url": database_url,
+            "runbooks_dir": tmp_path / "runbooks",
+            "log_format": "console",
+        }
+        values.update(overrides)
+        return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+    return make
+
+
+@dataclass
+class RunningBot:
+    """The real bot serving HTTP on an ephemeral port."""
+
+    app: BotApp
+    server: TestServer
+
+    @property
+    def url(self) -> str:
+        return str(self.server.make_url("")).rstrip("/")
+
+    @property
+    def deps(self) -> Any:
+        return self.app.deps
+
+    async def settle(self, timeout: float = 10.0) -> None:
+        """Wait until every listener Bolt started after its ack has finished."""
+        await settle(timeout)
+
+
+async def settle(timeout: float = 10.0) -> None:
+    """Wait for Bolt's post-ack listener tasks (and the bot's start-up tasks) to finish."""
+    names = ("run_ack_function_asynchronously", "warn_about_channels")
+    current = asyncio.current_task()
+    for _ in range(100):
+        pending = [
+            t
+            for t in asyncio.all_tasks()
+            if t is not current
+            and not t.done()
+            and getattr(t.get_coro(), "__qualname__", "").split(".")[-1] in names
+        ]
+        if not pending:
+            return
+        await asyncio.wait(pending, timeout=timeout)
+
+
+@pytest.fixture
+async def start_bot(
+    make_settings: Callable[..., Settings], slack: FakeSlack
+) -> AsyncIterator[Callable[..., Any]]:
+    """Start a bot; its start-up calls (channel checks) are cleared unless `keep_calls`."""
+    started: list[RunningBot] = []
+
+    async def start(*, keep_calls: bool = False, **overrides: Any) -> RunningBot:
+        app = build_app(make_settings(**overrides))
+        server = TestServer(app.web, host="127.0.0.1", port=0)
+        await server.start_server()
+        running = RunningBot(app=app, server=server)
+        started.append(running)
+        await settle()
+        if not keep_calls:
+            slack.reset_calls()
+        return running
+
+    yield start
+    for running in started:
+        await settle()
+        await running.server.close()
+
+
+@pytest.fixture
+async def bot(start_bot: Callable[..., Any], slack: FakeSlack) -> RunningBot:
+    return await start_bot(status_channel=slack.add_channel("incident-status"))
+
+
+@pytest.fixture
+async def driver(bot: RunningBot, slack: FakeSlack) -> SlackDriver:
+    return SlackDriver(bot.url, SIGNING_SECRET, slack)

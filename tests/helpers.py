@@ -1,0 +1,52 @@
+"""Small helpers for reading what the bot stored."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlmodel import col, select
+
+from bot.store.db import Database
+from bot.store.tables import Incident, RoleAssignment, TimelineEvent
+
+
+async def incidents(db: Database) -> Sequence[Incident]:
+    async with db.session() as session:
+        return (await session.exec(select(Incident).order_by(col(Incident.number)))).all()
+
+
+async def timeline(db: Database, incident_id: int) -> Sequence[TimelineEvent]:
+    async with db.session() as session:
+        result = await session.exec(
+            select(TimelineEvent)
+            .where(TimelineEvent.incident_id == incident_id)
+            .order_by(col(TimelineEvent.id))
+        )
+        return result.all()
+
+
+async def roles(db: Database, incident_id: int) -> dict[str, str]:
+    async with db.session() as session:
+        result = await session.exec(
+            select(RoleAssignment).where(RoleAssignment.incident_id == incident_id)
+        )
+        return {r.role: r.user_id for r in result.all()}
+
+
+def texts(call_args: dict) -> str:
+    """Every piece of text in a Slack call's arguments, joined (for content assertions)."""
+    out: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "text" and isinstance(value, str):
+                    out.append(value)
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(call_args)
+    return "\n".join(out)

@@ -1,0 +1,59 @@
+"""`/incident list` and `/incident help`."""
+
+from __future__ import annotations
+
+from tests.fakes import FakeSlack, SlackDriver
+from tests.helpers import incidents, texts
+
+
+async def test_list_shows_open_incidents_newest_first_with_links(
+    bot, driver: SlackDriver, slack: FakeSlack
+):
+    await driver.command("declare sev2 First problem")
+    await bot.settle()
+    await driver.command("declare sev1 Second problem")
+    await bot.settle()
+    slack.responses.clear()
+    await driver.command("list", user="U_BOB")
+    await bot.settle()
+    body = texts(slack.responses[-1].body)
+    first, second = await incidents(bot.deps.db)
+    assert body.index("INC-2") < body.index("INC-1")
+    assert f"<#{first.channel_id}>" in body and f"<#{second.channel_id}>" in body
+    assert "no IC yet" in body
+
+
+async def test_list_hides_private_incidents_from_outsiders(
+    bot, driver: SlackDriver, slack: FakeSlack
+):
+    from tests.fakes.values import checkboxes, plain, static
+
+    await driver.view_submission(
+        "declare_incident",
+        {
+            "title": {"title": plain("Secret thing")},
+            "severity": {"severity": static("sev2")},
+            "options": {"options": checkboxes("private")},
+        },
+        user="U_ALICE",
+    )
+    await bot.settle()
+    await driver.command("list", user="U_BOB")
+    await bot.settle()
+    assert "Secret thing" not in texts(slack.responses[-1].body)
+    assert "No open incidents" in texts(slack.responses[-1].body)
+    await driver.command("list", user="U_ALICE")
+    await bot.settle()
+    assert "Secret thing" in texts(slack.responses[-1].body)
+
+
+async def test_list_when_nothing_is_open(bot, driver: SlackDriver, slack: FakeSlack):
+    await driver.command("list")
+    await bot.settle()
+    assert "No open incidents" in texts(slack.responses[-1].body)
+
+
+async def test_help_lists_the_commands(bot, driver: SlackDriver):
+    reply = await driver.command("help")
+    for form in ("/incident declare", "/incident drill", "/incident list"):
+        assert form in reply.message["text"]

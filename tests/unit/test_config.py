@@ -1,0 +1,109 @@
+"""Settings: defaults from the contract, and one clear line per bad value."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import timedelta
+
+import pytest
+
+from bot.config import ConfigError, format_duration, load_settings
+from bot.incidents.types import Severity
+
+BASE = {"slack_bot_token": "xoxb-1", "slack_signing_secret": "s", "_env_file": None}
+
+
+def test_defaults_match_the_contract():
+    s = load_settings(**BASE)
+    assert s.slack_api_url == "https://slack.com/api/"
+    assert s.database_url == "sqlite+aiosqlite:///./incidents.db"
+    assert (s.host, s.port) == ("0.0.0.0", 3000)
+    assert s.alert_channels == [] and s.status_channel is None
+    assert str(s.runbooks_dir) == "runbooks" and s.channel_prefix == "inc"
+    assert s.roles == ["incident_commander", "communications_lead", "operations_lead", "scribe"]
+    assert s.update_cadence == {
+        Severity.SEV1: timedelta(minutes=15),
+        Severity.SEV2: timedelta(minutes=30),
+        Severity.SEV3: timedelta(hours=1),
+        Severity.SEV4: None,
+    }
+    assert s.ic_nag_after == timedelta(minutes=10)
+    assert s.postmortem_due == timedelta(hours=48)
+    assert s.auto_declare_severity is None and s.archive_on_close is False
+    assert (s.log_level, s.log_format) == ("INFO", "json")
+    assert not s.socket_mode
+
+
+def test_environment_values_are_parsed(monkeypatch):
+    monkeypatch.setenv("ALERT_CHANNELS", "C0AAA, C0BBB")
+    monkeypatch.setenv("ROLES", "incident_commander,scribe")
+    monkeypatch.setenv("UPDATE_CADENCE", "sev1=5m,sev3=off")
+    monkeypatch.setenv("IC_NAG_AFTER", "off")
+    monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-1")
+    monkeypatch.setenv("DATABASE_URL", "postgres://u@h/db")
+    s = load_settings(**BASE)
+    assert s.alert_channels == ["C0AAA", "C0BBB"]
+    assert s.roles == ["incident_commander", "scribe"]
+    assert s.update_cadence[Severity.SEV1] == timedelta(minutes=5)
+    assert s.update_cadence[Severity.SEV3] is None
+    assert s.ic_nag_after is None and s.socket_mode
+    assert s.database_url == "postgresql+asyncpg://u@h/db"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("SLACK_BOT_TOKEN", "abc", "SLACK_BOT_TOKEN: must be the bot token starting with xoxb-"),
+        ("PORT", "eighty", "PORT:"),
+        ("ALERT_CHANNELS", "#alerts", "ALERT_CHANNELS: '#alerts' is not a channel ID"),
+        ("CHANNEL_PREFIX", "INC!", "CHANNEL_PREFIX: must be 1-20 lowercase"),
+        ("UPDATE_CADENCE", "sev1=soon", "UPDATE_CADENCE: 'soon' is not a duration"),
+        ("ROLES", "scribe", "ROLES: must include incident_commander"),
+        (
+            "AUTO_DECLARE_SEVERITY",
+            "bad",
+            "AUTO_DECLARE_SEVERITY: must be 'critical', 'high' or 'warning'",
+        ),
+        ("DATABASE_URL", "mysql://x", "DATABASE_URL: must be sqlite+aiosqlite"),
+        ("LOG_FORMAT", "xml", "LOG_FORMAT:"),
+        ("SLACK_APP_TOKEN", "xoxb-wrong", "SLACK_APP_TOKEN: must be an app-level token"),
+    ],
+)
+def test_bad_values_name_the_variable(monkeypatch, name, value, message):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as info:
+        load_settings(**{k: v for k, v in BASE.items() if k.upper() != name})
+    assert str(info.value).startswith(message)
+    assert "\n" not in str(info.value)
+
+
+def test_signing_secret_required_in_http_mode():
+    with pytest.raises(ConfigError, match="SLACK_SIGNING_SECRET is required in HTTP mode"):
+        load_settings(slack_bot_token="xoxb-1", _env_file=None)
+
+
+def test_durations_round_trip():
+    assert format_duration(timedelta(minutes=15)) == "15m"
+    assert format_duration(None) == "off"
+
+
+def test_start_up_with_a_missing_setting_prints_one_line_and_exits_2(tmp_path):
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert lines == [
+        "error: SLACK_BOT_TOKEN is required: set it to the bot token (xoxb-…) from your "
+        "Slack app's OAuth & Permissions page"
+    ]
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,68 @@
+"""The `/incident` grammar."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.incidents.types import Severity, Status
+from bot.slack.parse import CommandError, parse
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "severity", "title"),
+    [
+        ("", "declare", None, ""),
+        ("declare", "declare", None, ""),
+        ("declare Checkout down", "declare", Severity.SEV3, "Checkout down"),
+        ("declare sev1 Checkout down", "declare", Severity.SEV1, "Checkout down"),
+        ("DECLARE SEV2   Checkout   down", "declare", Severity.SEV2, "Checkout   down"),
+        ("drill sev4 Game day", "drill", Severity.SEV4, "Game day"),
+        ("declare sev1 A &amp; B &lt;x&gt;", "declare", Severity.SEV1, "A & B <x>"),
+        ("declare several things broke", "declare", None, None),
+    ],
+)
+def test_declare_forms(text, name, severity, title):
+    if title is None:
+        with pytest.raises(CommandError, match="not a severity"):
+            parse(text)
+        return
+    command = parse(text)
+    assert command.name == name
+    assert command.severity == severity
+    assert command.text == title
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("declare sev9 x", "sev1 (critical), sev2, sev3 or sev4"),
+        ("declare sev0 x", "not a severity"),
+        ("frobnicate", "not an `/incident` command"),
+        ("status sleeping", "investigating|identified|monitoring|resolved"),
+        ("sev 0", "/incident sev 1|2|3|4"),
+        ("ic bob", "/incident ic @person"),
+        ("role wizard", "/incident role <role> @person"),
+        ("stats 9y", "7d|30d|90d"),
+        ("note", "/incident note"),
+        ("followup", "/incident followup"),
+    ],
+)
+def test_errors_name_the_valid_forms(text, message):
+    with pytest.raises(CommandError, match=None) as info:
+        parse(text)
+    assert message in str(info.value)
+
+
+def test_war_room_commands():
+    assert parse("status monitoring").status is Status.MONITORING
+    assert parse("sev 1").severity is Severity.SEV1
+    assert parse("sev sev2").severity is Severity.SEV2
+    assert parse("ic").users == ()
+    assert parse("ic <@U123|bob>").users == ("U123",)
+    role = parse("role comms <@U9>")
+    assert role.words == ("comms",) and role.users == ("U9",)
+    assert parse("followup Add alert <@U7|x>").users == ("U7",)
+    assert parse("followup Add alert <@U7|x>").text == "Add alert"
+    assert parse("stats").text == "30d"
+    assert parse("list").needs_war_room is False
+    assert parse("note hello").needs_war_room is True
