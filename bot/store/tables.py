@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Date, DateTime, Text, UniqueConstraint
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -76,6 +76,7 @@ class Incident(SQLModel, table=True):
     mitigated_at: datetime | None = _when()
     resolved_at: datetime | None = _when()
     closed_at: datetime | None = _when()
+    identified_at: datetime | None = _when()
     last_update_at: datetime | None = _when()
 
 
@@ -119,3 +120,141 @@ class ProcessedEvent(SQLModel, table=True):
 
     event_id: str = Field(primary_key=True, max_length=100)
     received_at: datetime = _when(nullable=False)
+
+
+class Reminder(SQLModel, table=True):
+    """A durable nag (update due, no IC, postmortem due): one row per incident and kind.
+
+    `due_at` is None when the reminder is off. Firing bumps `version` with a compare-and-set,
+    so with several replicas exactly one fires it.
+    """
+
+    __tablename__ = "reminders"
+    __table_args__ = (UniqueConstraint("incident_id", "kind", name="uq_reminder_kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incidents.id", index=True)
+    kind: str = Field(max_length=40)
+    due_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True, index=True)
+    )
+    version: int = 0
+    fired_count: int = 0
+    last_fired_at: datetime | None = _when()
+
+
+class RunbookRun(SQLModel, table=True):
+    """A runbook posted into a war room; `message_ts` lists its messages in page order."""
+
+    __tablename__ = "runbook_runs"
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incidents.id", index=True)
+    runbook_name: str = Field(max_length=60)
+    title: str = Field(max_length=200)
+    channel_id: str = Field(max_length=40)
+    message_ts: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    step_count: int = 0
+    posted_by: str = Field(max_length=40)
+    posted_at: datetime = _when(nullable=False)
+
+
+class RunbookStep(SQLModel, table=True):
+    """The state of one step of a posted runbook (done or skipped, by whom, when)."""
+
+    __tablename__ = "runbook_steps"
+    __table_args__ = (UniqueConstraint("run_id", "step_index", name="uq_runbook_step"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="runbook_runs.id", index=True)
+    step_index: int
+    status: str = Field(max_length=10)
+    actor_id: str = Field(max_length=40)
+    at: datetime = _when(nullable=False)
+
+
+class AlertGroup(SQLModel, table=True):
+    """Every alert with one fingerprint: counts, state, its Slack card and linked incident."""
+
+    __tablename__ = "alert_groups"
+
+    id: int | None = Field(default=None, primary_key=True)
+    fingerprint: str = Field(max_length=128, unique=True, index=True)
+    source: str = Field(max_length=20)
+    name: str = Field(max_length=300)
+    severity: str = Field(max_length=10)
+    service: str | None = Field(default=None, max_length=200)
+    host: str | None = Field(default=None, max_length=200)
+    summary: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    link: str | None = Field(default=None, max_length=1000)
+    labels: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(max_length=10, index=True)
+    count: int = 1
+    first_seen_at: datetime = _when(nullable=False)
+    last_seen_at: datetime = _when(nullable=False)
+    started_at: datetime | None = _when()
+    resolved_at: datetime | None = _when()
+    channel_id: str | None = Field(default=None, max_length=40)
+    message_ts: str | None = Field(default=None, max_length=40)
+    card_ts: str | None = Field(default=None, max_length=40)
+    card_posted_at: datetime | None = _when()
+    card_count: int = 0
+    incident_id: int | None = Field(default=None, foreign_key="incidents.id", index=True)
+
+
+class AlertEvent(SQLModel, table=True):
+    """One alert as received (a message or webhook entry); `source_key` dedupes redeliveries."""
+
+    __tablename__ = "alert_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="alert_groups.id", index=True)
+    status: str = Field(max_length=10)
+    source_key: str = Field(max_length=200, unique=True)
+    channel_id: str | None = Field(default=None, max_length=40)
+    message_ts: str | None = Field(default=None, max_length=40)
+    received_at: datetime = _when(nullable=False)
+
+
+class AlertChannelState(SQLModel, table=True):
+    """Storm bookkeeping per alert channel: new groups this minute and the storm message."""
+
+    __tablename__ = "alert_channel_state"
+
+    channel_id: str = Field(primary_key=True, max_length=40)
+    window_start: datetime = _when(nullable=False)
+    new_groups: int = 0
+    storm_ts: str | None = Field(default=None, max_length=40)
+    storm_groups: int = 0
+    storm_alerts: int = 0
+    storm_updated_at: datetime | None = _when()
+
+
+class FollowUp(SQLModel, table=True):
+    """An action item from an incident, with an owner and an optional due date."""
+
+    __tablename__ = "followups"
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incidents.id", index=True)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    owner_id: str | None = Field(default=None, max_length=40, index=True)
+    due_on: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    created_by: str = Field(max_length=40)
+    created_at: datetime = _when(nullable=False)
+    done_at: datetime | None = _when()
+    done_by: str | None = Field(default=None, max_length=40)
+
+
+class Postmortem(SQLModel, table=True):
+    """The postmortem draft of an incident and whether it was marked complete."""
+
+    __tablename__ = "postmortems"
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incidents.id", unique=True)
+    markdown: str = Field(sa_column=Column(Text, nullable=False))
+    generated_at: datetime = _when(nullable=False)
+    file_id: str | None = Field(default=None, max_length=40)
+    completed_at: datetime | None = _when()
+    completed_by: str | None = Field(default=None, max_length=40)
