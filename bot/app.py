@@ -16,12 +16,19 @@ from bot.config import Settings
 from bot.deps import Deps
 from bot.http import routes
 from bot.incidents.declarer import Declarer
+from bot.jobs.runner import JobRunner
 from bot.metrics import Metrics
+from bot.notify.coalesce import Coalescer
 from bot.notify.gateway import SlackGateway, build_client
+from bot.runbooks import RunbookSet, load_runbooks
 from bot.slack import middleware
-from bot.slack.listeners import actions, commands, views
+from bot.slack.listeners import actions, commands, controls, timeline, views
+from bot.slack.listeners import runbooks as runbooks_listeners
+from bot.slack.listeners.incident_commands import IncidentControls
+from bot.slack.listeners.runbooks import RunbookCommands
+from bot.slack.listeners.timeline import TimelineCommands
 from bot.slack.startup import warn_about_channels
-from bot.slack.war_room import Requester, reply
+from bot.slack.war_room import Requester, refresh_messages, reply
 from bot.store.db import Database
 
 log = structlog.get_logger(__name__)
@@ -34,6 +41,7 @@ class BotApp:
     deps: Deps
     bolt: AsyncApp
     web: web.Application
+    jobs: JobRunner
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
     async def start(self) -> None:
@@ -48,6 +56,7 @@ class BotApp:
                 connector=aiohttp.TCPConnector(limit=1000),
             )
         self.tasks.append(asyncio.create_task(warn_about_channels(self.deps)))
+        self.tasks.append(asyncio.create_task(self.jobs.run_forever()))
 
     async def stop(self) -> None:
         for task in self.tasks:
@@ -81,7 +90,9 @@ def _error_handler(deps: Deps) -> Any:
     return on_error
 
 
-def build_app(settings: Settings, *, db: Database | None = None) -> BotApp:
+def build_app(
+    settings: Settings, *, db: Database | None = None, runbooks: RunbookSet | None = None
+) -> BotApp:
     """Wire settings into a ready-to-serve bot (nothing runs until `start`)."""
     metrics = Metrics()
     client = build_client(settings.slack_bot_token, settings.slack_api_url, metrics)
@@ -92,7 +103,11 @@ def build_app(settings: Settings, *, db: Database | None = None) -> BotApp:
         slack=SlackGateway(client, metrics),
         metrics=metrics,
         declarer=Declarer(database),
+        runbooks=load_runbooks(settings.runbooks_dir) if runbooks is None else runbooks,
     )
+    for problem in deps.runbooks.problems:
+        log.warning("runbook_skipped", problem=str(problem))
+    deps.refresher = Coalescer(lambda incident_id: refresh_messages(deps, int(incident_id)))
     bolt = AsyncApp(
         client=client,
         signing_secret=settings.slack_signing_secret or "",
@@ -101,12 +116,18 @@ def build_app(settings: Settings, *, db: Database | None = None) -> BotApp:
     for fn in middleware.build(deps):
         bolt.middleware(fn)
     bolt.error(_error_handler(deps))
-    commands.register(bolt, deps)
+    router = commands.register(bolt, deps)
+    IncidentControls(deps).install(router)
+    TimelineCommands(deps).install(router)
+    RunbookCommands(deps).install(router)
     actions.register(bolt)
+    controls.register(bolt)
     views.register(bolt)
+    timeline.register(bolt)
+    runbooks_listeners.register(bolt)
 
     application = web.Application()
-    bot = BotApp(deps=deps, bolt=bolt, web=application)
+    bot = BotApp(deps=deps, bolt=bolt, web=application, jobs=JobRunner(deps))
 
     async def lifecycle(_app: web.Application) -> AsyncIterator[None]:
         await bot.start()

@@ -86,6 +86,7 @@ class Settings(BaseSettings):
     postmortem_due: Annotated[timedelta | None, NoDecode] = Field(
         default="48h", validate_default=True
     )
+    role_notes_file: Path | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_format: Literal["json", "console"] = "json"
 
@@ -109,7 +110,13 @@ class Settings(BaseSettings):
             )
         return value.strip()
 
-    @field_validator("slack_signing_secret", "status_channel", "alertmanager_token", mode="before")
+    @field_validator(
+        "slack_signing_secret",
+        "status_channel",
+        "alertmanager_token",
+        "role_notes_file",
+        mode="before",
+    )
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
         if isinstance(value, str) and not value.strip():

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.config import Settings
 from bot.incidents.declarer import Declarer
 from bot.metrics import Metrics
+from bot.notify.coalesce import Coalescer
 from bot.notify.gateway import SlackGateway
+from bot.runbooks.model import RunbookSet
 from bot.store.db import Database
 
 
@@ -20,3 +22,6 @@ class Deps:
     slack: SlackGateway
     metrics: Metrics
     declarer: Declarer
+    runbooks: RunbookSet = field(default_factory=RunbookSet)
+    # set by build_app: refreshes an incident's summary and status card, coalesced
+    refresher: Coalescer = field(init=False)

@@ -50,3 +50,20 @@ def texts(call_args: dict) -> str:
 
     walk(call_args)
     return "\n".join(out)
+
+
+async def declare(bot, driver, text: str = "declare sev3 Orders stuck", user: str = "U_ALICE"):
+    """Declare through the real command and return the stored incident."""
+    await driver.command(text, user=user)
+    await bot.settle()
+    return (await incidents(bot.deps.db))[-1]
+
+
+def controls(message: dict) -> dict[str, dict]:
+    """Interactive elements of a message by action_id."""
+    return {
+        e["action_id"]: e
+        for b in message.get("blocks") or []
+        if b["type"] == "actions"
+        for e in b["elements"]
+    }

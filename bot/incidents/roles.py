@@ -12,6 +12,44 @@ from bot.incidents.types import INCIDENT_COMMANDER, EventKind, Status, incident_
 from bot.store import repo
 from bot.store.tables import Incident, RoleAssignment, utcnow
 
+KNOWN_ALIASES = {
+    "ic": INCIDENT_COMMANDER,
+    "commander": INCIDENT_COMMANDER,
+    "incident-commander": INCIDENT_COMMANDER,
+    "comms": "communications_lead",
+    "comms-lead": "communications_lead",
+    "ops": "operations_lead",
+    "ops-lead": "operations_lead",
+    "notes": "scribe",
+    "notetaker": "scribe",
+}
+
+
+def aliases(roles: list[str]) -> dict[str, str]:
+    """Every accepted name for each configured role: itself, its first word, short forms."""
+    table: dict[str, str] = {}
+    for role in roles:
+        table[role] = role
+        table[role.replace("_", "-")] = role
+        table.setdefault(role.split("_")[0], role)
+    for alias, role in KNOWN_ALIASES.items():
+        if role in roles:
+            table.setdefault(alias, role)
+    return table
+
+
+def resolve_role(word: str, roles: list[str]) -> str:
+    """The configured role `word` names, or an error listing the roles and their aliases."""
+    table = aliases(roles)
+    role = table.get(word.strip().lower())
+    if role is not None:
+        return role
+    listing = "; ".join(
+        f"`{role}` ({', '.join(sorted(a for a, r in table.items() if r == role and a != role))})"
+        for role in roles
+    )
+    raise IncidentError(f"`{word}` is not a role here. Roles: {listing}.")
+
 
 @dataclass(frozen=True)
 class RoleChange:

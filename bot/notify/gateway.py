@@ -119,6 +119,19 @@ class SlackGateway:
     async def join(self, channel: str) -> None:
         await self.client.conversations_join(channel=channel)
 
+    async def members(self, channel: str) -> list[str]:
+        """Every member of a channel (all pages)."""
+        members: list[str] = []
+        cursor = None
+        while True:
+            response = await self.client.conversations_members(
+                channel=channel, limit=1000, cursor=cursor
+            )
+            members += response.get("members") or []
+            cursor = (response.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return members
+
     async def channel_info(self, channel: str) -> dict[str, Any]:
         response = await self.client.conversations_info(channel=channel)
         return dict(response["channel"])
@@ -212,3 +225,18 @@ class SlackGateway:
         except SlackApiError:
             return None
         return str(response["permalink"])
+
+    async def message(self, channel: str, ts: str) -> dict[str, Any] | None:
+        """The message at `ts` (top level or in a thread); None when it no longer exists."""
+        try:
+            response = await self.client.conversations_replies(
+                channel=channel, ts=ts, oldest=ts, latest=ts, inclusive=True, limit=2
+            )
+        except SlackApiError as exc:
+            if slack_error(exc) in ("thread_not_found", "message_not_found", "channel_not_found"):
+                return None
+            raise
+        found = next((m for m in response.get("messages") or [] if m.get("ts") == ts), None)
+        if found is None or found.get("subtype") == "tombstone":
+            return None
+        return dict(found)

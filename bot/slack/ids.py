@@ -9,15 +9,30 @@ class Action(StrEnum):
     """action_id values of interactive elements."""
 
     TAKE_ROLE = "take_role"
+    ASSIGN_ROLE = "assign_role"  # users_select; the role follows after a colon
+    STEP_DOWN = "step_down"
+    SET_STATUS = "set_status"
+    SET_SEVERITY = "set_severity"
+    RESOLVE = "resolve"
+    POST_UPDATE = "post_update"
+    SNOOZE = "snooze_reminder"
     RETRY_WAR_ROOM = "retry_war_room"
-    OPEN_WAR_ROOM_LINK = "open_war_room"
-    DECLARE_BUTTON = "declare_button"
+    TIMELINE_OLDER = "timeline_older"
+    TIMELINE_NEWER = "timeline_newer"
+    ALERT_DECLARE = "alert_declare"  # value: the alert group id
+    ALERT_LINK = "alert_link"
+    ALERT_SOURCE = "alert_source"  # a link button to the monitoring tool
+    ALERTS_MONITORING = "alerts_monitoring"  # value: the incident id
 
 
 class Callback(StrEnum):
     """callback_id values of modals and shortcuts."""
 
     DECLARE = "declare_incident"
+    RESOLVE = "resolve_incident"
+    UPDATE = "status_update"
+    ADD_TO_TIMELINE = "add_to_timeline"  # message shortcut
+    LINK_ALERT = "link_alert"
 
 
 class Block(StrEnum):
@@ -28,3 +43,8 @@ class Block(StrEnum):
     DESCRIPTION = "description"
     SERVICE = "service"
     OPTIONS = "options"
+    RESOLUTION = "resolution"
+    STATUS = "status"
+    IMPACT = "impact"
+    NEXT_UPDATE = "next_update"
+    INCIDENT = "incident"

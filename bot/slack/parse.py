@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from bot.incidents.types import Severity, Status
 
 COMMAND = "/incident"
-_USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+_USER = re.compile(r"^<@([UW][A-Z0-9_]+)(?:\|[^>]*)?>$")
 _SEV = re.compile(r"^(?:sev)?([1-4])$", re.IGNORECASE)
 
 ANYWHERE = ("declare", "drill", "list", "help", "stats")

@@ -11,7 +11,16 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.incidents.types import Status
-from bot.store.tables import Counter, Incident, ProcessedEvent, RoleAssignment, TimelineEvent
+from bot.store.tables import (
+    Counter,
+    Incident,
+    ProcessedEvent,
+    Reminder,
+    RoleAssignment,
+    RunbookRun,
+    RunbookStep,
+    TimelineEvent,
+)
 
 OPEN_STATUSES = [s.value for s in Status if s.is_open]
 
@@ -107,6 +116,59 @@ async def timeline_of(session: AsyncSession, incident_id: int) -> Sequence[Timel
     return result.all()
 
 
+async def timeline_entry(
+    session: AsyncSession, incident_id: int, source_key: str, *, lock: bool = False
+) -> TimelineEvent | None:
+    """The entry with `source_key` in an incident (row-locked on PostgreSQL when `lock`)."""
+    query = select(TimelineEvent).where(
+        TimelineEvent.incident_id == incident_id, TimelineEvent.source_key == source_key
+    )
+    result = await session.exec(query.with_for_update() if lock else query)
+    return result.first()
+
+
+async def timeline_entry_by_id(session: AsyncSession, entry_id: int) -> TimelineEvent | None:
+    return await session.get(TimelineEvent, entry_id)
+
+
+async def runbook_run(
+    session: AsyncSession, run_id: int, *, lock: bool = False
+) -> RunbookRun | None:
+    query = select(RunbookRun).where(RunbookRun.id == run_id)
+    result = await session.exec(query.with_for_update() if lock else query)
+    return result.first()
+
+
+async def runbook_runs_of(
+    session: AsyncSession, incident_id: int, runbook_name: str
+) -> Sequence[RunbookRun]:
+    """Posts of one runbook in an incident, oldest first."""
+    result = await session.exec(
+        select(RunbookRun)
+        .where(RunbookRun.incident_id == incident_id, RunbookRun.runbook_name == runbook_name)
+        .order_by(col(RunbookRun.id))
+    )
+    return result.all()
+
+
+async def runbook_steps(session: AsyncSession, run_id: int) -> Sequence[RunbookStep]:
+    result = await session.exec(
+        select(RunbookStep)
+        .where(RunbookStep.run_id == run_id)
+        .order_by(col(RunbookStep.step_index))
+    )
+    return result.all()
+
+
+async def runbook_step(session: AsyncSession, run_id: int, step_index: int) -> RunbookStep | None:
+    result = await session.exec(
+        select(RunbookStep).where(
+            RunbookStep.run_id == run_id, RunbookStep.step_index == step_index
+        )
+    )
+    return result.first()
+
+
 async def claim_event(session: AsyncSession, event_id: str, at: datetime) -> bool:
     """Record a Slack event id; False when it was already taken (a retry or duplicate)."""
     session.add(ProcessedEvent(event_id=event_id, received_at=at))
@@ -116,3 +178,60 @@ async def claim_event(session: AsyncSession, event_id: str, at: datetime) -> boo
         await session.rollback()
         return False
     return True
+
+
+async def reminders_of(session: AsyncSession, incident_id: int) -> dict[str, Reminder]:
+    result = await session.exec(select(Reminder).where(Reminder.incident_id == incident_id))
+    return {row.kind: row for row in result.all()}
+
+
+async def set_reminder(
+    session: AsyncSession, *, incident_id: int, kind: str, due_at: datetime | None
+) -> None:
+    """Create or move a reminder (None switches it off); bumps its version."""
+    result = await session.exec(
+        update(Reminder)
+        .where(col(Reminder.incident_id) == incident_id, col(Reminder.kind) == kind)
+        .values(due_at=due_at, version=Reminder.version + 1)
+    )
+    if result.rowcount:  # type: ignore[attr-defined]
+        return
+    try:
+        async with session.begin_nested():
+            session.add(Reminder(incident_id=incident_id, kind=kind, due_at=due_at))
+    except IntegrityError:  # created concurrently: move that one instead
+        await session.exec(
+            update(Reminder)
+            .where(col(Reminder.incident_id) == incident_id, col(Reminder.kind) == kind)
+            .values(due_at=due_at, version=Reminder.version + 1)
+        )
+
+
+async def due_reminders(
+    session: AsyncSession, now: datetime, limit: int = 100
+) -> Sequence[Reminder]:
+    result = await session.exec(
+        select(Reminder)
+        .where(col(Reminder.due_at).is_not(None), col(Reminder.due_at) <= now)
+        .order_by(col(Reminder.due_at))
+        .limit(limit)
+    )
+    return result.all()
+
+
+async def claim_reminder(
+    session: AsyncSession, reminder: Reminder, *, next_due: datetime | None, now: datetime
+) -> bool:
+    """Compare-and-set on the version: True for exactly one of several concurrent claimers."""
+    result = await session.exec(
+        update(Reminder)
+        .where(col(Reminder.id) == reminder.id, col(Reminder.version) == reminder.version)
+        .values(
+            due_at=next_due,
+            version=Reminder.version + 1,
+            fired_count=Reminder.fired_count + 1,
+            last_fired_at=now,
+        )
+    )
+    await session.commit()
+    return bool(result.rowcount)  # type: ignore[attr-defined]

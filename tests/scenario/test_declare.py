@@ -37,8 +37,18 @@ async def test_declare_in_one_line_opens_a_war_room(bot, driver: SlackDriver, sl
     intro_text = texts(intro)
     assert "Checkout is down" in intro_text and "SEV2" in intro_text
     assert "Investigating" in intro_text and "<@U_ALICE>" in intro_text
-    buttons = [e for b in intro["blocks"] if b["type"] == "actions" for e in b["elements"]]
-    assert [b["text"]["text"] for b in buttons] == ["Take IC"]
+    controls = [e for b in intro["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    labels = [(e.get("text") or e.get("placeholder"))["text"] for e in controls]
+    assert labels == [
+        "Take IC",
+        "Assign communications lead",
+        "Assign operations lead",
+        "Assign scribe",
+        "Set status…",
+        "Severity",
+        "Post update",
+        "Resolve",
+    ]
 
     [response] = slack.responses
     assert f"<#{channel_id}>" in texts(response.body)

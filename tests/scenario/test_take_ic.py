@@ -52,7 +52,9 @@ async def test_take_ic_assigns_the_clicker_and_updates_the_summary_in_place(
     }
     summary = slack.message(incident.channel_id, incident.intro_ts)
     assert "*Incident commander*: <@U_BOB>" in texts(summary)
-    assert not [b for b in summary["blocks"] if b["type"] == "actions"], "no Take IC once held"
+    controls = [e for b in summary["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert "Take IC" not in [(e.get("text") or {}).get("text") for e in controls]
+    assert controls[0]["placeholder"]["text"] == "Hand IC over to…"
     posts = [
         m
         for m in slack.messages(incident.channel_id)

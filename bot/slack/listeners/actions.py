@@ -8,13 +8,10 @@ import structlog
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.deps import Deps
-from bot.incidents import roles
 from bot.incidents.service import IncidentError
-from bot.incidents.types import incident_ref
-from bot.logging import bind_incident
 from bot.slack.ids import Action
-from bot.slack.views.incident import role_label
-from bot.slack.war_room import Requester, open_war_room, refresh_messages, reply
+from bot.slack.operations import give_role
+from bot.slack.war_room import Requester, open_war_room, reply
 
 log = structlog.get_logger(__name__)
 
@@ -35,24 +32,8 @@ def _value(body: dict[str, Any]) -> str:
     return str(actions[0].get("value") or "")
 
 
-async def announce_role(deps: Deps, change: roles.RoleChange, actor: str) -> None:
-    """Tell the war room once, invite the holder, and refresh the summary and card."""
-    incident = change.incident
-    channel = incident.channel_id
-    calls = {"refresh": refresh_messages(deps, incident.id or 0)}
-    if channel:
-        by = "" if actor == change.holder else f" (assigned by <@{actor}>)"
-        handover = f", taking over from <@{change.previous}>" if change.previous else ""
-        calls["invite"] = deps.slack.invite(channel, [change.holder])
-        calls["post"] = deps.slack.post(
-            channel,
-            f":bust_in_silhouette: <@{change.holder}> is now {role_label(change.role).lower()}"
-            f"{handover}{by}.",
-        )
-    await deps.slack.gather(**calls)
-
-
 async def take_role(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
+    """The "Take IC" button: the clicker takes the role only if nobody holds it."""
     await ack()
     requester = requester_of(body)
     if requester is None:
@@ -62,8 +43,8 @@ async def take_role(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
                 "respond",
                 deps.slack.respond(
                     body["response_url"],
-                    ":warning: Slack did not say who clicked; "
-                    "click again, or use `/incident ic` in the war room.",
+                    ":warning: Slack did not say who clicked; click again, or use "
+                    "`/incident ic` in the war room.",
                 ),
             )
         return
@@ -75,32 +56,7 @@ async def take_role(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
             ":warning: That button is out of date. Use `/incident ic` in the war room instead.",
         )
         return
-    try:
-        async with deps.db.session() as session:
-            change = await roles.assign_role(
-                session,
-                incident_id=int(incident_id),
-                role=role,
-                user_id=requester.user_id,
-                actor=requester.user_id,
-            )
-    except IncidentError as exc:
-        await reply(deps, requester, f":warning: {exc}")
-        return
-    bind_incident(change.incident.number)
-    if change.changed:
-        log.info("role_taken", role=role, user=requester.user_id)
-        await announce_role(deps, change, requester.user_id)
-        return
-    ref = incident_ref(change.incident.number)
-    if change.holder == requester.user_id:
-        text = f"You are already {role_label(role).lower()} of {ref}."
-    else:
-        text = (
-            f"<@{change.holder}> is already {role_label(role).lower()} of {ref}. "
-            f"Ask them to hand over with `/incident ic @you`."
-        )
-    await reply(deps, requester, text)
+    await give_role(deps, int(incident_id), role, requester.user_id, requester, take_over=False)
 
 
 async def retry_war_room(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import structlog
@@ -14,16 +15,19 @@ from bot.incidents.service import Declaration, IncidentError
 from bot.incidents.types import Severity
 from bot.logging import bind_incident
 from bot.notify.gateway import slack_error
+from bot.slack.flows import sync_reminders
 from bot.slack.parse import COMMAND, Command, CommandError, parse
 from bot.slack.views import incident as views
 from bot.slack.views.help import help_text
 from bot.slack.views.modals import declare_modal
 from bot.slack.war_room import Requester, open_war_room, reply
 from bot.store import repo
-from bot.store.tables import Incident
+from bot.store.tables import Incident, RoleAssignment
 
 log = structlog.get_logger(__name__)
 Handler = Callable[[Command, dict[str, Any], Requester], Awaitable[None]]
+# war-room subcommands get the incident of the channel they were typed in
+WarRoomHandler = Callable[[Command, Incident, Requester, dict[str, Any]], Awaitable[None]]
 
 
 class IncidentCommand:
@@ -36,7 +40,7 @@ class IncidentCommand:
             "drill": self.declare,
             "list": self.list,
         }
-        self.in_war_room: dict[str, Callable[[Command, Incident, Requester], Awaitable[None]]] = {}
+        self.in_war_room: dict[str, WarRoomHandler] = {}
 
     async def __call__(self, ack: AsyncAck, command: dict[str, Any]) -> None:
         try:
@@ -60,11 +64,13 @@ class IncidentCommand:
             if parsed.name in self.anywhere:
                 await self.anywhere[parsed.name](parsed, command, requester)
             else:
-                await self.war_room_command(parsed, requester)
+                await self.war_room_command(parsed, requester, command)
         except IncidentError as exc:
             await reply(self.deps, requester, f":warning: {exc}")
 
-    async def war_room_command(self, parsed: Command, requester: Requester) -> None:
+    async def war_room_command(
+        self, parsed: Command, requester: Requester, command: dict[str, Any]
+    ) -> None:
         channel_id = requester.channel_id or ""
         async with self.deps.db.session() as session:
             incident = await repo.incident_by_channel(session, channel_id)
@@ -78,7 +84,7 @@ class IncidentCommand:
             )
             return
         bind_incident(incident.number)
-        await self.in_war_room[parsed.name](parsed, incident, requester)
+        await self.in_war_room[parsed.name](parsed, incident, requester, command)
 
     async def declare(self, parsed: Command, command: dict[str, Any], requester: Requester) -> None:
         drill = parsed.name == "drill"
@@ -139,10 +145,38 @@ async def declare_and_open(deps: Deps, declaration: Declaration, requester: Requ
     deps.metrics.declared.labels(incident.severity, str(incident.is_drill).lower()).inc()
     log.info("incident_declared", severity=incident.severity, drill=incident.is_drill)
     assert incident.id is not None
-    return await open_war_room(deps, incident.id, requester, incident=incident)
+    incident = await open_war_room(deps, incident.id, requester, incident=incident)
+    await sync_reminders(deps, incident.id or 0, reset_update=True)
+    return incident
 
 
 def register(app: AsyncApp, deps: Deps) -> IncidentCommand:
     handler = IncidentCommand(deps)
     app.command(COMMAND)(handler.__call__)
     return handler
+
+
+async def visible_to(
+    deps: Deps,
+    requester: Requester,
+    incidents: Sequence[Incident],
+    holders: Mapping[int, Mapping[str, RoleAssignment]],
+) -> list[Incident]:
+    """Private incidents are shown only to people in their war room (or who run them)."""
+
+    def plainly(incident: Incident) -> bool:
+        return (
+            not incident.is_private
+            or incident.channel_id == requester.channel_id
+            or incident.declared_by == requester.user_id
+            or any(
+                h.user_id == requester.user_id for h in holders.get(incident.id or 0, {}).values()
+            )
+        )
+
+    unsure = [i for i in incidents if not plainly(i) and i.channel_id]
+    members = await asyncio.gather(
+        *(deps.slack.attempt("members", deps.slack.members(i.channel_id or "")) for i in unsure)
+    )
+    inside = {i.id for i, m in zip(unsure, members, strict=True) if m and requester.user_id in m}
+    return [i for i in incidents if plainly(i) or i.id in inside]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -12,9 +13,13 @@ from slack_sdk.models.blocks import (
     DividerBlock,
     HeaderBlock,
     MarkdownTextObject,
+    Option,
     SectionBlock,
+    StaticSelectElement,
+    UserSelectElement,
 )
 
+from bot.incidents.lifecycle import allowed_next
 from bot.incidents.types import INCIDENT_COMMANDER, Severity, Status, incident_ref
 from bot.slack.ids import Action
 from bot.slack.views.text import channel, safe, truncate, when
@@ -62,10 +67,93 @@ def _status_text(incident: Incident) -> str:
     return f"{STATUS_EMOJI[status]} *{status.value.capitalize()}*"
 
 
+def _role_controls(
+    incident: Incident, holders: Mapping[str, RoleAssignment], roles: Sequence[str]
+) -> ActionsBlock:
+    """Take IC (or hand it over / step down) and a user picker per other role."""
+    elements: list[Any] = []
+    ic = holders.get(INCIDENT_COMMANDER)
+    if ic is None:
+        elements.append(
+            ButtonElement(
+                text="Take IC",
+                action_id=Action.TAKE_ROLE,
+                value=f"{incident.id}:{INCIDENT_COMMANDER}",
+                style="primary",
+            )
+        )
+    else:
+        elements.append(
+            UserSelectElement(
+                action_id=f"{Action.ASSIGN_ROLE}:{INCIDENT_COMMANDER}",
+                placeholder="Hand IC over to…",
+            )
+        )
+    for role in roles:
+        if role == INCIDENT_COMMANDER:
+            continue
+        holder = holders.get(role)
+        elements.append(
+            UserSelectElement(
+                action_id=f"{Action.ASSIGN_ROLE}:{role}",
+                placeholder=truncate(f"Assign {role_label(role).lower()}", 150),
+                initial_user=holder.user_id if holder else None,
+            )
+        )
+    if holders:
+        elements.append(
+            ButtonElement(text="Step down", action_id=Action.STEP_DOWN, value=str(incident.id))
+        )
+    return ActionsBlock(block_id=f"roles:{incident.id}", elements=elements[:25])
+
+
+def _status_controls(incident: Incident) -> ActionsBlock:
+    status = Status(incident.status)
+    elements: list[Any] = []
+    choices = [s for s in allowed_next(status) if s is not Status.CLOSED]
+    if choices:
+        elements.append(
+            StaticSelectElement(
+                action_id=Action.SET_STATUS,
+                placeholder="Set status…",
+                options=[
+                    Option(
+                        value=f"{incident.id}:{s.value}",
+                        text=f"{STATUS_EMOJI[s]} {s.value.capitalize()}",
+                    )
+                    for s in choices
+                ],
+            )
+        )
+    if status.is_open:
+        options = [
+            Option(value=f"{incident.id}:{s.value}", text=f"{s.label} ({s.meaning})")
+            for s in Severity
+        ]
+        current = next(o for o in options if o.value.endswith(incident.severity))
+        elements.append(
+            StaticSelectElement(
+                action_id=Action.SET_SEVERITY,
+                placeholder="Severity",
+                options=options,
+                initial_option=current,
+            )
+        )
+        elements.append(
+            ButtonElement(text="Post update", action_id=Action.POST_UPDATE, value=str(incident.id))
+        )
+        elements.append(
+            ButtonElement(
+                text="Resolve", action_id=Action.RESOLVE, value=str(incident.id), style="primary"
+            )
+        )
+    return ActionsBlock(block_id=f"incident:{incident.id}", elements=elements)
+
+
 def summary_blocks(
     incident: Incident, holders: Mapping[str, RoleAssignment], roles: Sequence[str]
 ) -> list[Block]:
-    """The war room's pinned live summary of the incident."""
+    """The war room's pinned live summary: facts, roles, and the controls to change them."""
     title = truncate(incident.title, 140)
     header = f"{incident_ref(incident.number)}: {title}"
     blocks: list[Block] = []
@@ -88,10 +176,12 @@ def summary_blocks(
             text=f"*Declared*\n{when(incident.declared_at)} by <@{incident.declared_by}>"
         ),
     ]
-    if incident.service:
-        fields.append(MarkdownTextObject(text=f"*Service*\n{safe(incident.service, 200)}"))
     if incident.acknowledged_at:
         fields.append(MarkdownTextObject(text=f"*Acknowledged*\n{when(incident.acknowledged_at)}"))
+    if incident.service:
+        fields.append(MarkdownTextObject(text=f"*Service*\n{safe(incident.service, 200)}"))
+    if incident.resolved_at:
+        fields.append(MarkdownTextObject(text=f"*Resolved*\n{when(incident.resolved_at)}"))
     blocks.append(SectionBlock(block_id="summary", fields=fields))
     if len(incident.title) > 140:
         blocks.append(
@@ -119,20 +209,9 @@ def summary_blocks(
     blocks.append(
         SectionBlock(block_id="roles", text=MarkdownTextObject(text="\n".join(role_lines)))
     )
-    if INCIDENT_COMMANDER not in holders and Status(incident.status).is_open:
-        blocks.append(
-            ActionsBlock(
-                block_id="role_actions",
-                elements=[
-                    ButtonElement(
-                        text="Take IC",
-                        action_id=Action.TAKE_ROLE,
-                        value=f"{incident.id}:{INCIDENT_COMMANDER}",
-                        style="primary",
-                    )
-                ],
-            )
-        )
+    if Status(incident.status) is not Status.CLOSED:
+        blocks.append(_role_controls(incident, holders, roles))
+        blocks.append(_status_controls(incident))
     return blocks
 
 
@@ -142,7 +221,7 @@ def summary_text(incident: Incident) -> str:
 
 
 def status_card_blocks(incident: Incident, holders: Mapping[str, RoleAssignment]) -> list[Block]:
-    """The stakeholder card in STATUS_CHANNEL."""
+    """The stakeholder card in STATUS_CHANNEL; updates follow in its thread."""
     ic = holders.get(INCIDENT_COMMANDER)
     lines = [
         f"*{headline(incident)}*",
@@ -150,13 +229,17 @@ def status_card_blocks(incident: Incident, holders: Mapping[str, RoleAssignment]
         f"War room: {channel(incident.channel_id, incident.channel_name)}"
         + (f" · IC: <@{ic.user_id}>" if ic else " · IC: _unassigned_"),
     ]
-    blocks: list[Block] = [
-        SectionBlock(block_id="card", text=MarkdownTextObject(text="\n".join(lines)))
+    if incident.resolution:
+        lines.append(f"*Resolution:* {safe(incident.resolution, 1500)}")
+    context = f"Declared {when(incident.declared_at)}"
+    if incident.last_update_at:
+        context += f" · last update {when(incident.last_update_at)}"
+    if incident.resolved_at:
+        context += f" · resolved {when(incident.resolved_at)}"
+    return [
+        SectionBlock(block_id="card", text=MarkdownTextObject(text="\n".join(lines))),
+        ContextBlock(elements=[MarkdownTextObject(text=context + " · updates in the thread")]),
     ]
-    blocks.append(
-        ContextBlock(elements=[MarkdownTextObject(text=f"Declared {when(incident.declared_at)}")])
-    )
-    return blocks
 
 
 def declared_reply(incident: Incident) -> tuple[str, list[Block]]:

@@ -13,9 +13,10 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.incidents.types import Severity
+from bot.incidents.types import Severity, Status
 from bot.slack.ids import Block, Callback
 from bot.slack.views.incident import DRILL_MARK
+from bot.slack.views.text import truncate
 
 SEVERITY_OPTIONS = [Option(value=s.value, text=f"{s.label} ({s.meaning})") for s in Severity]
 
@@ -100,3 +101,81 @@ def declare_modal(
 
 def drill_note() -> str:
     return f"{DRILL_MARK}: everything works as for a real incident, marked as a drill."
+
+
+def resolve_modal(incident_id: int, *, ref: str, summary: str = "") -> View:
+    """Ask for the one-line resolution summary."""
+    return View(
+        type="modal",
+        callback_id=Callback.RESOLVE,
+        title=truncate(f"Resolve {ref}", 24),
+        submit="Resolve",
+        close="Cancel",
+        private_metadata=json.dumps({"incident": incident_id}),
+        blocks=[
+            InputBlock(
+                block_id=Block.RESOLUTION,
+                label="What fixed it? (one line)",
+                element=PlainTextInputElement(
+                    action_id=Block.RESOLUTION,
+                    max_length=500,
+                    initial_value=summary[:500] or None,
+                    placeholder="Rolled back the 14:02 deploy of checkout-api",
+                ),
+            )
+        ],
+    )
+
+
+NEXT_UPDATE_OPTIONS = [
+    Option(value=value, text=text)
+    for value, text in (
+        ("15m", "in 15 minutes"),
+        ("30m", "in 30 minutes"),
+        ("1h", "in 1 hour"),
+        ("2h", "in 2 hours"),
+        ("4h", "in 4 hours"),
+    )
+]
+
+
+def update_modal(incident_id: int, *, ref: str, current: Status) -> View:
+    """A stakeholder update: status, impact summary, when the next update comes."""
+    statuses = [s for s in Status if s.is_open or s is Status.RESOLVED]
+    options = [Option(value=s.value, text=s.value.capitalize()) for s in statuses]
+    initial = next((o for o in options if o.value == current.value), options[0])
+    return View(
+        type="modal",
+        callback_id=Callback.UPDATE,
+        title=truncate(f"Update on {ref}", 24),
+        submit="Post update",
+        close="Cancel",
+        private_metadata=json.dumps({"incident": incident_id}),
+        blocks=[
+            InputBlock(
+                block_id=Block.STATUS,
+                label="Status",
+                element=StaticSelectElement(
+                    action_id=Block.STATUS, options=options, initial_option=initial
+                ),
+            ),
+            InputBlock(
+                block_id=Block.IMPACT,
+                label="What stakeholders need to know",
+                hint="Impact now, what is being done. Plain words; it goes to the status channel.",
+                element=PlainTextInputElement(
+                    action_id=Block.IMPACT, multiline=True, max_length=3000
+                ),
+            ),
+            InputBlock(
+                block_id=Block.NEXT_UPDATE,
+                label="Next update",
+                optional=True,
+                element=StaticSelectElement(
+                    action_id=Block.NEXT_UPDATE,
+                    options=NEXT_UPDATE_OPTIONS,
+                    initial_option=NEXT_UPDATE_OPTIONS[1],
+                ),
+            ),
+        ],
+    )

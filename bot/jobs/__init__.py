@@ -1,0 +1,1 @@
+"""Durable reminders stored in the database, and the runner that fires them."""

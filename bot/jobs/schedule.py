@@ -1,0 +1,94 @@
+"""When each reminder of an incident is due (database only, no Slack)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.config import Settings
+from bot.incidents.types import INCIDENT_COMMANDER, Severity, Status
+from bot.store import repo
+from bot.store.tables import Incident, utcnow
+
+SNOOZE = timedelta(minutes=15)
+
+
+class Kind(StrEnum):
+    """Reminder kinds."""
+
+    UPDATE_DUE = "update_due"
+    IC_NAG = "ic_nag"
+    POSTMORTEM_DUE = "postmortem_due"
+
+
+def cadence(settings: Settings, incident: Incident) -> timedelta | None:
+    return settings.update_cadence.get(Severity(incident.severity))
+
+
+def interval(settings: Settings, incident: Incident, kind: Kind) -> timedelta | None:
+    """How often a reminder of `kind` repeats for this incident (None: off)."""
+    if kind is Kind.UPDATE_DUE:
+        return cadence(settings, incident)
+    if kind is Kind.IC_NAG:
+        return settings.ic_nag_after
+    return settings.postmortem_due
+
+
+async def sync(
+    session: AsyncSession,
+    incident: Incident,
+    settings: Settings,
+    *,
+    reset_update: bool = False,
+    update_due_at: datetime | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Bring the incident's reminders in line with its state (the caller commits)."""
+    assert incident.id is not None
+    now = now or utcnow()
+    is_open = Status(incident.status).is_open
+    reminders = await repo.reminders_of(session, incident.id)
+    holders = await repo.roles_of(session, incident.id)
+
+    nag_every = settings.ic_nag_after
+    nag = reminders.get(Kind.IC_NAG)
+    if is_open and nag_every and INCIDENT_COMMANDER not in holders:
+        if nag is None or nag.due_at is None:
+            await repo.set_reminder(
+                session,
+                incident_id=incident.id,
+                kind=Kind.IC_NAG,
+                due_at=max(incident.declared_at + nag_every, now),
+            )
+    elif nag is not None and nag.due_at is not None:
+        await repo.set_reminder(session, incident_id=incident.id, kind=Kind.IC_NAG, due_at=None)
+
+    every = cadence(settings, incident)
+    update = reminders.get(Kind.UPDATE_DUE)
+    if is_open and every:
+        if update_due_at is not None:
+            await repo.set_reminder(
+                session, incident_id=incident.id, kind=Kind.UPDATE_DUE, due_at=update_due_at
+            )
+        elif reset_update or update is None or update.due_at is None:
+            since = incident.last_update_at or incident.declared_at
+            await repo.set_reminder(
+                session,
+                incident_id=incident.id,
+                kind=Kind.UPDATE_DUE,
+                due_at=max(since + every, now),
+            )
+    elif update is not None and update.due_at is not None:
+        await repo.set_reminder(session, incident_id=incident.id, kind=Kind.UPDATE_DUE, due_at=None)
+
+
+async def snooze(
+    session: AsyncSession, *, incident_id: int, kind: Kind, now: datetime | None = None
+) -> datetime:
+    """Push a reminder back by 15 minutes; returns the new due time."""
+    due = (now or utcnow()) + SNOOZE
+    await repo.set_reminder(session, incident_id=incident_id, kind=kind, due_at=due)
+    await session.commit()
+    return due

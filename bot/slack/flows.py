@@ -1,0 +1,153 @@
+"""What follows a change: war-room notice, stakeholder thread reply, summary refresh, reminders."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from datetime import datetime
+from typing import Any
+
+import structlog
+from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
+
+from bot.deps import Deps
+from bot.incidents.status import SeverityChange, StatusChange
+from bot.incidents.types import Status, incident_ref
+from bot.jobs import schedule
+from bot.slack.views.incident import DRILL_MARK, SEVERITY_EMOJI, STATUS_EMOJI
+from bot.slack.views.text import safe, truncate, when
+from bot.store import repo
+from bot.store.tables import Incident
+
+log = structlog.get_logger(__name__)
+SECTION = 2900
+
+
+def text_sections(text: str, *, limit: int = SECTION, max_blocks: int = 40) -> list[Block]:
+    """Escaped user text as mrkdwn sections within Slack's limits (split on line breaks)."""
+    escaped = safe(text, limit * max_blocks)
+    chunks: list[str] = []
+    while escaped:
+        if len(escaped) <= limit:
+            chunks.append(escaped)
+            break
+        cut = escaped.rfind("\n", 0, limit)
+        if cut < limit // 2:
+            cut = escaped.rfind(" ", 0, limit)
+        if cut < limit // 2:
+            cut = limit
+        amp = escaped.rfind("&", 0, cut)
+        if amp != -1 and ";" not in escaped[amp:cut]:
+            cut = amp
+        chunks.append(escaped[:cut])
+        escaped = escaped[cut:].lstrip()
+    return [SectionBlock(text=MarkdownTextObject(text=chunk)) for chunk in chunks]
+
+
+def _prefix(incident: Incident) -> str:
+    return f"{DRILL_MARK} · " if incident.is_drill else ""
+
+
+async def announce(
+    deps: Deps,
+    incident: Incident,
+    text: str,
+    *,
+    blocks: list[Block] | None = None,
+    stakeholders: bool = True,
+) -> None:
+    """Tell the war room and the status-card thread, and refresh the summary, concurrently.
+
+    `text` is bot-written mrkdwn (user text inside it must already be escaped).
+    """
+    calls: dict[str, Awaitable[Any]] = {}
+    if incident.id is not None:
+        calls["refresh"] = deps.refresher.run(incident.id)
+    if incident.channel_id:
+        calls["war_room"] = deps.slack.post(incident.channel_id, text, blocks)
+    status_channel = deps.settings.status_channel
+    if stakeholders and status_channel and incident.status_card_ts and not incident.is_private:
+        calls["thread"] = deps.slack.post(
+            status_channel, text, blocks, thread_ts=incident.status_card_ts
+        )
+    await deps.slack.gather(**calls)
+
+
+async def sync_reminders(
+    deps: Deps,
+    incident_id: int,
+    *,
+    reset_update: bool = False,
+    update_due_at: datetime | None = None,
+) -> None:
+    """Recompute the incident's reminders after a change."""
+    async with deps.db.session() as session:
+        incident = await repo.incident_by_id(session, incident_id)
+        if incident is None:
+            return
+        await schedule.sync(
+            session,
+            incident,
+            deps.settings,
+            reset_update=reset_update,
+            update_due_at=update_due_at,
+        )
+        await session.commit()
+
+
+async def after_status(deps: Deps, change: StatusChange, actor: str) -> None:
+    incident = change.incident
+    ref = incident_ref(incident.number)
+    emoji = STATUS_EMOJI[change.new]
+    if change.new is Status.RESOLVED:
+        text = f"{_prefix(incident)}{emoji} {ref} is *resolved* (by <@{actor}>)."
+        if incident.resolution:
+            text += f"\n*Resolution:* {safe(incident.resolution, 1500)}"
+    elif change.reopened:
+        text = f"{_prefix(incident)}:rotating_light: {ref} is *reopened* and investigating again (by <@{actor}>)."
+    else:
+        text = f"{_prefix(incident)}{emoji} {ref} is now *{change.new.value}* (by <@{actor}>)."
+    await deps.slack.gather(
+        announce=announce(deps, incident, text),
+        reminders=sync_reminders(deps, incident.id or 0, reset_update=change.reopened),
+    )
+
+
+async def after_severity(deps: Deps, change: SeverityChange, actor: str) -> None:
+    incident = change.incident
+    ref = incident_ref(incident.number)
+    new = change.new
+    if change.escalated:
+        text = (
+            f"{_prefix(incident)}:rotating_light: *{ref} escalated to {new.label} ({new.meaning})* "
+            f"by <@{actor}> (was {change.old.label}). Page the people you need now; "
+            "stakeholder updates are due more often."
+        )
+    else:
+        text = (
+            f"{_prefix(incident)}{SEVERITY_EMOJI[new]} {ref} severity changed "
+            f"{change.old.label} → *{new.label}* by <@{actor}>."
+        )
+    await deps.slack.gather(
+        announce=announce(deps, incident, text),
+        reminders=sync_reminders(deps, incident.id or 0, reset_update=True),
+    )
+
+
+async def publish_update(
+    deps: Deps, incident: Incident, actor: str, text: str, next_update_at: datetime | None
+) -> None:
+    """Post a stakeholder update in the war room and the status-card thread."""
+    ref = incident_ref(incident.number)
+    head = f"{_prefix(incident)}:loudspeaker: *Update on {ref}* from <@{actor}>"
+    footer = f"Next update {when(next_update_at)}." if next_update_at else ""
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=head))]
+    blocks += text_sections(text)
+    if footer:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=footer)))
+    notification = f"{head}: {truncate(safe(text, 300), 300)}"
+    await deps.slack.gather(
+        announce=announce(deps, incident, notification, blocks=blocks),
+        reminders=sync_reminders(
+            deps, incident.id or 0, reset_update=True, update_due_at=next_update_at
+        ),
+    )

@@ -1,0 +1,286 @@
+"""Buttons and selects on the pinned summary, reminders, and the resolve and update forms."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+
+from bot.deps import Deps
+from bot.incidents.types import INCIDENT_COMMANDER, Severity, Status, incident_ref
+from bot.jobs import schedule
+from bot.slack import operations
+from bot.slack.ids import Action, Block, Callback
+from bot.slack.listeners.actions import requester_of
+from bot.slack.views.modals import update_modal
+from bot.slack.views.text import when
+from bot.slack.war_room import Requester, reply
+from bot.store import repo
+from bot.store.tables import utcnow
+
+STALE = ":warning: That control is out of date. Use the pinned summary in the war room, or `/incident help`."
+
+
+def _action(body: dict[str, Any]) -> dict[str, Any]:
+    return (body.get("actions") or [{}])[0]
+
+
+def _id_and(value: str) -> tuple[int, str] | None:
+    """Split `"<incident id>:<rest>"`."""
+    head, _, rest = value.partition(":")
+    return (int(head), rest) if head.isdigit() else None
+
+
+def _block_incident(action: dict[str, Any]) -> int | None:
+    match = re.match(r"^\w+:(\d+)$", str(action.get("block_id") or ""))
+    return int(match.group(1)) if match else None
+
+
+async def _who(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> Requester | None:
+    await ack()
+    requester = requester_of(body)
+    if requester is None and body.get("response_url"):
+        await deps.slack.attempt(
+            "respond",
+            deps.slack.respond(
+                body["response_url"], ":warning: Slack did not say who clicked; try again."
+            ),
+        )
+    return requester
+
+
+async def assign_role(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
+    requester = await _who(ack, body, deps)
+    if requester is None:
+        return
+    action = _action(body)
+    role = str(action.get("action_id", "")).partition(":")[2]
+    incident_id = _block_incident(action)
+    user = action.get("selected_user")
+    if incident_id is None or role not in deps.settings.roles or not user:
+        await reply(deps, requester, STALE)
+        return
+    await operations.give_role(deps, incident_id, role, user, requester, take_over=True)
+
+
+async def step_down(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
+    requester = await _who(ack, body, deps)
+    if requester is None:
+        return
+    value = str(_action(body).get("value") or "")
+    if not value.isdigit():
+        await reply(deps, requester, STALE)
+        return
+    async with deps.db.session() as session:
+        held = [
+            r.role
+            for r in (await repo.roles_of(session, int(value))).values()
+            if r.user_id == requester.user_id
+        ]
+    if not held:
+        await reply(deps, requester, ":information_source: You hold no role in this incident.")
+        return
+    for role in sorted(held, key=lambda r: r != INCIDENT_COMMANDER):
+        await operations.step_down(deps, int(value), role, requester)
+
+
+async def set_status(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
+    requester = await _who(ack, body, deps)
+    if requester is None:
+        return
+    parsed = _id_and(str((_action(body).get("selected_option") or {}).get("value") or ""))
+    if parsed is None or parsed[1] not in Status.__members__.values():
+        await reply(deps, requester, STALE)
+        return
+    incident_id, target = parsed[0], Status(parsed[1])
+    if target is Status.RESOLVED:
+        await _open_resolve(body, deps, requester, incident_id)
+        return
+    await operations.change_status(deps, incident_id, target, requester)
+
+
+async def set_severity(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
+    requester = await _who(ack, body, deps)
+    if requester is None:
+        return
+    parsed = _id_and(str((_action(body).get("selected_option") or {}).get("value") or ""))
+    if parsed is None or parsed[1] not in Severity.__members__.values():
+        await reply(deps, requester, STALE)
+        return
+    await operations.change_severity(deps, parsed[0], Severity(parsed[1]), requester)
+
+
+async def _open_resolve(
+    body: dict[str, Any], deps: Deps, requester: Requester, incident_id: int
+) -> None:
+    from bot.slack.views.modals import resolve_modal
+
+    async with deps.db.session() as session:
+        incident = await repo.incident_by_id(session, incident_id)
+    if incident is None:
+        await reply(deps, requester, STALE)
+        return
+    view = resolve_modal(incident_id, ref=incident_ref(incident.number))
+    if (
+        await deps.slack.attempt(
+            "open_view", deps.slack.open_view(body.get("trigger_id", ""), view)
+        )
+        is None
+    ):
+        await reply(
+            deps,
+            requester,
+            ":hourglass: The form could not open: click again, or use `/incident resolve <what fixed it>`.",
+        )
+
+
+async def resolve(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
+    requester = await _who(ack, body, deps)
+    value = str(_action(body).get("value") or "")
+    if requester is None:
+        return
+    if not value.isdigit():
+        await reply(deps, requester, STALE)
+        return
+    await _open_resolve(body, deps, requester, int(value))
+
+
+async def post_update(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
+    requester = await _who(ack, body, deps)
+    if requester is None:
+        return
+    value = str(_action(body).get("value") or "").partition(":")[0]
+    async with deps.db.session() as session:
+        incident = await repo.incident_by_id(session, int(value)) if value.isdigit() else None
+    if incident is None or incident.id is None:
+        await reply(deps, requester, STALE)
+        return
+    view = update_modal(
+        incident.id, ref=incident_ref(incident.number), current=Status(incident.status)
+    )
+    if (
+        await deps.slack.attempt(
+            "open_view", deps.slack.open_view(body.get("trigger_id", ""), view)
+        )
+        is None
+    ):
+        await reply(
+            deps,
+            requester,
+            ":hourglass: The form could not open: click again, or use `/incident update <text>`.",
+        )
+
+
+async def snooze(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
+    requester = await _who(ack, body, deps)
+    if requester is None:
+        return
+    parsed = _id_and(str(_action(body).get("value") or ""))
+    if parsed is None or parsed[1] not in schedule.Kind.__members__.values():
+        await reply(deps, requester, STALE)
+        return
+    incident_id, kind = parsed[0], schedule.Kind(parsed[1])
+    async with deps.db.session() as session:
+        due = await schedule.snooze(session, incident_id=incident_id, kind=kind)
+    channel = (body.get("container") or {}).get("channel_id")
+    ts = (body.get("container") or {}).get("message_ts")
+    text = f":zzz: Snoozed by <@{requester.user_id}> until {when(due)}."
+    if channel and ts:
+        await deps.slack.attempt("update", deps.slack.update(channel, ts, text, []))
+
+
+def _values(view: dict[str, Any]) -> dict[str, Any]:
+    return (view.get("state") or {}).get("values") or {}
+
+
+def _incident_of(view: dict[str, Any]) -> int | None:
+    try:
+        data = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return None
+    value = data.get("incident") if isinstance(data, dict) else None
+    return value if isinstance(value, int) else None
+
+
+async def resolve_submitted(
+    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], deps: Deps
+) -> None:
+    summary = " ".join(
+        str(
+            (_values(view).get(Block.RESOLUTION) or {}).get(Block.RESOLUTION, {}).get("value") or ""
+        ).split()
+    )
+    if not summary:
+        await ack(
+            response_action="errors", errors={Block.RESOLUTION: "Say in one line what fixed it."}
+        )
+        return
+    await ack()
+    incident_id = _incident_of(view)
+    requester = Requester(user_id=body["user"]["id"])
+    if incident_id is None:
+        return
+    async with deps.db.session() as session:
+        incident = await repo.incident_by_id(session, incident_id)
+    if incident is not None:
+        requester = Requester(user_id=requester.user_id, channel_id=incident.channel_id)
+    await operations.change_status(
+        deps, incident_id, Status.RESOLVED, requester, resolution=summary
+    )
+
+
+async def update_submitted(
+    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], deps: Deps
+) -> None:
+    values = _values(view)
+    text = str((values.get(Block.IMPACT) or {}).get(Block.IMPACT, {}).get("value") or "").strip()
+    if not text:
+        await ack(
+            response_action="errors", errors={Block.IMPACT: "Write what stakeholders need to know."}
+        )
+        return
+    await ack()
+    incident_id = _incident_of(view)
+    if incident_id is None:
+        return
+    chosen = (
+        (values.get(Block.STATUS) or {}).get(Block.STATUS, {}).get("selected_option") or {}
+    ).get("value")
+    later = (
+        (values.get(Block.NEXT_UPDATE) or {}).get(Block.NEXT_UPDATE, {}).get("selected_option")
+        or {}
+    ).get("value")
+    async with deps.db.session() as session:
+        incident = await repo.incident_by_id(session, incident_id)
+    if incident is None:
+        return
+    requester = Requester(user_id=body["user"]["id"], channel_id=incident.channel_id)
+    if chosen and chosen != incident.status and chosen in Status.__members__.values():
+        await operations.change_status(
+            deps,
+            incident_id,
+            Status(chosen),
+            requester,
+            resolution=text.splitlines()[0][:500] if chosen == Status.RESOLVED else None,
+        )
+    await operations.post_update(
+        deps,
+        incident_id,
+        text,
+        requester,
+        next_update_at=operations.next_update_time(later, utcnow()),
+    )
+
+
+def register(app: AsyncApp) -> None:
+    app.action(re.compile(rf"^{Action.ASSIGN_ROLE}:"))(assign_role)
+    app.action(Action.STEP_DOWN)(step_down)
+    app.action(Action.SET_STATUS)(set_status)
+    app.action(Action.SET_SEVERITY)(set_severity)
+    app.action(Action.RESOLVE)(resolve)
+    app.action(Action.POST_UPDATE)(post_update)
+    app.action(Action.SNOOZE)(snooze)
+    app.view(Callback.RESOLVE)(resolve_submitted)
+    app.view(Callback.UPDATE)(update_submitted)

@@ -1,0 +1,121 @@
+"""War-room subcommands that run the incident: status, sev, ic, role, update, resolve."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+
+from bot.deps import Deps
+from bot.incidents import roles
+from bot.incidents.service import IncidentError
+from bot.incidents.types import INCIDENT_COMMANDER, Status, incident_ref
+from bot.notify.gateway import slack_error
+from bot.slack import operations
+from bot.slack.parse import Command
+from bot.slack.views.modals import resolve_modal, update_modal
+from bot.slack.war_room import Requester, reply
+from bot.store.tables import Incident
+
+USAGE_UPDATE = "`/incident update <what stakeholders need to know>`"
+
+
+class IncidentControls:
+    """Handlers for the war-room subcommands; `install` adds them to the command router."""
+
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    def install(self, router: Any) -> None:
+        router.in_war_room.update(
+            {
+                "status": self.status,
+                "sev": self.severity,
+                "ic": self.ic,
+                "role": self.role,
+                "update": self.update,
+                "resolve": self.resolve,
+            }
+        )
+
+    async def status(
+        self, parsed: Command, incident: Incident, requester: Requester, command: dict[str, Any]
+    ) -> None:
+        assert parsed.status is not None and incident.id is not None
+        if parsed.status is Status.RESOLVED:
+            await self.resolve(parsed, incident, requester, command)
+            return
+        await operations.change_status(self.deps, incident.id, parsed.status, requester)
+
+    async def severity(
+        self, parsed: Command, incident: Incident, requester: Requester, command: dict[str, Any]
+    ) -> None:
+        assert parsed.severity is not None and incident.id is not None
+        await operations.change_severity(self.deps, incident.id, parsed.severity, requester)
+
+    async def ic(
+        self, parsed: Command, incident: Incident, requester: Requester, command: dict[str, Any]
+    ) -> None:
+        assert incident.id is not None
+        user = parsed.users[0] if parsed.users else requester.user_id
+        await operations.give_role(
+            self.deps, incident.id, INCIDENT_COMMANDER, user, requester, take_over=True
+        )
+
+    async def role(
+        self, parsed: Command, incident: Incident, requester: Requester, command: dict[str, Any]
+    ) -> None:
+        assert incident.id is not None
+        try:
+            role = roles.resolve_role(parsed.words[0], self.deps.settings.roles)
+        except IncidentError as exc:
+            await reply(self.deps, requester, f":warning: {exc}")
+            return
+        await operations.give_role(
+            self.deps, incident.id, role, parsed.users[0], requester, take_over=True
+        )
+
+    async def update(
+        self, parsed: Command, incident: Incident, requester: Requester, command: dict[str, Any]
+    ) -> None:
+        assert incident.id is not None
+        if parsed.text:
+            await operations.post_update(self.deps, incident.id, parsed.text, requester)
+            return
+        view = update_modal(
+            incident.id, ref=incident_ref(incident.number), current=Status(incident.status)
+        )
+        await self._open(command, requester, view, f"or post it in one line: {USAGE_UPDATE}")
+
+    async def resolve(
+        self, parsed: Command, incident: Incident, requester: Requester, command: dict[str, Any]
+    ) -> None:
+        assert incident.id is not None
+        summary = parsed.text if parsed.name == "resolve" else ""
+        if summary:
+            await operations.change_status(
+                self.deps, incident.id, Status.RESOLVED, requester, resolution=summary
+            )
+            return
+        if Status(incident.status) is not Status.RESOLVED and not Status(incident.status).is_open:
+            await reply(
+                self.deps, requester, f":warning: {incident_ref(incident.number)} is closed."
+            )
+            return
+        view = resolve_modal(incident.id, ref=incident_ref(incident.number))
+        await self._open(
+            command, requester, view, "or resolve in one line: `/incident resolve <what fixed it>`"
+        )
+
+    async def _open(
+        self, command: dict[str, Any], requester: Requester, view: Any, fallback: str
+    ) -> None:
+        try:
+            await self.deps.slack.open_view(command.get("trigger_id", ""), view)
+        except SlackApiError as exc:
+            await reply(
+                self.deps,
+                requester,
+                f":hourglass: The form could not open (`{slack_error(exc)}`): run the command "
+                f"again, {fallback}.",
+            )
