@@ -1,4 +1,4 @@
-"""The baseline for bench/declare.py: a Bolt app that acks `/incident`, creates a channel and posts.
+"""Baselines for the benchmarks: a Bolt app that only acks and makes the calls it must.
 
 Run by the benchmark as its own process, like the bot: PORT, SLACK_API_URL, SLACK_BOT_TOKEN,
 SLACK_SIGNING_SECRET from the environment.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import uuid
 
 from aiohttp import web
@@ -29,6 +30,16 @@ async def declare(ack, command, client):  # type: ignore[no-untyped-def]
     name = title.lower().replace(" ", "-") + "-" + uuid.uuid4().hex[:6]
     created = await client.conversations_create(name=name)
     await client.chat_postMessage(channel=created["channel"]["id"], text=title)
+
+
+@app.action(re.compile(".*"))
+async def click(ack, body, client):  # type: ignore[no-untyped-def]
+    """The baseline for bench/clicks.py: ack, then update the clicked message once."""
+    await ack()
+    container = body.get("container") or {}
+    await client.chat_update(
+        channel=container.get("channel_id"), ts=container.get("message_ts"), text="clicked"
+    )
 
 
 async def healthz(_request: web.Request) -> web.Response:
