@@ -1,0 +1,78 @@
+"""Runtime plumbing: Socket Mode, Web API retries, and log context on every line."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import sys
+
+import aiohttp
+import structlog
+from structlog.testing import capture_logs
+
+from tests.conftest import BOT_TOKEN
+from tests.fakes import FakeSlack, SlackDriver
+from tests.helpers import incidents
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_socket_mode_connects_with_the_app_token_and_still_serves_health(
+    slack: FakeSlack, tmp_path
+):
+    port = _free_port()
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_APP_TOKEN": "xapp-1-test",
+        "SLACK_API_URL": slack.api_url,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/socket.db",
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        [call] = (await slack.wait_for("apps.connections.open", timeout=30))[:1]
+        assert call.headers["authorization"] == "Bearer xapp-1-test"
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                assert response.status == 200
+            async with http.post(f"http://127.0.0.1:{port}/slack/events", data=b"{}") as response:
+                assert response.status in (404, 405), "no HTTP endpoint for Slack in Socket Mode"
+    finally:
+        process.terminate()
+        await process.wait()
+
+
+async def test_rate_limits_and_server_errors_are_retried(bot, driver: SlackDriver, slack: FakeSlack):
+    slack.rate_limit("chat.postMessage", times=1, retry_after=0)
+    slack.fail("conversations.invite", "fatal_error", times=1, status=500)
+    await driver.command("declare sev2 Retry me")
+    await bot.settle()
+    [incident] = await incidents(bot.deps.db)
+    assert incident.intro_ts is not None
+    statuses = [c.status for c in slack.calls_to("conversations.invite")]
+    assert statuses == [500, 200]
+    assert [c.status for c in slack.calls_to("chat.postMessage")][:2] == [429, 200]
+
+
+async def test_every_log_line_in_a_request_carries_its_context(bot, driver: SlackDriver):
+    with capture_logs(processors=[structlog.contextvars.merge_contextvars]) as logs:
+        await driver.command("declare sev2 Logged", user="U_BOB")
+        await bot.settle()
+    [declared] = [e for e in logs if e["event"] == "incident_declared"]
+    assert declared["request_type"] == "command"
+    assert declared["user"] == "U_BOB"
+    assert declared["channel"] == driver.slack.channel_by_name("incidents")["id"]
+    assert declared["incident"] == "INC-1"
+    [opened] = [e for e in logs if e["event"] == "war_room_opened"]
+    assert opened["incident"] == "INC-1" and opened["user"] == "U_BOB"
