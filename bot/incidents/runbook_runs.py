@@ -1,0 +1,167 @@
+"""Runbook runs: a runbook posted into a war room, and who did or skipped each step when."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.incidents.service import IncidentError, get, record
+from bot.incidents.types import EventKind, Status
+from bot.runbooks.model import StepState
+from bot.store import repo
+from bot.store.tables import Incident, RunbookRun, RunbookStep, TimelineEvent, utcnow
+
+StepStatus = Literal["done", "skipped"]
+OUTDATED = (
+    "That runbook message is out of date. Post the runbook again with `/incident runbook <name>`."
+)
+
+
+@dataclass(frozen=True)
+class Posted:
+    """A new run and its timeline entry."""
+
+    run: RunbookRun
+    entry: TimelineEvent
+
+
+@dataclass(frozen=True)
+class StepOutcome:
+    """What a Done/Skip click led to."""
+
+    run: RunbookRun
+    incident: Incident
+    step_index: int
+    state: StepState
+    """The step's state now: the click's, or the earlier one when someone was first."""
+    recorded: bool
+    entry: TimelineEvent | None
+
+    @property
+    def incident_resolved(self) -> bool:
+        return self.incident.status in (Status.RESOLVED, Status.CLOSED)
+
+
+async def start_run(
+    session: AsyncSession,
+    *,
+    incident_id: int,
+    runbook_name: str,
+    title: str,
+    step_count: int,
+    channel_id: str,
+    actor: str,
+) -> Posted:
+    """Record that a runbook is being posted, before any of it reaches Slack."""
+    await get(session, incident_id)
+    now = utcnow()
+    run = RunbookRun(
+        incident_id=incident_id,
+        runbook_name=runbook_name,
+        title=title[:200],
+        channel_id=channel_id,
+        message_ts=[],
+        step_count=step_count,
+        posted_by=actor,
+        posted_at=now,
+    )
+    session.add(run)
+    await session.flush()
+    entry = await record(
+        session,
+        incident_id=incident_id,
+        kind=EventKind.RUNBOOK_POSTED,
+        actor=actor,
+        text=f"Runbook posted: {title} ({step_count} step{'s' if step_count != 1 else ''})",
+        at=now,
+        source_key=f"runbook:{run.id}",
+        data={"runbook": runbook_name, "run_id": run.id},
+    )
+    await session.commit()
+    return Posted(run, entry)
+
+
+async def set_pages(
+    session: AsyncSession,
+    *,
+    run_id: int,
+    message_ts: list[str],
+    entry_id: int | None = None,
+    permalink: str | None = None,
+) -> None:
+    """Store the ts of every posted message in page order (and link the timeline entry)."""
+    run = await repo.runbook_run(session, run_id)
+    if run is None:
+        return
+    run.message_ts = list(message_ts)
+    if entry_id is not None:
+        entry = await repo.timeline_entry_by_id(session, entry_id)
+        if entry is not None:
+            entry.message_ts = message_ts[0] if message_ts else None
+            entry.permalink = permalink or entry.permalink
+    await session.commit()
+
+
+async def run_of(session: AsyncSession, run_id: int) -> RunbookRun:
+    run = await repo.runbook_run(session, run_id)
+    if run is None:
+        raise IncidentError(OUTDATED)
+    return run
+
+
+async def progress(session: AsyncSession, run_id: int) -> dict[int, StepState]:
+    """Every step that is done or skipped, by index."""
+    return {
+        step.step_index: StepState(status=_status(step.status), actor=step.actor_id, at=step.at)
+        for step in await repo.runbook_steps(session, run_id)
+    }
+
+
+def _status(value: str) -> StepStatus:
+    return "skipped" if value == "skipped" else "done"
+
+
+async def record_step(
+    session: AsyncSession,
+    *,
+    run_id: int,
+    step_index: int,
+    status: StepStatus,
+    actor: str,
+    step_title: str,
+) -> StepOutcome:
+    """Mark a step done or skipped once; the first click wins, later ones change nothing.
+
+    Works on resolved incidents too (people finish clean-up steps after resolving).
+    """
+    run = await run_of(session, run_id)
+    if not 0 <= step_index < run.step_count:
+        raise IncidentError(OUTDATED)
+    incident = await get(session, run.incident_id)
+    now = utcnow()
+    step = RunbookStep(run_id=run_id, step_index=step_index, status=status, actor_id=actor, at=now)
+    try:
+        async with session.begin_nested():
+            session.add(step)
+    except IntegrityError:  # someone was first: only the savepoint is rolled back
+        first = await repo.runbook_step(session, run_id, step_index)
+        assert first is not None
+        state = StepState(status=_status(first.status), actor=first.actor_id, at=first.at)
+        return StepOutcome(run, incident, step_index, state, recorded=False, entry=None)
+    verb = "done" if status == "done" else "skipped"
+    entry = await record(
+        session,
+        incident_id=run.incident_id,
+        kind=EventKind.RUNBOOK_STEP,
+        actor=actor,
+        text=f"{run.title}: step {step_index + 1}/{run.step_count} {verb} — {step_title}",
+        at=now,
+        source_key=f"runbook:{run_id}:step:{step_index}",
+        data={"run_id": run_id, "step": step_index, "status": status},
+    )
+    await session.commit()
+    state = StepState(status=status, actor=actor, at=now)
+    return StepOutcome(run, incident, step_index, state, recorded=True, entry=entry)

@@ -1,0 +1,312 @@
+"""Runbooks in the war room: `/incident runbook [name]`, the offer and picker, Done and Skip."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from slack_bolt.async_app import AsyncAck, AsyncApp
+
+from bot.deps import Deps
+from bot.incidents import runbook_runs, timeline
+from bot.incidents.service import IncidentError
+from bot.incidents.types import incident_ref
+from bot.logging import bind_incident
+from bot.notify.gateway import slack_error
+from bot.runbooks.model import Runbook, StepState
+from bot.slack.parse import COMMAND, Command
+from bot.slack.views.runbook import RunbookAction, page_of_step, runbook_messages, runbook_picker
+from bot.slack.views.text import safe, user, when
+from bot.slack.war_room import Requester, reply
+from bot.store import repo
+from bot.store.tables import Incident, RunbookRun
+
+log = structlog.get_logger(__name__)
+HELP_LINES = ["`/incident runbook [name]` — post a runbook's steps (no name: pick one)"]
+MAX_REFRESH_ROUNDS = 5
+
+
+def _requester(body: dict[str, Any]) -> Requester | None:
+    who = (body.get("user") or {}).get("id")
+    if not who:
+        return None
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
+        "channel_id"
+    )
+    return Requester(user_id=who, response_url=body.get("response_url"), channel_id=channel)
+
+
+def _action(body: dict[str, Any]) -> dict[str, Any]:
+    actions = body.get("actions") or [{}]
+    return dict(actions[0])
+
+
+def unknown_runbook_text(deps: Deps, name: str) -> str:
+    """The reply to `/incident runbook <name>` when no runbook has that name."""
+    if not deps.runbooks.runbooks:
+        return (
+            f":warning: No runbook is named `{safe(name, 60)}`: no runbooks are loaded. Add YAML "
+            "files to the runbooks folder (RUNBOOKS_DIR) and check them with "
+            "`python -m bot check-runbooks`."
+        )
+    close = deps.runbooks.closest(name)
+    hint = (
+        "Did you mean " + " or ".join(f"`{n}`" for n in close) + "? "
+        if close
+        else "Run `/incident runbook` to pick one. "
+    )
+    return (
+        f":warning: No runbook is named `{safe(name, 60)}`. {hint}"
+        f"Post one with `{COMMAND} runbook <name>`."
+    )
+
+
+async def post_runbook(
+    deps: Deps, incident: Incident, runbook: Runbook, requester: Requester
+) -> RunbookRun | None:
+    """Record the run, then post its pages in order (storing each ts as it is posted)."""
+    channel = incident.channel_id
+    ref = incident_ref(incident.number)
+    if not channel or incident.id is None:
+        await reply(deps, requester, f":warning: {ref} has no war room to post the runbook in.")
+        return None
+    async with deps.db.session() as session:
+        posted = await runbook_runs.start_run(
+            session,
+            incident_id=incident.id,
+            runbook_name=runbook.name,
+            title=runbook.title,
+            step_count=len(runbook.steps),
+            channel_id=channel,
+            actor=requester.user_id,
+        )
+    run = posted.run
+    assert run.id is not None and posted.entry.id is not None
+    messages = runbook_messages(runbook, {}, incident_ref=ref, runbook_run_id=run.id)
+    posted_ts: list[str] = []
+    error = None
+    for text, blocks in messages:
+        try:
+            posted_ts.append(await deps.slack.post(channel, text, blocks))
+        except Exception as exc:
+            error = slack_error(exc)
+            break
+        async with deps.db.session() as session:
+            await runbook_runs.set_pages(session, run_id=run.id, message_ts=posted_ts)
+    run.message_ts = posted_ts
+    log.info("runbook_posted", runbook=runbook.name, pages=len(posted_ts), error=error)
+    if posted_ts:
+        permalink = await deps.slack.permalink(channel, posted_ts[0])
+        async with deps.db.session() as session:
+            await runbook_runs.set_pages(
+                session,
+                run_id=run.id,
+                message_ts=posted_ts,
+                entry_id=posted.entry.id,
+                permalink=permalink,
+            )
+    if error:
+        await reply(
+            deps,
+            requester,
+            f":warning: Slack refused part of the runbook (`{error}`): {len(posted_ts)} of "
+            f"{len(messages)} messages were posted. Check that the bot is in the channel, then "
+            f"post it again with `{COMMAND} runbook {runbook.name}`.",
+        )
+    return run
+
+
+class RunbookCommands:
+    """`/incident runbook [name]`; `install` adds it to the command router."""
+
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    def install(self, router: Any) -> None:
+        router.in_war_room.update({"runbook": self.runbook})
+
+    async def runbook(
+        self, parsed: Command, incident: Incident, requester: Requester, command: dict[str, Any]
+    ) -> None:
+        deps = self.deps
+        assert incident.id is not None
+        name = parsed.text.strip()
+        if not name:
+            blocks = runbook_picker(deps.runbooks.by_title(), incident.id)
+            await reply(deps, requester, "Choose a runbook to post", blocks)
+            return
+        runbook = deps.runbooks.get(name)
+        if runbook is None:
+            await reply(deps, requester, unknown_runbook_text(deps, name))
+            return
+        await post_runbook(deps, incident, runbook, requester)
+
+
+async def _chosen(deps: Deps, body: dict[str, Any], value: str, *, from_offer: bool) -> None:
+    requester = _requester(body)
+    if requester is None:
+        return
+    incident_id, _, name = value.partition(":")
+    incident = None
+    if incident_id.isdigit():
+        async with deps.db.session() as session:
+            incident = await repo.incident_by_id(session, int(incident_id))
+            runs = await repo.runbook_runs_of(session, int(incident_id), name) if from_offer else []
+    if incident is None:
+        await reply(
+            deps, requester, ":warning: That incident no longer exists. Run `/incident list`."
+        )
+        return
+    bind_incident(incident.number)
+    runbook = deps.runbooks.get(name)
+    if runbook is None:
+        await reply(deps, requester, unknown_runbook_text(deps, name))
+        return
+    if runs:
+        first = runs[0]
+        await reply(
+            deps,
+            requester,
+            f":information_source: *{safe(runbook.title, 200)}* was already posted here by "
+            f"{user(first.posted_by)} {when(first.posted_at)}. To post another copy, use "
+            f"`{COMMAND} runbook {runbook.name}`.",
+        )
+        return
+    run = await post_runbook(deps, incident, runbook, requester)
+    if run is not None and not from_offer and requester.response_url:
+        await deps.slack.attempt(
+            "respond",
+            deps.slack.respond(
+                requester.response_url,
+                f":books: Posted *{safe(runbook.title, 200)}* to the war room.",
+                replace_original=True,
+            ),
+        )
+
+
+async def post_clicked(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
+    """“Post runbook” on an offer."""
+    await ack()
+    await _chosen(deps, body, str(_action(body).get("value") or ""), from_offer=True)
+
+
+async def picked(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
+    """A runbook chosen in the `/incident runbook` picker."""
+    await ack()
+    option = _action(body).get("selected_option") or {}
+    await _chosen(deps, body, str(option.get("value") or ""), from_offer=False)
+
+
+async def show_progress(
+    deps: Deps, run: RunbookRun, runbook: Runbook, number: int, pages: set[int]
+) -> None:
+    """Update `pages` of a posted runbook in place until they show the stored progress.
+
+    Clicks on the same run can render concurrently; whoever renders re-reads afterwards and
+    goes round again if the progress moved on, so the last update always shows every click.
+    """
+    assert run.id is not None
+    shown: dict[int, StepState] | None = None
+    for _ in range(MAX_REFRESH_ROUNDS):
+        async with deps.db.session() as session:
+            progress = await runbook_runs.progress(session, run.id)
+        if progress == shown:
+            return
+        messages = runbook_messages(
+            runbook, progress, incident_ref=incident_ref(number), runbook_run_id=run.id
+        )
+        await deps.slack.gather(
+            **{
+                f"page{page}": deps.slack.update(
+                    run.channel_id, run.message_ts[page], *messages[page]
+                )
+                for page in sorted(pages)
+                if page < min(len(run.message_ts), len(messages))
+            }
+        )
+        shown = progress
+
+
+async def _link_step(deps: Deps, run: RunbookRun, page: int, entry_id: int) -> None:
+    if page >= len(run.message_ts):
+        return
+    ts = run.message_ts[page]
+    permalink = await deps.slack.permalink(run.channel_id, ts)
+    if permalink:
+        async with deps.db.session() as session:
+            await timeline.set_permalink(
+                session, entry_id=entry_id, permalink=permalink, message_ts=ts
+            )
+
+
+async def step_clicked(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
+    """Done or Skip on a runbook step: record who and when, then update the runbook in place."""
+    await ack()
+    requester = _requester(body)
+    action = _action(body)
+    run_id, _, index = str(action.get("value") or "").partition(":")
+    if requester is None or not run_id.isdigit() or not index.isdigit():
+        log.warning("runbook_click_unreadable")
+        return
+    status: runbook_runs.StepStatus = (
+        "done" if action.get("action_id") == RunbookAction.STEP_DONE else "skipped"
+    )
+    step_index = int(index)
+    try:
+        async with deps.db.session() as session:
+            run = await runbook_runs.run_of(session, int(run_id))
+        runbook = deps.runbooks.get(run.runbook_name)
+        usable = runbook is not None and len(runbook.steps) == run.step_count
+        title = f"step {step_index + 1}"
+        if runbook is not None and usable and step_index < len(runbook.steps):
+            title = runbook.steps[step_index].title
+        async with deps.db.session() as session:
+            outcome = await runbook_runs.record_step(
+                session,
+                run_id=run.id or 0,
+                step_index=step_index,
+                status=status,
+                actor=requester.user_id,
+                step_title=title,
+            )
+    except IncidentError as exc:
+        await reply(deps, requester, f":warning: {exc}")
+        return
+    bind_incident(outcome.incident.number)
+    ref = incident_ref(outcome.incident.number)
+    calls: dict[str, Any] = {}
+    page = page_of_step(runbook, step_index) if runbook and usable else 0
+    if runbook is not None and usable:
+        calls["pages"] = show_progress(deps, run, runbook, outcome.incident.number, {0, page})
+    if outcome.recorded and outcome.entry is not None and outcome.entry.id is not None:
+        calls["link"] = _link_step(deps, run, page, outcome.entry.id)
+    verb = "done" if outcome.state.status == "done" else "skipped"
+    text = None
+    if not outcome.recorded:
+        at = f" {when(outcome.state.at)}" if outcome.state.at else ""
+        text = (
+            f":information_source: Step {step_index + 1} was already marked {verb} by "
+            f"{user(outcome.state.actor)}{at}. Nothing changed."
+        )
+    elif outcome.incident_resolved:
+        text = (
+            f":information_source: {ref} is {outcome.incident.status}. Step {step_index + 1} "
+            f"is recorded as {verb} on its timeline anyway."
+        )
+    elif not usable:
+        text = (
+            f":information_source: Step {step_index + 1} is recorded as {verb}, but runbook "
+            f"`{run.runbook_name}` has changed or is no longer loaded, so this message cannot "
+            f"show it. Post the current version with `{COMMAND} runbook {run.runbook_name}`."
+        )
+    if text:
+        calls["tell"] = reply(deps, requester, text)
+    log.info("runbook_step_clicked", status=status, step=step_index, recorded=outcome.recorded)
+    await deps.slack.gather(**calls)
+
+
+def register(app: AsyncApp) -> None:
+    app.action(RunbookAction.POST)(post_clicked)
+    app.action(RunbookAction.PICK)(picked)
+    app.action(RunbookAction.STEP_DONE)(step_clicked)
+    app.action(RunbookAction.STEP_SKIP)(step_clicked)
