@@ -1,0 +1,165 @@
+"""Closing the loop: `/incident postmortem|close`, Mark postmortem complete, Draft again, Close."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from slack_bolt.async_app import AsyncAck, AsyncApp
+
+from bot.deps import Deps
+from bot.incidents import postmortem
+from bot.incidents.service import IncidentError
+from bot.incidents.types import Status, incident_ref
+from bot.notify.gateway import slack_error
+from bot.slack import operations, postmortems
+from bot.slack.flows import sync_reminders
+from bot.slack.ids import Action
+from bot.slack.listeners.actions import requester_of
+from bot.slack.parse import Command
+from bot.slack.views.postmortem import postmortem_completed
+from bot.slack.war_room import Requester, reply
+from bot.store import repo
+from bot.store.tables import Incident
+
+log = structlog.get_logger(__name__)
+HELP_LINES = [
+    "`/incident postmortem` — draft the postmortem again and share it as a file",
+    "`/incident close` — close a resolved incident (archives the war room if configured)",
+]
+STALE = ":warning: That button is out of date. Use `/incident postmortem` in the war room."
+
+
+async def close_incident(deps: Deps, incident_id: int, requester: Requester) -> bool:
+    """Close a resolved incident: final card, reminders off, war room archived if configured."""
+    async with deps.db.session() as session:
+        incident = await repo.incident_by_id(session, incident_id)
+    if incident is None:
+        await reply(deps, requester, STALE)
+        return False
+    ref = incident_ref(incident.number)
+    status = Status(incident.status)
+    if status.is_open:
+        await reply(
+            deps,
+            requester,
+            f":warning: {ref} is `{status.value}`: an incident is closed after it is resolved. "
+            f"Resolve it first with `/incident resolve <what fixed it>`, then `/incident close`.",
+        )
+        return False
+    if status is Status.CLOSED:
+        await reply(deps, requester, f":information_source: {ref} is already closed.")
+        return False
+    if not await operations.change_status(deps, incident_id, Status.CLOSED, requester):
+        return False
+    channel = incident.channel_id
+    if deps.settings.archive_on_close and channel:
+        try:
+            await deps.slack.archive(channel)
+        except Exception as exc:
+            error = slack_error(exc)
+            log.warning("war_room_not_archived", error=error)
+            await reply(
+                deps,
+                requester,
+                f":warning: {ref} is closed, but Slack would not archive its war room "
+                f"<#{channel}> (`{error}`). Archive it by hand: open the channel's settings "
+                "and choose *Archive channel*.",
+            )
+        else:
+            log.info("war_room_archived")
+    return True
+
+
+class ClosingCommands:
+    """`/incident postmortem` and `/incident close`; `install` adds them to the router."""
+
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    def install(self, router: Any) -> None:
+        router.in_war_room.update({"postmortem": self.postmortem, "close": self.close})
+
+    async def postmortem(
+        self, parsed: Command, incident: Incident, requester: Requester, command: dict[str, Any]
+    ) -> None:
+        assert incident.id is not None
+        status = Status(incident.status)
+        if status.is_open:
+            await reply(
+                self.deps,
+                requester,
+                f":information_source: {incident_ref(incident.number)} is not resolved yet "
+                f"(`{status.value}`), so its postmortem is not written. Here is the draft so "
+                "far, shared in the war room marked DRAFT. Once it is fixed, "
+                "`/incident resolve <what fixed it>` drafts it in full.",
+            )
+        await postmortems.share(
+            self.deps, incident.id, actor=requester.user_id, requester=requester
+        )
+
+    async def close(
+        self, parsed: Command, incident: Incident, requester: Requester, command: dict[str, Any]
+    ) -> None:
+        assert incident.id is not None
+        await close_incident(self.deps, incident.id, requester)
+
+
+async def _clicked(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> tuple[Requester, int] | None:
+    await ack()
+    requester = requester_of(body)
+    value = str(((body.get("actions") or [{}])[0]).get("value") or "")
+    if requester is None:
+        log.warning("action_without_user")
+        return None
+    if not value.isdigit():
+        await reply(deps, requester, STALE)
+        return None
+    return requester, int(value)
+
+
+async def mark_complete(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
+    clicked = await _clicked(ack, body, deps)
+    if clicked is None:
+        return
+    requester, incident_id = clicked
+    try:
+        async with deps.db.session() as session:
+            done = await postmortem.mark_complete(
+                session, incident_id=incident_id, actor=requester.user_id
+            )
+    except IncidentError as exc:
+        await reply(deps, requester, f":warning: {exc}")
+        return
+    text, blocks = postmortem_completed(done.incident, done.postmortem)
+    if done.already:
+        await reply(deps, requester, text.replace(":white_check_mark:", ":information_source:"))
+        return
+    log.info("postmortem_completed")
+    calls: dict[str, Any] = {"reminders": sync_reminders(deps, incident_id)}
+    container = body.get("container") or {}
+    channel, ts = container.get("channel_id"), container.get("message_ts")
+    if channel and ts and not container.get("is_ephemeral"):
+        calls["message"] = deps.slack.update(channel, ts, text, blocks)
+    elif done.incident.channel_id:
+        calls["message"] = deps.slack.post(done.incident.channel_id, text, blocks)
+    await deps.slack.gather(**calls)
+
+
+async def share_again(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
+    clicked = await _clicked(ack, body, deps)
+    if clicked is not None:
+        requester, incident_id = clicked
+        await postmortems.share(deps, incident_id, actor=requester.user_id, requester=requester)
+
+
+async def close(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
+    clicked = await _clicked(ack, body, deps)
+    if clicked is not None:
+        await close_incident(deps, clicked[1], clicked[0])
+
+
+def register(app: AsyncApp) -> None:
+    app.action(Action.POSTMORTEM_COMPLETE)(mark_complete)
+    app.action(Action.POSTMORTEM_SHARE)(share_again)
+    app.action(Action.CLOSE)(close)

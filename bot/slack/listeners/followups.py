@@ -1,0 +1,232 @@
+"""Follow-ups: `/incident followup`, the "Add follow-up" button and form, and "Mark done"."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import date
+from typing import Any
+
+import structlog
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.errors import SlackApiError
+
+from bot.deps import Deps
+from bot.incidents import followups
+from bot.incidents.service import IncidentError
+from bot.incidents.types import incident_ref
+from bot.notify.gateway import slack_error
+from bot.slack.ids import Action, Block, Callback
+from bot.slack.listeners.actions import requester_of
+from bot.slack.parse import Command
+from bot.slack.views import followups as views
+from bot.slack.views.text import safe
+from bot.slack.war_room import Requester, reply
+from bot.store import repo
+from bot.store.tables import Incident, utcnow
+
+log = structlog.get_logger(__name__)
+HELP_LINES = [f"{followups.USAGE} — an action item with an owner (the button adds a due date)"]
+STALE = (
+    "That button is out of date. Add follow-ups in the war room with "
+    f"{followups.USAGE}; your open ones are on the bot's Home tab."
+)
+OWNER_CHECK_SECONDS = 2.0
+"""How long the form waits for Slack to confirm the owner before accepting them anyway."""
+
+
+async def owner_problem(deps: Deps, user_id: str) -> str | None:
+    """Why `user_id` cannot own a follow-up (unknown, deactivated, a bot), or None."""
+    try:
+        user = await deps.slack.user(user_id)
+    except SlackApiError as exc:
+        error = slack_error(exc)
+        if error in ("user_not_found", "user_not_visible"):
+            return f"The owner (`{user_id}`) is not a user in this workspace."
+        log.warning("owner_check_failed", error=error)
+        return None
+    if user.get("deleted"):
+        return f"<@{user_id}> is deactivated; pick someone active."
+    if user.get("is_bot"):
+        return f"<@{user_id}> is a bot; a follow-up needs a person to own it."
+    return None
+
+
+async def create(
+    deps: Deps,
+    incident_id: int,
+    requester: Requester,
+    *,
+    text: str,
+    owner: str | None,
+    due_on: date | None = None,
+) -> None:
+    """Store the follow-up, announce it in the war room, and tell its owner."""
+    try:
+        async with deps.db.session() as session:
+            followup, incident = await followups.add(
+                session,
+                incident_id=incident_id,
+                text=text,
+                owner_id=owner,
+                due_on=due_on,
+                actor=requester.user_id,
+            )
+    except IncidentError as exc:
+        await reply(deps, requester, f":warning: {exc}")
+        return
+    log.info("followup_added", owner=owner, due=due_on.isoformat() if due_on else None)
+    notice, blocks = views.followup_added(followup, incident)
+    calls: dict[str, Any] = {}
+    if incident.channel_id:
+        calls["post"] = deps.slack.post(incident.channel_id, notice, blocks)
+    else:
+        calls["reply"] = reply(deps, requester, notice, blocks)
+    if owner and owner != requester.user_id:
+        note, note_blocks = views.owner_note(followup, incident)
+        calls["owner"] = deps.slack.post(owner, note, note_blocks)  # a DM from the app
+    await deps.slack.gather(**calls)
+
+
+class FollowUpCommands:
+    """`/incident followup <text> [@owner]`; `install` adds it to the command router."""
+
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    def install(self, router: Any) -> None:
+        router.in_war_room.update({"followup": self.followup})
+
+    async def followup(
+        self, parsed: Command, incident: Incident, requester: Requester, command: dict[str, Any]
+    ) -> None:
+        assert incident.id is not None
+        owner = parsed.users[0] if parsed.users else None
+        words = parsed.text.split()
+        if owner is None and words and words[-1].startswith("@") and len(words[-1]) > 1:
+            await reply(
+                self.deps,
+                requester,
+                f":warning: `{safe(words[-1], 80)}` is not a Slack user I can see. Mention the "
+                "owner so Slack links the name (type @ and pick them from the list), e.g. "
+                "`/incident followup Alert on queue depth @dana`, or leave the owner out.",
+            )
+            return
+        if owner and (problem := await owner_problem(self.deps, owner)):
+            await reply(
+                self.deps, requester, f":warning: {problem} Name a person: {followups.USAGE}"
+            )
+            return
+        await create(self.deps, incident.id, requester, text=parsed.text, owner=owner)
+
+
+async def add_button(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
+    """The "Add follow-up" button: open the form."""
+    await ack()
+    requester = requester_of(body)
+    value = str(((body.get("actions") or [{}])[0]).get("value") or "")
+    if requester is None:
+        log.warning("action_without_user")
+        return
+    async with deps.db.session() as session:
+        incident = await repo.incident_by_id(session, int(value)) if value.isdigit() else None
+    if incident is None or incident.id is None:
+        await reply(deps, requester, f":warning: {STALE}")
+        return
+    view = views.followup_modal(incident.id, ref=incident_ref(incident.number))
+    try:
+        await deps.slack.open_view(body.get("trigger_id", ""), view)
+    except SlackApiError as exc:
+        await reply(
+            deps,
+            requester,
+            f":hourglass: The form could not open (`{slack_error(exc)}`): click again, or "
+            f"use {followups.USAGE} in the war room.",
+        )
+
+
+def _value(values: dict[str, Any], block: Block, key: str) -> Any:
+    return ((values.get(block) or {}).get(block) or {}).get(key)
+
+
+async def submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
+    """The follow-up form: check it (answering inline), then create the follow-up."""
+    values = (view.get("state") or {}).get("values") or {}
+    text = " ".join(str(_value(values, Block.FOLLOWUP_TEXT, "value") or "").split())
+    owner = _value(values, Block.FOLLOWUP_OWNER, "selected_user")
+    picked = _value(values, Block.FOLLOWUP_DUE, "selected_date")
+    errors: dict[str, str] = {}
+    if not text:
+        errors[Block.FOLLOWUP_TEXT] = "Say what needs doing."
+    due_on = None
+    if picked:
+        try:
+            due_on = date.fromisoformat(str(picked))
+        except ValueError:
+            errors[Block.FOLLOWUP_DUE] = "Pick a date from the calendar."
+        else:
+            if problem := followups.due_problem(due_on, utcnow().date()):
+                errors[Block.FOLLOWUP_DUE] = problem
+    if owner and not errors:
+        try:  # Slack allows 3 seconds to answer a form; do not spend them all on one check
+            if problem := await asyncio.wait_for(owner_problem(deps, owner), OWNER_CHECK_SECONDS):
+                errors[Block.FOLLOWUP_OWNER] = problem.replace(f"<@{owner}>", "That person")
+        except TimeoutError:
+            log.warning("owner_check_slow")
+    if errors:
+        await ack(response_action="errors", errors=errors)
+        return
+    await ack()
+    try:
+        incident_id = json.loads(view.get("private_metadata") or "{}").get("incident")
+    except (ValueError, AttributeError):
+        incident_id = None
+    if not isinstance(incident_id, int):
+        log.warning("followup_form_without_incident")
+        return
+    async with deps.db.session() as session:
+        incident = await repo.incident_by_id(session, incident_id)
+    channel = incident.channel_id if incident else None
+    requester = Requester(user_id=body["user"]["id"], channel_id=channel)
+    await create(deps, incident_id, requester, text=text, owner=owner, due_on=due_on)
+
+
+async def mark_done(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
+    """ "Mark done" on a follow-up: in the war room, a DM, or the App Home."""
+    await ack()
+    requester = requester_of(body)
+    value = str(((body.get("actions") or [{}])[0]).get("value") or "")
+    if requester is None:
+        log.warning("action_without_user")
+        return
+    if not value.isdigit():
+        await reply(deps, requester, f":warning: {STALE}")
+        return
+    try:
+        async with deps.db.session() as session:
+            done = await followups.mark_done(
+                session, followup_id=int(value), actor=requester.user_id
+            )
+    except IncidentError as exc:
+        await reply(deps, requester, f":warning: {exc}")
+        return
+    text, blocks = views.followup_done(done.followup, done.incident)
+    container = body.get("container") or {}
+    if container.get("type") == "view":
+        from bot.slack.listeners.home import publish_home
+
+        await publish_home(deps, requester.user_id)
+        return
+    if done.already:
+        await reply(deps, requester, text.replace(":white_check_mark:", ":information_source:"))
+        return
+    log.info("followup_done")
+    channel, ts = container.get("channel_id"), container.get("message_ts")
+    if channel and ts and not container.get("is_ephemeral"):
+        await deps.slack.attempt("update", deps.slack.update(channel, ts, text, blocks))
+
+
+def register(app: AsyncApp) -> None:
+    app.action(Action.ADD_FOLLOWUP)(add_button)
+    app.action(Action.FOLLOWUP_DONE)(mark_done)
+    app.view(Callback.FOLLOWUP)(submitted)

@@ -1,0 +1,107 @@
+"""Drafting the postmortem and sharing it in the war room as a file (on resolve and on demand)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Sequence
+from typing import Any
+
+import structlog
+
+from bot.deps import Deps
+from bot.incidents import postmortem
+from bot.incidents.types import Status, incident_ref
+from bot.notify.gateway import slack_error
+from bot.slack.views import postmortem as views
+from bot.slack.war_room import Requester, reply
+
+log = structlog.get_logger(__name__)
+MAX_NAME_LOOKUPS = 50
+"""People named in a draft whose Slack names are looked up; the rest appear by user id."""
+
+
+async def names_of(deps: Deps, users: Sequence[str]) -> dict[str, str]:
+    """Display names of users, looked up concurrently (failures fall back to the id)."""
+    wanted = list(dict.fromkeys(users))[:MAX_NAME_LOOKUPS]
+    found = await asyncio.gather(
+        *(deps.slack.attempt("users.info", deps.slack.user(u)) for u in wanted)
+    )
+    names = {}
+    for user_id, user in zip(wanted, found, strict=True):
+        if not user:
+            continue
+        profile = user.get("profile") or {}
+        name = profile.get("display_name") or user.get("name") or profile.get("real_name")
+        if name:
+            names[user_id] = str(name)
+    return names
+
+
+def step_titles(deps: Deps, runbook_name: str) -> list[str] | None:
+    runbook = deps.runbooks.get(runbook_name)
+    return [step.title for step in runbook.steps] if runbook else None
+
+
+async def share(
+    deps: Deps, incident_id: int, *, actor: str | None, requester: Requester | None = None
+) -> bool:
+    """Draft the postmortem and upload it to the war room; True when the file was shared.
+
+    A resolved (or closed) incident's draft is stored and followed by the next-step buttons;
+    an open one's is uploaded marked DRAFT and not stored.
+    """
+    async with deps.db.session() as session:
+        material = await postmortem.gather(session, incident_id)
+    incident = material.incident
+    draft = Status(incident.status).is_open
+    markdown = postmortem.render(
+        material,
+        roles=deps.settings.roles,
+        names=await names_of(deps, material.people()),
+        step_titles=lambda name: step_titles(deps, name),
+    )
+    if not draft:
+        async with deps.db.session() as session:
+            await postmortem.store_draft(
+                session, incident_id=incident_id, markdown=markdown, actor=actor
+            )
+    ref = incident_ref(incident.number)
+    channel = incident.channel_id
+    if not channel:
+        if requester is not None:
+            await reply(deps, requester, f":warning: {ref} has no war room to share it in.")
+        return False
+    try:
+        file_id = await deps.slack.upload(
+            channel,
+            filename=views.file_name(incident, draft=draft),
+            content=markdown,
+            title=f"{ref} postmortem{' (DRAFT)' if draft else ''}",
+            comment=views.file_comment(incident, draft=draft),
+        )
+    except Exception as exc:
+        error = slack_error(exc)
+        log.warning("postmortem_not_uploaded", error=error)
+        text = (
+            f":warning: The postmortem draft of {ref} could not be uploaded (`{error}`); "
+            "it is saved. Run `/incident postmortem` in the war room to try again."
+        )
+        if requester is not None:
+            await reply(deps, requester, text)
+        else:
+            await deps.slack.attempt("post", deps.slack.post(channel, text))
+        return False
+    log.info("postmortem_shared", draft=draft, length=len(markdown), file=file_id)
+    if draft:
+        return True
+    text, blocks = views.postmortem_shared(incident)
+    follow: dict[str, Awaitable[Any]] = {"post": deps.slack.post(channel, text, blocks)}
+    if file_id:
+        follow["store"] = _attach(deps, incident_id, file_id)
+    await deps.slack.gather(**follow)
+    return True
+
+
+async def _attach(deps: Deps, incident_id: int, file_id: str) -> None:
+    async with deps.db.session() as session:
+        await postmortem.attach_file(session, incident_id=incident_id, file_id=file_id)

@@ -1,0 +1,313 @@
+"""Postmortem: drafted and shared as a file on resolve, on demand, completed, reminded."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlmodel import select
+
+from bot.incidents.types import EventKind
+from bot.store.tables import Postmortem, Reminder, RunbookRun, RunbookStep, TimelineEvent, utcnow
+from tests.fakes import FakeSlack, SlackDriver
+from tests.helpers import controls, declare, incidents, texts, timeline
+
+
+async def _postmortem(db, incident_id: int) -> Postmortem | None:
+    async with db.session() as session:
+        result = await session.exec(select(Postmortem).where(Postmortem.incident_id == incident_id))
+        return result.first()
+
+
+async def _reminder(db, incident_id: int, kind: str = "postmortem_due") -> Reminder | None:
+    async with db.session() as session:
+        result = await session.exec(
+            select(Reminder).where(Reminder.incident_id == incident_id, Reminder.kind == kind)
+        )
+        return result.first()
+
+
+def _uploaded(slack: FakeSlack) -> list[tuple[str, str]]:
+    """(file name, text) of every file shared, in order."""
+    out = []
+    for call in slack.calls_to("files.completeUploadExternal"):
+        assert call.ok, call.response
+        for item in call.response["files"]:
+            name = slack.files[item["id"]]["name"]
+            out.append((name, slack.uploaded_bytes(item["id"]).decode()))
+    return out
+
+
+def _flow(slack: FakeSlack) -> list[str]:
+    return [
+        c.method
+        for c in slack.calls
+        if c.method in ("files.getUploadURLExternal", "upload", "files.completeUploadExternal")
+    ]
+
+
+async def test_resolving_drafts_and_shares_the_postmortem(
+    bot, driver: SlackDriver, slack: FakeSlack
+):
+    incident = await declare(bot, driver, "declare sev2 Checkout <!here> is down")
+    room = incident.channel_id
+    for text in (
+        "ic",
+        "status identified",
+        "note Rolled back deploy 42 | see <https://ci.example.com/42|the CI run>",
+        "followup Add an alert on queue depth <@U_BOB>",
+        "status monitoring",
+        "resolve Rolled back the 14:02 deploy",
+    ):
+        await driver.command(text, channel=room)
+        await bot.settle()
+    assert _flow(slack) == [
+        "files.getUploadURLExternal",
+        "upload",
+        "files.completeUploadExternal",
+    ]
+    [(name, markdown)] = _uploaded(slack)
+    assert name == "INC-1-postmortem.md"
+    for part in (
+        "# INC-1: Checkout <!here> is down — Postmortem",
+        "Blameless",
+        "| Severity | SEV2 (major) |",
+        "**Resolution:** Rolled back the 14:02 deploy",
+        "| Time to acknowledge |",
+        "| Time to mitigate |",
+        "| Time to resolve |",
+        "| Time to detect | no alert linked |",
+        "- Incident commander: @alice",
+        "## Linked alerts",
+        "## Runbook steps",
+        "## Timeline",
+        "Note: Rolled back deploy 42 | see [the CI run](https://ci.example.com/42)",
+        "Status identified → monitoring",
+        "| 1 | Add an alert on queue depth | @bob | — | open |",
+        "## Root cause and contributing factors",
+        "## Lessons",
+    ):
+        assert part in markdown, part
+    [share] = slack.calls_to("files.completeUploadExternal")
+    assert share.args["channel_id"] == room
+    assert slack.pings() == []
+    stored = await _postmortem(bot.deps.db, incident.id)
+    assert stored is not None and stored.markdown == markdown and stored.file_id
+    [next_steps] = [m for m in slack.messages(room) if "mark the postmortem complete" in texts(m)]
+    assert set(controls(next_steps)) == {
+        "postmortem_complete",
+        "add_followup",
+        "postmortem_share",
+        "close_incident",
+    }
+    events = await timeline(bot.deps.db, incident.id)
+    assert any(e.kind == EventKind.POSTMORTEM for e in events)
+
+
+async def test_postmortem_of_an_unresolved_incident_offers_the_draft_so_far(
+    bot, driver: SlackDriver, slack: FakeSlack
+):
+    incident = await declare(bot, driver)
+    slack.reset_calls()
+    await driver.command("postmortem", channel=incident.channel_id)
+    await bot.settle()
+    assert "is not resolved yet (`investigating`)" in texts(slack.responses[0].body)
+    assert "draft so far" in texts(slack.responses[0].body)
+    [(name, markdown)] = _uploaded(slack)
+    assert name == "INC-1-postmortem-DRAFT.md"
+    assert "**DRAFT SO FAR**" in markdown and "still `investigating`" in markdown
+    assert await _postmortem(bot.deps.db, incident.id) is None
+
+
+async def test_a_3000_entry_timeline_is_a_complete_file_through_the_upload_flow(
+    bot, driver: SlackDriver, slack: FakeSlack
+):
+    incident = await declare(bot, driver)
+    start = utcnow() - timedelta(hours=5)
+    async with bot.deps.db.session() as session:
+        session.add_all(
+            TimelineEvent(
+                incident_id=incident.id,
+                kind=EventKind.NOTE.value,
+                occurred_at=start + timedelta(seconds=5 * n),
+                actor_id="U_BOB",
+                text=f"Observation number {n:04d}: " + "latency still high " * 5,
+            )
+            for n in range(3000)
+        )
+        await session.commit()
+    slack.reset_calls()
+    await driver.command("resolve Scaled the pool", channel=incident.channel_id)
+    await bot.settle()
+    assert _flow(slack) == [
+        "files.getUploadURLExternal",
+        "upload",
+        "files.completeUploadExternal",
+    ]
+    [asked] = slack.calls_to("files.getUploadURLExternal")
+    [(_, markdown)] = _uploaded(slack)
+    assert int(asked.args["length"]) == len(markdown.encode())
+    assert len(markdown) > 300_000
+    for n in (0, 1500, 2999):
+        assert f"Observation number {n:04d}" in markdown
+    assert markdown.count("Observation number") == 3000
+    assert markdown.rstrip().endswith(
+        "_What do we understand now that we did not before? Turn each into a follow-up._"
+    )
+    posts = [c for c in slack.calls_to("chat.postMessage") if "Observation" in texts(c.args)]
+    assert posts == [], "the timeline goes in the file, not in messages"
+
+
+async def test_runbook_steps_done_and_skipped_are_listed(
+    bot, driver: SlackDriver, slack: FakeSlack
+):
+    incident = await declare(bot, driver)
+    now = utcnow()
+    async with bot.deps.db.session() as session:
+        run = RunbookRun(
+            incident_id=incident.id,
+            runbook_name="db-failover",
+            title="Database failover",
+            channel_id=incident.channel_id,
+            message_ts=[],
+            step_count=3,
+            posted_by="U_ALICE",
+            posted_at=now,
+        )
+        session.add(run)
+        await session.flush()
+        session.add(
+            RunbookStep(run_id=run.id, step_index=0, status="done", actor_id="U_BOB", at=now)
+        )
+        session.add(
+            RunbookStep(run_id=run.id, step_index=2, status="skipped", actor_id="U_BOB", at=now)
+        )
+        await session.commit()
+    await driver.command("resolve Failed over", channel=incident.channel_id)
+    await bot.settle()
+    [(_, markdown)] = _uploaded(slack)
+    assert "### Database failover (`db-failover`)" in markdown
+    assert "1 done, 1 skipped, 1 not done" in markdown
+    assert "- [x] 1. Step 1 — done by @bob" in markdown
+    assert "- [ ] 2. Step 2 — not done" in markdown
+    assert "- [ ] 3. Step 3 — skipped by @bob" in markdown
+
+
+async def test_mark_complete_records_it_and_stops_the_review_reminder(
+    bot, driver: SlackDriver, slack: FakeSlack
+):
+    incident = await declare(bot, driver)
+    await driver.command("resolve Restarted the workers", channel=incident.channel_id)
+    await bot.settle()
+    [stored] = await incidents(bot.deps.db)
+    reminder = await _reminder(bot.deps.db, incident.id)
+    assert reminder.due_at == stored.resolved_at + timedelta(hours=48)
+
+    await bot.app.jobs.run_once(now=stored.resolved_at + timedelta(hours=47))
+    assert not [m for m in slack.messages(incident.channel_id) if "postmortem review" in m["text"]]
+    await bot.app.jobs.run_once(now=stored.resolved_at + timedelta(hours=48, seconds=1))
+    [nag] = [m for m in slack.messages(incident.channel_id) if "postmortem review" in m["text"]]
+    assert "schedule the postmortem review of INC-1" in nag["text"]
+    assert set(controls(nag)) == {"postmortem_complete", "add_followup", "postmortem_share"}
+
+    await driver.block_action(
+        "postmortem_complete",
+        value=controls(nag)["postmortem_complete"]["value"],
+        channel=incident.channel_id,
+        message_ts=nag["ts"],
+        user="U_BOB",
+    )
+    await bot.settle()
+    stored = await _postmortem(bot.deps.db, incident.id)
+    assert stored.completed_at is not None and stored.completed_by == "U_BOB"
+    assert "marked complete by <@U_BOB>" in slack.message(incident.channel_id, nag["ts"])["text"]
+    assert (await _reminder(bot.deps.db, incident.id)).due_at is None
+    events = await timeline(bot.deps.db, incident.id)
+    assert any("marked complete" in e.text for e in events if e.kind == EventKind.POSTMORTEM)
+
+    await bot.app.jobs.run_once(now=stored.completed_at + timedelta(days=30))
+    reviews = [
+        c for c in slack.calls_to("chat.postMessage") if "postmortem review" in c.args["text"]
+    ]
+    assert len(reviews) == 1, "no reminder once it is complete"
+
+    await driver.block_action(
+        "postmortem_complete", value=str(incident.id), channel=incident.channel_id, user="U_CAROL"
+    )
+    await bot.settle()
+    assert "already" not in texts(slack.responses[-1].body)
+    assert "was marked complete by <@U_BOB>" in texts(slack.responses[-1].body)
+
+
+async def test_postmortem_due_off_schedules_nothing(start_bot, slack: FakeSlack):
+    bot = await start_bot(postmortem_due="off")
+    driver = SlackDriver(bot.url, "test-signing-secret", slack)
+    incident = await declare(bot, driver)
+    await driver.command("resolve Fixed", channel=incident.channel_id)
+    await bot.settle()
+    reminder = await _reminder(bot.deps.db, incident.id)
+    assert reminder is None or reminder.due_at is None
+
+
+async def test_mark_complete_before_resolution_names_the_fix(
+    bot, driver: SlackDriver, slack: FakeSlack
+):
+    incident = await declare(bot, driver)
+    await driver.block_action(
+        "postmortem_complete", value=str(incident.id), channel=incident.channel_id
+    )
+    await bot.settle()
+    reply = texts(slack.responses[-1].body)
+    assert "still `investigating`" in reply and "/incident resolve" in reply
+
+
+async def test_postmortem_command_regenerates_a_resolved_incidents_draft(
+    bot, driver: SlackDriver, slack: FakeSlack
+):
+    incident = await declare(bot, driver)
+    await driver.command("resolve Restarted the workers", channel=incident.channel_id)
+    await bot.settle()
+    first = await _postmortem(bot.deps.db, incident.id)
+    await driver.command("followup Add a worker health check", channel=incident.channel_id)
+    await bot.settle()
+    slack.reset_calls()
+    await driver.command("postmortem", channel=incident.channel_id)
+    await bot.settle()
+    [(name, markdown)] = _uploaded(slack)
+    assert name == "INC-1-postmortem.md" and "Add a worker health check" in markdown
+    again = await _postmortem(bot.deps.db, incident.id)
+    assert again.id == first.id and again.markdown == markdown
+    assert again.generated_at > first.generated_at and again.file_id != first.file_id
+
+    slack.reset_calls()
+    [next_steps, *_] = [
+        m for m in slack.messages(incident.channel_id) if "postmortem_share" in controls(m)
+    ]
+    await driver.block_action(
+        "postmortem_share",
+        value=controls(next_steps)["postmortem_share"]["value"],
+        channel=incident.channel_id,
+        message_ts=next_steps["ts"],
+    )
+    await bot.settle()
+    assert _flow(slack) == [
+        "files.getUploadURLExternal",
+        "upload",
+        "files.completeUploadExternal",
+    ]
+
+
+async def test_a_failed_upload_keeps_the_draft_and_says_how_to_retry(
+    bot, driver: SlackDriver, slack: FakeSlack
+):
+    incident = await declare(bot, driver)
+    slack.fail("files.completeUploadExternal", "not_in_channel")
+    await driver.command("resolve Restarted", channel=incident.channel_id)
+    await bot.settle()
+    stored = await _postmortem(bot.deps.db, incident.id)
+    assert stored is not None and stored.file_id is None and "# INC-1" in stored.markdown
+    [notice] = [
+        m for m in slack.messages(incident.channel_id) if "could not be uploaded" in m["text"]
+    ]
+    assert "`not_in_channel`" in notice["text"] and "`/incident postmortem`" in notice["text"]
+    [stored_incident] = await incidents(bot.deps.db)
+    assert stored_incident.status == "resolved"
