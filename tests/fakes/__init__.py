@@ -1,6 +1,5 @@
-"""Test fakes: FakeSlack (Slack Web API) and SlackDriver (signed Slack → bot requests)."""
+"""Test fakes, re-exported from the one implementation in bot.sandbox.fake (shared with the sandbox)."""
 
-from .driver import Reply, SlackDriver, Values
-from .slack_api import Call, FakeSlack, Response
+from bot.sandbox.fake import Call, FakeSlack, Reply, Response, SlackDriver, Values
 
 __all__ = ["Call", "FakeSlack", "Reply", "Response", "SlackDriver", "Values"]

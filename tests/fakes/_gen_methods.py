@@ -1,4 +1,4 @@
-"""Regenerate tests/fakes/slack_methods.json from the shared Slack method reference."""
+"""Regenerate bot/sandbox/fake/slack_methods.json from the shared Slack method reference."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_SOURCE = HERE.parents[2] / "shared" / "slack" / "methods"
-OUTPUT = HERE / "slack_methods.json"
+OUTPUT = HERE.parents[1] / "bot" / "sandbox" / "fake" / "slack_methods.json"
 
 METHODS = (
     "auth.test",

@@ -1,0 +1,346 @@
+"""FakeSlack: a stateful aiohttp fake of the Slack Web API with call recording and faults."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from . import handlers_channels, handlers_messages, handlers_views
+from .handlers_messages import apply_response
+from .handlers_views import apply_view_ack, close_view
+from .slack_state import Args, SlackError, SlackState, find_pings
+
+METHOD_SPECS: dict[str, dict[str, Any]] = json.loads(
+    Path(__file__).with_name("slack_methods.json").read_text(encoding="utf-8")
+)
+HANDLERS = {**handlers_channels.HANDLERS, **handlers_messages.HANDLERS, **handlers_views.HANDLERS}
+JSON_ARGS = ("blocks", "attachments", "view")
+PING_FIELDS = ("text", "blocks", "attachments", "initial_comment")
+# Missing required argument → first of these errors the method's reference lists.
+MISSING_ERRORS: dict[str, tuple[str, ...]] = {
+    "channel": ("channel_not_found",),
+    "channel_id": ("channel_not_found",),
+    "users": ("no_user",),
+    "name": ("invalid_name_required", "invalid_name"),
+    "user": ("user_not_found", "user_not_in_channel"),
+    "email": ("users_not_found",),
+    "ts": ("message_not_found", "thread_not_found"),
+    "message_ts": ("message_not_found",),
+    "timestamp": ("no_item_specified", "message_not_found"),
+    "usergroup": ("no_such_subteam",),
+}
+EMPTY_OK = frozenset({"topic", "purpose"})
+
+
+@dataclass
+class Call:
+    """One request the fake answered (including injected failures)."""
+
+    method: str
+    args: dict[str, Any]
+    headers: dict[str, str]  # lower-cased names
+    at: float  # time.monotonic() when the request was answered
+    response: dict[str, Any]
+    status: int = 200
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.response.get("ok"))
+
+
+@dataclass
+class Response:
+    """One POST to a response_url handed out by `FakeSlack.new_response_url()`."""
+
+    url_id: str
+    body: Any
+    at: float
+    status: int = 200
+
+
+@dataclass
+class _Fault:
+    error: str
+    status: int
+    retry_after: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class FakeSlack(SlackState):
+    """In-process Slack Web API on 127.0.0.1 (ephemeral port); use `async with FakeSlack()`."""
+
+    def __init__(
+        self,
+        token: str = "xoxb-test-token",  # noqa: S107
+        *,
+        host: str = "127.0.0.1",
+    ) -> None:
+        super().__init__()
+        self.token = token
+        self.host = host
+        self.port = 0
+        self.api_url = ""
+        self.base_url = ""
+        self.calls: list[Call] = []
+        self.responses: list[Response] = []
+        self.latency = 0.0
+        self._latencies: dict[str, float] = {}
+        self._faults: dict[str, deque[_Fault]] = {}
+        self._cond = asyncio.Condition()
+        self._runner: web.AppRunner | None = None
+        # called with every recorded call (the sandbox page listens here for live updates)
+        self.observers: list[Callable[[Call], None]] = []
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    async def start(self) -> FakeSlack:
+        self._cond = asyncio.Condition()  # bound to the loop the fake runs in
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_get("/api/{method}", self._handle_api)
+        app.router.add_post("/api/{method}", self._handle_api)
+        app.router.add_post("/respond/{url_id}", self._handle_respond)
+        app.router.add_post("/upload/{file_id}", self._handle_upload)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, 0)
+        await site.start()
+        self.port = self._runner.addresses[0][1]
+        self.base_url = f"http://{self.host}:{self.port}"
+        self.api_url = f"{self.base_url}/api/"
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> FakeSlack:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    # -- fault injection ----------------------------------------------------------------------
+
+    def set_latency(self, method: str, seconds: float) -> None:
+        """Per-method latency; overrides `self.latency` for that method."""
+        self._latencies[method] = seconds
+
+    def fail(self, method: str, error: str, times: int = 1, status: int = 200) -> None:
+        """The next `times` calls of `method` answer `{"ok": false, "error": error}`.
+
+        Replaces any faults still pending for `method`; `times=0` clears them.
+        """
+        self._faults[method] = deque(_Fault(error, status) for _ in range(times))
+
+    def rate_limit(self, method: str, times: int = 1, retry_after: int = 0) -> None:
+        """The next `times` calls of `method` answer HTTP 429 with `Retry-After` (replaces)."""
+        self._faults[method] = deque(_Fault("ratelimited", 429, retry_after) for _ in range(times))
+
+    def clear_faults(self) -> None:
+        self._faults.clear()
+        self._latencies.clear()
+        self.latency = 0.0
+
+    def _next_fault(self, method: str) -> _Fault | None:
+        queue = self._faults.get(method)
+        return queue.popleft() if queue else None
+
+    # -- recording ----------------------------------------------------------------------------
+
+    def calls_to(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    def reset_calls(self) -> None:
+        """Forget recorded calls and response_url posts (workspace state is kept)."""
+        self.calls.clear()
+        self.responses.clear()
+
+    async def wait_for(
+        self,
+        method: str,
+        count: int = 1,
+        timeout: float = 5.0,  # noqa: ASYNC109
+        where: Callable[[Call], bool] | None = None,
+    ) -> list[Call]:
+        """Wait (event-driven) until `count` calls of `method` matching `where` were recorded."""
+
+        def matching() -> list[Call]:
+            return [c for c in self.calls if c.method == method and (where is None or where(c))]
+
+        try:
+            async with asyncio.timeout(timeout), self._cond:
+                await self._cond.wait_for(lambda: len(matching()) >= count)
+        except TimeoutError:
+            seen = [c.method for c in self.calls]
+            raise AssertionError(
+                f"timed out after {timeout}s waiting for {count} x {method}"
+                f" (got {len(matching())}); calls so far: {seen}"
+            ) from None
+        return matching()
+
+    async def _record(self, call: Call) -> None:
+        async with self._cond:
+            self.calls.append(call)
+            self._cond.notify_all()
+        for observer in list(self.observers):
+            observer(call)
+
+    def pings(self, call_or_text: Call | Mapping[str, Any] | str | None = None) -> list[str]:
+        """Special mentions in a call's text/blocks/attachments (None: all successful calls)."""
+        if call_or_text is None:
+            return [p for c in self.calls if c.ok for p in self.pings(c)]
+        if isinstance(call_or_text, str):
+            return find_pings(call_or_text)
+        args = call_or_text.args if isinstance(call_or_text, Call) else call_or_text
+        bare = Args(args).flag("link_names") or args.get("parse") == "full"
+        return find_pings([args.get(k) for k in PING_FIELDS], bare=bare)
+
+    def apply_view_ack(self, view_id: str, ack: Any, user: str | None = None) -> None:
+        """Apply a view_submission ack body to the open modals (used by SlackDriver)."""
+        apply_view_ack(self, view_id, ack, user)
+
+    def close_view(self, view_id: str, *, clear: bool = False) -> None:
+        """Close an open modal (and the views pushed on top of it; `clear`: its whole stack)."""
+        close_view(self, view_id, clear=clear)
+
+    # -- HTTP ---------------------------------------------------------------------------------
+
+    async def _delay(self, method: str) -> None:
+        delay = self._latencies.get(method, self.latency)
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    @staticmethod
+    async def _parse_args(request: web.Request) -> dict[str, Any]:
+        args: dict[str, Any] = dict(request.query)
+        if request.body_exists:
+            if request.content_type == "application/json":
+                try:
+                    data = await request.json()
+                except json.JSONDecodeError:
+                    raise SlackError("invalid_json") from None
+                if not isinstance(data, dict):
+                    raise SlackError("invalid_json")
+                args.update(data)
+            elif request.content_type in (
+                "application/x-www-form-urlencoded",
+                "multipart/form-data",
+            ):
+                for key, field in (await request.post()).items():
+                    args[key] = field.file.read() if isinstance(field, web.FileField) else field
+        for key in JSON_ARGS:
+            value = args.get(key)
+            if value == "":
+                del args[key]
+            elif isinstance(value, str):
+                # undecodable strings stay as they are: validation reports *_format errors
+                with contextlib.suppress(json.JSONDecodeError):
+                    args[key] = json.loads(value)
+        return args
+
+    def _dispatch(
+        self, method: str, args: dict[str, Any], headers: Mapping[str, str]
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        if method not in HANDLERS:
+            return 404, {"ok": False, "error": "unknown_method"}, {}
+        fault = self._next_fault(method)
+        if fault is not None:
+            extra = {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}
+            return fault.status, {"ok": False, "error": fault.error}, extra
+        auth = headers.get("authorization", "")
+        token = auth[7:].strip() if auth.lower().startswith("bearer ") else args.get("token")
+        if not token:
+            return 200, {"ok": False, "error": "not_authed"}, {}
+        if token != self.token:
+            return 200, {"ok": False, "error": "invalid_auth"}, {}
+        spec = METHOD_SPECS.get(method, {"required": [], "errors": []})
+        for arg in spec["required"]:
+            value = args.get(arg)
+            if value is None or (value == "" and arg not in EMPTY_OK):
+                return 200, self._missing(arg, spec["errors"]), {}
+        try:
+            result = HANDLERS[method](self, Args(args))
+        except SlackError as exc:
+            return exc.status, exc.body(), exc.headers
+        body = {"ok": True, **result}
+        if "warning" in body:
+            body["response_metadata"] = {"warnings": [body["warning"]]}
+        return 200, body, {}
+
+    @staticmethod
+    def _missing(arg: str, errors: list[str]) -> dict[str, Any]:
+        candidates = [*MISSING_ERRORS.get(arg, ()), "missing_argument"]
+        error = next((e for e in candidates if e in errors), "invalid_arguments")
+        return SlackError(error, messages=[f"[ERROR] missing required field: {arg}"]).body()
+
+    async def _handle_api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        parse_error: SlackError | None = None
+        try:
+            args = await self._parse_args(request)
+        except SlackError as exc:
+            args, parse_error = {}, exc
+        await self._delay(method)
+        extra: dict[str, str]
+        if parse_error is not None and method in HANDLERS:
+            status, body, extra = 200, parse_error.body(), {}
+        else:
+            status, body, extra = self._dispatch(method, args, headers)
+        args.pop("token", None)
+        await self._record(Call(method, args, headers, time.monotonic(), body, status))
+        return web.json_response(
+            body, status=status, headers={"x-oauth-scopes": self.scopes, **extra}
+        )
+
+    async def _handle_respond(self, request: web.Request) -> web.Response:
+        url_id = request.match_info["url_id"]
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        raw = await request.read()
+        try:
+            body: Any = json.loads(raw or b"null")
+        except json.JSONDecodeError:
+            body = raw.decode("utf-8", "replace")
+        await self._delay("respond")
+        fault = self._next_fault("respond")
+        if fault is not None:
+            status, text = (fault.status if fault.status != 200 else 404), fault.error
+        elif isinstance(body, str):
+            status, text = 400, "invalid_payload"
+        else:
+            status, text = apply_response(self, url_id, body)
+        at = time.monotonic()
+        self.responses.append(Response(url_id, body, at, status))
+        args = body if isinstance(body, dict) else {"raw": body}
+        response = {"ok": status == 200, "text": text}
+        await self._record(Call("respond", dict(args), headers, at, response, status))
+        return web.Response(text=text, status=status, content_type="text/plain")
+
+    async def _handle_upload(self, request: web.Request) -> web.Response:
+        file_id = request.match_info["file_id"]
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        upload = self._uploads.get(file_id)
+        if request.content_type == "multipart/form-data":
+            form = await request.post()
+            parts = [v for v in form.values() if isinstance(v, web.FileField)]
+            data = parts[0].file.read() if parts else b""
+        else:
+            data = await request.read()
+        await self._delay("upload")
+        status, text = (404, "not_found") if upload is None else (200, f"OK - {len(data)}")
+        if upload is not None:
+            upload["data"] = data
+        args = {"file_id": file_id, "size": len(data)}
+        response = {"ok": status == 200, "text": text}
+        await self._record(Call("upload", args, headers, time.monotonic(), response, status))
+        return web.Response(text=text, status=status, content_type="text/plain")

@@ -1,0 +1,179 @@
+"""The page in Chromium: ephemeral errors, escaping, long text, unknown blocks, live updates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import ThreadedSandbox, unavailable
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(unavailable() is not None, reason=unavailable() or ""),
+]
+HOSTILE = (
+    '<img src=x onerror="document.body.dataset.pwned=1">'
+    "<script>document.body.dataset.pwned=2</script><b>not bold</b> & @here"
+)
+
+
+def expect() -> Any:
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect
+
+
+def type_in(page: Any, text: str) -> None:
+    page.fill("#composer-text", text)
+    page.press("#composer-text", "Enter")
+
+
+def channel_id(sandbox: ThreadedSandbox, name: str) -> str:
+    assert sandbox.sandbox is not None
+    return sandbox.sandbox.fake.channel_by_name(name)["id"]
+
+
+def test_a_command_the_bot_rejects_is_an_ephemeral_error(page: Any, sandbox: ThreadedSandbox):
+    check = expect()
+    page.click('.nav-item[data-channel-name="general"]')
+    type_in(page, "/incident status resolved")
+    error = page.locator("#messages .message.ephemeral")
+    check(error).to_contain_text("works inside an incident's war room")
+    check(error.locator(".only-you")).to_have_text("👁 Only visible to you")
+    check(page.locator("#composer-text")).to_have_value("")
+    page.select_option("#user-switch", "U_BOB")
+    check(page.locator("#messages .message.ephemeral")).to_have_count(0)
+    page.select_option("#user-switch", "U_ALICE")
+    check(page.locator("#messages .message.ephemeral")).to_have_count(1)
+
+
+def test_html_in_messages_is_shown_as_text_and_never_runs(page: Any, sandbox: ThreadedSandbox):
+    check = expect()
+    page.click('.nav-item[data-channel-name="incidents"]')
+    type_in(page, HOSTILE)
+    message = page.locator("#messages .message").last
+    check(message).to_contain_text('<img src=x onerror="document.body.dataset.pwned=1">')
+    check(message).to_contain_text("<script>document.body.dataset.pwned=2</script>")
+    type_in(page, f"/incident declare sev3 {HOSTILE}")
+    check(page.locator('.nav-item[data-kind="war_room"]')).to_have_count(1)
+    page.locator('.nav-item[data-kind="war_room"]').click()
+    check(page.locator(".bk-header").first).to_contain_text("<b>not bold</b>")
+    sandbox.add_bot_message(
+        channel_id(sandbox, "general"),
+        "<javascript:document.body.dataset.pwned=3|click me> and <https://example.com|a real link>",
+        [],
+    )
+    page.click('.nav-item[data-channel-name="general"]')
+    check(page.locator("#messages")).to_contain_text("click me")
+    assert page.locator('#messages a:has-text("click me")').count() == 0
+    check(page.locator('#messages a:has-text("a real link")')).to_have_attribute(
+        "href", "https://example.com"
+    )
+    page.click('.nav-item[data-channel-name="incidents"]')
+    assert (
+        page.locator("#messages img, #messages script, #messages b:has-text('not bold')").count()
+        == 0
+    )
+    assert page.evaluate("document.body.dataset.pwned") is None
+
+
+def test_a_very_long_message_wraps_and_a_too_long_one_is_refused(
+    page: Any, sandbox: ThreadedSandbox, tmp_path: Path
+):
+    check = expect()
+    page.click('.nav-item[data-channel-name="general"]')
+    long_word = "x" * 20_000
+    type_in(page, long_word)
+    check(page.locator("#messages .message")).to_have_count(1)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    check(page.locator("#composer-text")).to_be_visible()
+    page.screenshot(path=tmp_path / "long.png")
+    type_in(page, "y" * 40_001)
+    check(page.locator(".toast")).to_contain_text("too long")
+    check(page.locator("#composer-text")).to_have_value("y" * 40_001)
+    check(page.locator("#messages .message")).to_have_count(1)
+
+
+def test_an_unknown_block_type_shows_a_placeholder(page: Any, sandbox: ThreadedSandbox):
+    check = expect()
+    sandbox.add_bot_message(
+        channel_id(sandbox, "general"),
+        "fallback text",
+        [
+            {"type": "shiny_new_block", "block_id": "a", "payload": {"x": 1}},
+            {"type": "section", "block_id": "b", "text": {"type": "mrkdwn", "text": "*after* it"}},
+            {
+                "type": "actions",
+                "block_id": "c",
+                "elements": [{"type": "shiny_button", "action_id": "z"}],
+            },
+        ],
+    )
+    page.click('.nav-item[data-channel-name="general"]')
+    check(page.locator(".bk-unknown").first).to_have_text(
+        "[unsupported block type: shiny_new_block]"
+    )
+    check(page.locator(".bk-section b")).to_have_text("after")
+    check(page.locator(".bk-unknown").nth(1)).to_have_text("[unsupported element: shiny_button]")
+
+
+def test_alerts_arrive_live_and_a_storm_fills_the_alert_channel(
+    page: Any, sandbox: ThreadedSandbox
+):
+    check = expect()
+    page.click('.nav-item[data-channel-name="alerts-prod"]')
+    check(page.locator("#channel-kind")).to_have_text("alert channel")
+    sandbox.post("alerts", source="grafana")  # from outside the page: only live updates show it
+    check(page.locator("#messages .message .author", has_text="Grafana")).to_have_count(1)
+    check(page.locator("#messages")).to_contain_text("DiskSpaceLow")
+    page.click('.nav-item[data-channel-name="general"]')
+    page.click('.simulate-button[data-source="storm"]')  # takes the page to the alert channel
+    check(page.locator("#channel-name")).to_have_text("#alerts-prod")
+    integrations = page.locator("#messages .avatar.bot")
+    check(integrations).to_have_count(31)
+
+
+def test_home_tab_and_pushpin_reaction(page: Any, sandbox: ThreadedSandbox):
+    check = expect()
+    page.click('.nav-item[data-channel-name="incidents"]')
+    type_in(page, "/incident declare sev3 Slow search")
+    page.locator('.nav-item[data-kind="war_room"]').click()
+    type_in(page, "Search nodes are at 100% CPU")
+    message = page.locator("#messages .message", has_text="Search nodes are at 100% CPU")
+    message.hover()
+    message.locator('[data-react="pushpin"]').click()
+    check(message.locator('.reaction[data-reaction="pushpin"]')).to_have_text("📌 1")
+    page.click("#home-link")
+    check(page.locator("#home")).to_be_visible()
+    sandbox.settle()
+    assert sandbox.sandbox is not None
+    if "U_ALICE" in sandbox.sandbox.fake.home_views:
+        check(page.locator("#home .bk-blocks")).to_be_visible()
+    else:
+        check(page.locator("#home")).to_contain_text("has not published a Home tab")
+
+
+def test_threads_and_pins(page: Any, sandbox: ThreadedSandbox):
+    check = expect()
+    page.click('.nav-item[data-channel-name="general"]')
+    type_in(page, "Is anyone else seeing 502s?")
+    first = page.locator("#messages .message").first
+    check(first).to_contain_text("Is anyone else seeing 502s?")
+    first.hover()
+    first.locator('[data-tool="thread"]').click()
+    thread = page.locator("#thread")
+    check(thread).to_be_visible()
+    page.fill("#thread-text", "Yes, since 10:02")
+    page.press("#thread-text", "Enter")
+    check(thread.locator(".message", has_text="Yes, since 10:02")).to_have_count(1)
+    check(page.locator("#messages .replies")).to_have_text("💬 1 reply")
+    check(page.locator("#messages .message", has_text="Yes, since 10:02")).to_have_count(0)
+    page.click("#thread-close")
+    check(thread).to_be_hidden()
+    first.hover()
+    first.locator('[data-tool="pin"]').click()
+    check(page.locator("#pins-button")).to_have_text("📌 1 pinned")
+    page.click("#pins-button")
+    check(page.locator("#pins-panel .message")).to_contain_text("Is anyone else seeing 502s?")

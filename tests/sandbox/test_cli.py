@@ -1,0 +1,82 @@
+"""`python -m bot sandbox` as a user runs it: prints the address, serves, stops; a taken port."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def environment(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_"))}
+    # settings that would break a real start must not matter to the sandbox
+    env.update(SLACK_BOT_TOKEN="not-a-token", SLACK_APP_TOKEN="xapp-real", PYTHONPATH=str(ROOT))
+    return env
+
+
+def test_a_taken_port_is_one_line_naming_it_and_the_fix(tmp_path):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", "sandbox", "--port", str(port)],
+            cwd=tmp_path,
+            env=environment(tmp_path),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert str(port) in lines[0] and "already in use" in lines[0] and "--port" in lines[0]
+    assert "Traceback" not in done.stderr
+    assert done.stdout == ""
+
+
+def test_an_impossible_port_is_refused():
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "sandbox", "--port", "70000"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert done.returncode == 2
+    assert (
+        done.stderr.strip()
+        == "error: --port 70000 is not a port: pass a number from 1 to 65535 (0: any free port)"
+    )
+
+
+def test_it_prints_the_address_serves_the_page_and_stops_on_ctrl_c(tmp_path):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "sandbox", "--port", "0"],
+        cwd=tmp_path,
+        env=environment(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert line.startswith("Sandbox ready: http://127.0.0.1:"), line
+        url = line.split()[2]
+        with urllib.request.urlopen(url, timeout=10) as page:  # noqa: S310 - our own sandbox
+            assert page.status == 200
+            assert b"Incident bot sandbox" in page.read()
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
+        assert "Traceback" not in (process.stderr.read() if process.stderr else "")
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
