@@ -1,0 +1,14 @@
+"""How often alert cards and storm summaries may be posted and updated on Slack."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+CARD_REFRESH = timedelta(seconds=20)
+"""A card or storm summary is updated at most once per this interval; changes wait for the next."""
+CARD_RETRY = timedelta(minutes=1)
+"""A card or storm summary whose post failed is tried again after this long (one post a minute)."""
+STORM_WINDOW = timedelta(minutes=1)
+"""New groups per channel are counted per this window against ALERT_STORM_THRESHOLD."""
+FLUSH_EVERY = 2.0
+"""Seconds between sweeps for refreshes that came due while no alert arrived."""

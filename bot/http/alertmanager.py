@@ -1,0 +1,84 @@
+"""`POST /webhooks/alertmanager`: Alertmanager's webhook (version 4) with a bearer token."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from typing import Any
+
+import structlog
+from aiohttp import web
+
+from bot.alerts import WebhookError, parse_alertmanager_webhook
+from bot.alerts.grouping import Change, Origin, ingest
+from bot.deps import Deps
+from bot.slack.alert_incidents import follow_up
+
+log = structlog.get_logger(__name__)
+DISABLED = (
+    "The Alertmanager webhook is disabled. Set ALERTMANAGER_TOKEN on the bot and send it as "
+    "a bearer token (alertmanager.yml: webhook_configs > http_config > authorization > "
+    "credentials)."
+)
+UNAUTHORIZED = (
+    "Missing or wrong bearer token. Send 'Authorization: Bearer <ALERTMANAGER_TOKEN>' "
+    "(alertmanager.yml: webhook_configs > http_config > authorization > credentials)."
+)
+
+
+def _error(status: int, message: str, **headers: str) -> web.Response:
+    return web.json_response({"error": message}, status=status, headers=headers or None)
+
+
+def _authorized(header: str, token: str) -> bool:
+    scheme, _, given = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return False
+    return hmac.compare_digest(given.strip().encode(), token.encode())  # constant time
+
+
+def alertmanager_webhook(deps: Deps) -> Any:
+    """The webhook handler: authenticate, parse, store once, then cards and incidents."""
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        token = deps.settings.alertmanager_token
+        if not token:
+            return _error(404, DISABLED)
+        if not _authorized(request.headers.get("Authorization", ""), token):
+            log.warning("alertmanager_unauthorized")
+            return _error(401, UNAUTHORIZED, **{"WWW-Authenticate": "Bearer"})
+        try:
+            payload = json.loads(await request.read())
+        except (ValueError, UnicodeDecodeError) as exc:
+            return _error(400, f"Malformed JSON: {str(exc)[:200]}. Send Alertmanager's JSON.")
+        try:
+            alerts = parse_alertmanager_webhook(payload)
+        except WebhookError as exc:
+            return _error(400, f"Not an Alertmanager version 4 webhook: {exc}.")
+        channels = deps.settings.alert_channels
+        origin = Origin(channel_id=channels[0] if channels else None)
+        async with deps.db.session() as session:
+            result = await ingest(
+                session,
+                alerts=alerts,
+                origin=origin,
+                storm_threshold=deps.settings.alert_storm_threshold,
+            )
+        new = sum(f.change is Change.NEW for f in result.folded)
+        log.info(
+            "alertmanager_received",
+            alerts=len(alerts),
+            new_groups=new,
+            duplicates=result.duplicates,
+        )
+        await follow_up(deps, result)
+        return web.json_response(
+            {
+                "status": "ok",
+                "alerts": len(alerts),
+                "stored": len(result.folded),
+                "duplicates": result.duplicates,
+            }
+        )
+
+    return handle

@@ -1,0 +1,55 @@
+"""Alert-channel messages: parse bot posts into alerts, store them, then tell Slack."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+
+from bot.alerts import parse_slack_message
+from bot.alerts.grouping import Change, Origin, ingest
+from bot.deps import Deps
+from bot.slack.alert_incidents import follow_up
+
+log = structlog.get_logger(__name__)
+
+
+def _message_ts(event: dict[str, Any]) -> str | None:
+    """The ts of the alert message itself (for an edit, of the edited message)."""
+    message = event.get("message") if event.get("subtype") == "message_changed" else event
+    ts = message.get("ts") if isinstance(message, dict) else None
+    return ts if isinstance(ts, str) and ts else None
+
+
+async def handle(event: dict[str, Any], deps: Deps) -> None:
+    """A message in an alert channel (new or edited): every alert in it, stored once.
+
+    Human messages, thread replies and the bot's own posts carry no alerts. An edit updates
+    the alerts of the message it edits (Alertmanager resolves by editing) and never counts.
+    """
+    channel, ts = event.get("channel"), _message_ts(event)
+    if not isinstance(channel, str) or ts is None:
+        return
+    identity = await deps.slack.attempt("auth_test", deps.slack.identity())
+    own = [identity["bot_id"]] if identity and identity["bot_id"] else []
+    alerts = parse_slack_message(event, ignore_bot_ids=own)
+    if not alerts:
+        return
+    origin = Origin(
+        channel_id=channel, message_ts=ts, edit=event.get("subtype") == "message_changed"
+    )
+    async with deps.db.session() as session:
+        result = await ingest(
+            session,
+            alerts=alerts,
+            origin=origin,
+            storm_threshold=deps.settings.alert_storm_threshold,
+        )
+    log.info(
+        "alerts_received",
+        alerts=len(alerts),
+        new_groups=sum(f.change is Change.NEW for f in result.folded),
+        duplicates=result.duplicates,
+        edit=origin.edit,
+    )
+    await follow_up(deps, result)

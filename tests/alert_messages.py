@@ -1,0 +1,79 @@
+"""Alertmanager-style Slack alert messages for tests and benchmarks (default Slack template)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import col, select
+
+from bot.store.db import Database
+from bot.store.tables import AlertEvent, AlertGroup
+
+AM_BOT_ID = "B07AMHOOK1"
+AM_LINK = "http://alertmanager.example.com:9093/#/alerts?receiver=slack"
+
+
+def am_attachment(
+    name: str,
+    *,
+    status: str = "firing",
+    severity: str = "critical",
+    instance: str = "10.0.1.5:8080",
+    service: str = "checkout-api",
+    summary: str | None = None,
+) -> dict[str, Any]:
+    """One alert as Alertmanager's default `slack_configs` template renders it."""
+    firing = status == "firing"
+    head = "[FIRING:1]" if firing else "[RESOLVED]"
+    title = f"{head} {name} {service} (prod {instance} {service} {severity})"
+    text = (
+        f"*Alert:* {summary or f'{name} on {instance}'} - `{severity}`\n"
+        "*Details:*\n"
+        f"  • *alertname:* `{name}`\n"
+        "  • *env:* `prod`\n"
+        f"  • *instance:* `{instance}`\n"
+        f"  • *service:* `{service}`\n"
+        f"  • *severity:* `{severity}`"
+    )
+    return {
+        "color": "a30200" if firing else "2eb886",
+        "title": title,
+        "title_link": AM_LINK,
+        "text": text,
+        "fallback": f"{title} | {AM_LINK}",
+        "mrkdwn_in": ["fallback", "pretext", "text"],
+    }
+
+
+def am_fields(**kwargs: Any) -> dict[str, Any]:
+    """Keyword arguments for `driver.message_event` posting one Alertmanager alert."""
+    return {
+        "text": "",
+        "user": None,
+        "bot_id": AM_BOT_ID,
+        "subtype": "bot_message",
+        "attachments": [am_attachment(**kwargs)],
+    }
+
+
+async def alert_groups(db: Database) -> list[AlertGroup]:
+    """Every stored alert group, oldest first."""
+    async with db.session() as session:
+        return list((await session.exec(select(AlertGroup).order_by(col(AlertGroup.id)))).all())
+
+
+async def alert_events(db: Database) -> list[AlertEvent]:
+    """Every stored received alert, oldest first."""
+    async with db.session() as session:
+        return list((await session.exec(select(AlertEvent).order_by(col(AlertEvent.id)))).all())
+
+
+def buttons(message: dict[str, Any]) -> list[str]:
+    """The labels of every button in a message's blocks."""
+    labels = []
+    for block in message.get("blocks") or []:
+        elements = list(block.get("elements") or [])
+        if block.get("accessory"):
+            elements.append(block["accessory"])
+        labels += [e["text"]["text"] for e in elements if e.get("type") == "button"]
+    return labels

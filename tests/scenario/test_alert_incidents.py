@@ -1,0 +1,243 @@
+"""Alerts meet incidents: declare from a card, link by picker, auto-declare, all-clear."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.incidents.types import EventKind
+from bot.slack.ids import Action, Block, Callback
+from tests.alert_messages import alert_groups, am_fields, buttons
+from tests.conftest import SIGNING_SECRET
+from tests.fakes import FakeSlack, SlackDriver
+from tests.fakes.values import plain, static
+from tests.helpers import incidents, texts, timeline
+
+RUNBOOKS = Path(__file__).resolve().parents[2] / "runbooks"
+
+
+@pytest.fixture
+def alerts_channel(slack: FakeSlack) -> str:
+    return slack.add_channel("alerts")
+
+
+@pytest.fixture
+def watch(start_bot, slack: FakeSlack, alerts_channel: str):
+    async def start(**overrides):
+        bot = await start_bot(alert_channels=[alerts_channel], **overrides)
+        return bot, SlackDriver(bot.url, SIGNING_SECRET, slack)
+
+    return start
+
+
+async def fire(bot, driver: SlackDriver, channel: str, **alert) -> dict:
+    event = driver.message_event(channel, **am_fields(**alert))
+    assert (await driver.event(event)).status == 200
+    await bot.settle()
+    return event
+
+
+async def link_by_picker(driver: SlackDriver, bot, channel: str, card_ts: str, incident_id: int):
+    await driver.block_action(Action.ALERT_LINK, channel=channel, message_ts=card_ts)
+    await bot.settle()
+    reply = await driver.view_submission(
+        Callback.LINK_ALERT, {Block.INCIDENT: {Block.INCIDENT: static(str(incident_id))}}
+    )
+    assert reply.status == 200 and reply.body == ""
+    await bot.settle()
+
+
+async def test_declare_from_a_card_prefills_the_form_and_links_the_alert(
+    watch, slack: FakeSlack, alerts_channel: str
+):
+    bot, driver = await watch(runbooks_dir=RUNBOOKS)
+    await fire(bot, driver, alerts_channel, name="HighErrorRate")
+    [group] = await alert_groups(bot.deps.db)
+
+    await driver.block_action(
+        Action.ALERT_DECLARE, channel=alerts_channel, message_ts=group.card_ts
+    )
+    await bot.settle()
+    [opened] = slack.calls_to("views.open")
+    view = opened.args["view"]
+    inputs = {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}
+    assert inputs["title"]["initial_value"] == "HighErrorRate on checkout-api"
+    assert inputs["severity"]["initial_option"]["value"] == "sev1"  # critical -> SEV1
+    assert inputs["service"]["initial_value"] == "checkout-api"
+    assert "Bad deploy or feature flag" in texts(view)  # the matching runbook, as context
+    assert json.loads(view["private_metadata"])["alert_group"] == group.id
+
+    reply = await driver.view_submission(
+        Callback.DECLARE,
+        {
+            "title": {"title": plain(inputs["title"]["initial_value"])},
+            "severity": {"severity": static("sev1")},
+            "service": {"service": plain("checkout-api")},
+        },
+    )
+    assert reply.status == 200
+    await bot.settle()
+
+    [incident] = await incidents(bot.deps.db)
+    [group] = await alert_groups(bot.deps.db)
+    assert group.incident_id == incident.id and incident.severity == "sev1"
+    assert incident.detected_at == group.first_seen_at  # MTTD starts at the alert
+    entries = [e for e in await timeline(bot.deps.db, incident.id) if e.kind == EventKind.ALERT]
+    assert [e.text for e in entries] == [
+        "Alert linked to this incident: HighErrorRate (critical, checkout-api)"
+    ]
+
+    card = slack.message(alerts_channel, group.card_ts)
+    assert "Linked to *INC-1*" in texts(card)
+    assert "Declare incident" not in buttons(card) and "Link to incident" in buttons(card)
+    intro = slack.message(incident.channel_id, incident.intro_ts)
+    assert "*Alerts*\n:rotating_light: 1 firing" in texts(intro)
+
+
+async def test_link_to_incident_offers_open_incidents_and_links(
+    watch, slack: FakeSlack, alerts_channel: str
+):
+    bot, driver = await watch()
+    await fire(bot, driver, alerts_channel, name="DiskFull", severity="warning")
+    [group] = await alert_groups(bot.deps.db)
+    await driver.block_action(Action.ALERT_LINK, channel=alerts_channel, message_ts=group.card_ts)
+    await bot.settle()
+    assert slack.calls_to("views.open") == []
+    [answer] = slack.responses
+    assert "no open incident" in texts(answer.body)
+
+    await driver.command("declare sev3 Disk pressure on checkout")
+    await bot.settle()
+    [incident] = await incidents(bot.deps.db)
+    await driver.block_action(Action.ALERT_LINK, channel=alerts_channel, message_ts=group.card_ts)
+    await bot.settle()
+    [opened] = slack.calls_to("views.open")
+    options = opened.args["view"]["blocks"][1]["element"]["options"]
+    assert [o["text"]["text"] for o in options] == ["INC-1 · SEV3 · Disk pressure on checkout"]
+    reply = await driver.view_submission(
+        Callback.LINK_ALERT, {Block.INCIDENT: {Block.INCIDENT: static(str(incident.id))}}
+    )
+    assert reply.status == 200
+    await bot.settle()
+
+    [group] = await alert_groups(bot.deps.db)
+    assert group.incident_id == incident.id
+    room = [m for m in slack.messages(incident.channel_id) if "linked an alert" in texts(m)]
+    assert len(room) == 1 and "DiskFull" in texts(room[0])
+    entries = await timeline(bot.deps.db, incident.id)
+    assert any(e.kind == EventKind.ALERT and "DiskFull" in e.text for e in entries)
+    for call in slack.calls:
+        assert slack.pings(call) == []
+
+
+async def test_auto_declare_declares_once_for_alerts_arriving_together(
+    watch, slack: FakeSlack, alerts_channel: str
+):
+    bot, driver = await watch(auto_declare_severity="critical")
+    events = [driver.message_event(alerts_channel, **am_fields(name="Outage")) for _ in range(4)]
+    assert {r.status for r in await asyncio.gather(*(driver.event(e) for e in events))} == {200}
+    await bot.settle()
+    await fire(bot, driver, alerts_channel, name="SlowDisk", severity="warning")
+
+    [incident] = await incidents(bot.deps.db)
+    assert (incident.severity, incident.declared_by) == ("sev1", "U_BOT")
+    assert incident.title == "Outage on checkout-api" and incident.channel_id
+    outage, slow = await alert_groups(bot.deps.db)
+    assert outage.incident_id == incident.id and outage.count == 4
+    assert slow.incident_id is None
+    notes = [
+        c for c in slack.calls_to("chat.postMessage") if "declared automatically" in texts(c.args)
+    ]
+    assert len(notes) == 1 and notes[0].args["thread_ts"] == outage.message_ts
+    card = slack.message(alerts_channel, outage.card_ts)
+    assert "Linked to *INC-1*" in texts(card)
+
+
+async def test_auto_declare_skips_a_group_already_linked_to_an_open_incident(
+    watch, slack: FakeSlack, alerts_channel: str
+):
+    bot, driver = await watch(auto_declare_severity="high")
+    await fire(bot, driver, alerts_channel, name="ApiDown", severity="high")
+    await fire(bot, driver, alerts_channel, name="ApiDown", severity="high", status="resolved")
+    await fire(bot, driver, alerts_channel, name="ApiDown", severity="high")  # re-fires
+
+    [incident] = await incidents(bot.deps.db)
+    [group] = await alert_groups(bot.deps.db)
+    assert group.incident_id == incident.id and group.status == "firing"
+    alert_texts = [
+        e.text for e in await timeline(bot.deps.db, incident.id) if e.kind == EventKind.ALERT
+    ]
+    assert [t.split(":")[0] for t in alert_texts] == [
+        "Alert linked automatically",
+        "Alert resolved",
+        "Alert re-fired",
+    ]
+    assert any("fired again" in texts(m) for m in slack.messages(incident.channel_id))
+
+
+async def test_a_storm_of_critical_alerts_joins_one_incident(
+    watch, slack: FakeSlack, alerts_channel: str
+):
+    bot, driver = await watch(auto_declare_severity="critical", alert_storm_threshold=2)
+    for n in range(6):
+        await fire(bot, driver, alerts_channel, name=f"Shard{n}Down")
+    declared = await incidents(bot.deps.db)
+    assert len(declared) == 2  # one per alert below the threshold, then the storm joins one
+    groups = await alert_groups(bot.deps.db)
+    assert {g.incident_id for g in groups[2:]} == {declared[-1].id}
+
+
+async def test_when_every_linked_alert_resolves_the_ic_is_offered_monitoring(
+    watch, slack: FakeSlack, alerts_channel: str
+):
+    bot, driver = await watch()
+    await driver.command("declare sev2 Checkout errors")
+    await bot.settle()
+    [incident] = await incidents(bot.deps.db)
+    room = incident.channel_id
+    await driver.block_action(Action.TAKE_ROLE, channel=room, user="U_ALICE")
+    await bot.settle()
+    await fire(bot, driver, alerts_channel, name="Errors5xx")
+    await fire(bot, driver, alerts_channel, name="LatencyHigh", severity="high")
+    first, second = await alert_groups(bot.deps.db)
+    for group in (first, second):
+        await link_by_picker(driver, bot, alerts_channel, group.card_ts, incident.id)
+    [incident] = await incidents(bot.deps.db)
+    assert incident.detected_at == first.first_seen_at  # the earliest linked alert
+
+    await fire(bot, driver, alerts_channel, name="Errors5xx", status="resolved")
+    assert not [m for m in slack.messages(room) if "Move to monitoring" in buttons(m)]
+    await fire(bot, driver, alerts_channel, name="LatencyHigh", severity="high", status="resolved")
+    [notice] = [m for m in slack.messages(room) if "Move to monitoring" in buttons(m)]
+    assert texts(notice).startswith(":white_check_mark: <@U_ALICE>: every alert linked to INC-1")
+
+    await driver.block_action(Action.ALERTS_MONITORING, channel=room, message_ts=notice["ts"])
+    await bot.settle()
+    [incident] = await incidents(bot.deps.db)
+    assert incident.status == "monitoring" and incident.mitigated_at is not None
+    await driver.block_action(Action.ALERTS_MONITORING, channel=room, message_ts=notice["ts"])
+    await bot.settle()
+    assert "already `monitoring`" in texts(slack.responses[-1].body)
+
+
+async def test_two_replicas_on_one_database_declare_one_incident_for_one_new_alert(
+    watch, slack: FakeSlack, alerts_channel: str
+):
+    """Several replicas share the database: the group is created once, counted by everyone."""
+    first, one = await watch(auto_declare_severity="critical")
+    _second, two = await watch(auto_declare_severity="critical")
+    events = [one.message_event(alerts_channel, **am_fields(name="DbDown")) for _ in range(6)]
+    drivers = [one, two] * 3
+    replies = await asyncio.gather(*(d.event(e) for d, e in zip(drivers, events, strict=True)))
+    assert {r.status for r in replies} == {200}
+    await first.settle()
+
+    [group] = await alert_groups(first.deps.db)
+    assert group.count == 6
+    [incident] = await incidents(first.deps.db)
+    assert group.incident_id == incident.id
+    cards = [c for c in slack.calls_to("chat.postMessage") if "Link to incident" in buttons(c.args)]
+    assert len(cards) == 1 and "DbDown" in texts(cards[0].args)
