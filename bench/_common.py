@@ -109,8 +109,59 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+class RemoteSlack:
+    """The fake Slack running in its own process (bench/fake_server.py), driven over HTTP."""
+
+    def __init__(self, api_url: str, control: str, http: Any) -> None:
+        self.api_url = api_url
+        self.control = control
+        self.http = http
+
+    async def set_latency(self, seconds: float) -> None:
+        await self.http.post(f"{self.control}/latency", params={"seconds": str(seconds)})
+
+    async def reset(self) -> None:
+        await self.http.post(f"{self.control}/reset")
+
+    async def response_urls(self, n: int) -> list[str]:
+        async with self.http.post(f"{self.control}/response_urls", params={"n": str(n)}) as r:
+            return list(await r.json())
+
+    async def calls(self, method: str | None = None) -> list[dict[str, Any]]:
+        params = {"method": method} if method else {}
+        async with self.http.get(f"{self.control}/calls", params=params) as r:
+            return list(await r.json())
+
+
 @asynccontextmanager
-async def process(argv: list[str], slack: FakeSlack, **env: str) -> AsyncIterator[tuple[str, int]]:
+async def remote_slack() -> AsyncIterator[RemoteSlack]:
+    """Start bench/fake_server.py and yield a handle on it."""
+    import asyncio
+    import json
+
+    import aiohttp
+
+    root = Path(__file__).resolve().parents[1]
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(root / "bench" / "fake_server.py"),
+        TOKEN,
+        stdout=asyncio.subprocess.PIPE,
+        cwd=str(root),
+    )
+    assert child.stdout is not None
+    line = await asyncio.wait_for(child.stdout.readline(), timeout=30)
+    info = json.loads(line)
+    try:
+        async with aiohttp.ClientSession() as http:
+            yield RemoteSlack(info["api_url"], info["control"], http)
+    finally:
+        child.terminate()
+        await child.wait()
+
+
+@asynccontextmanager
+async def process(argv: list[str], slack: Any, **env: str) -> AsyncIterator[tuple[str, int]]:
     """Run a Slack app as its own process (as in production); yield its URL and pid."""
     import asyncio
 

@@ -1,6 +1,7 @@
 """Benchmark: 50 concurrent `/incident declare` against the bot and a minimal Bolt app.
 
-Both run against the same fake Slack answering every Web API call after 150 ms, in one run.
+Three processes, as in production: the fake Slack (answering every Web API call after 150 ms),
+the app under test, and this load generator. Both apps are measured in the same run.
 Usage: python bench/declare.py [--n 50] [--latency 0.15] [--database-url URL]
 """
 
@@ -8,58 +9,103 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import re
 import time
+import urllib.parse
+from typing import Any
 
+import aiohttp
 from _common import (
     SECRET,
-    TOKEN,
-    FakeSlack,
-    SlackDriver,
+    RemoteSlack,
     database_url,
     print_rows,
     process,
+    remote_slack,
     reset_postgres,
     summary,
 )
+from slack_sdk.signature import SignatureVerifier
+
+TOKEN_RE = re.compile(r"-(n\d+x)(?:-|$)")
+
+
+def command_body(text: str, response_url: str) -> bytes:
+    return urllib.parse.urlencode(
+        {
+            "token": "verification",
+            "team_id": "T_TEST",
+            "team_domain": "test",
+            "channel_id": "C0002",
+            "channel_name": "incidents",
+            "user_id": "U_ALICE",
+            "user_name": "alice",
+            "command": "/incident",
+            "text": text,
+            "api_app_id": "A_TEST",
+            "is_enterprise_install": "false",
+            "response_url": response_url,
+            "trigger_id": "1.2.3",
+        }
+    ).encode()
 
 
 async def fire(
-    driver: SlackDriver, slack: FakeSlack, n: int, prefix: str
+    http: aiohttp.ClientSession, url: str, slack: RemoteSlack, n: int, prefix: str
 ) -> tuple[list[float], list[float]]:
-    """Send n declares at once; return ack latencies and declare-to-intro times."""
+    """Send n signed declares at once; return ack latencies and declare-to-intro times."""
+    urls = await slack.response_urls(n)
+    signer = SignatureVerifier(SECRET)
     sent: dict[str, float] = {}
 
     async def one(i: int) -> float:
-        title = f"{prefix} outage n{i}x"
-        sent[f"n{i}x"] = time.monotonic()
-        reply = await driver.command(f"declare sev2 {title}")
-        assert reply.status == 200, reply.body
-        return reply.elapsed
+        body = command_body(f"declare sev2 {prefix} outage n{i}x", urls[i])
+        stamp = str(int(time.time()))
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-Signature": signer.generate_signature(timestamp=stamp, body=body),
+        }
+        sent[f"n{i}x"] = started = time.monotonic()
+        async with http.post(f"{url}/slack/events", data=body, headers=headers) as response:
+            await response.read()
+            assert response.status == 200, response.status
+        return time.monotonic() - started
 
     acks = await asyncio.gather(*(one(i) for i in range(n)))
-    creates = await slack.wait_for(
-        "conversations.create",
-        count=n,
-        timeout=60,
-        where=lambda c: f"-{prefix}-" in f"-{c.args['name']}",
-    )
-    channels = {c.response["channel"]["id"]: c for c in creates}
-    posts = await slack.wait_for(
-        "chat.postMessage",
-        count=n,
-        timeout=60,
-        where=lambda c: c.args.get("channel") in channels and c.ok,
-    )
-    intro_at = {}
-    for post in posts:
-        intro_at.setdefault(post.args["channel"], post.at)
+    deadline = time.monotonic() + 60
+    while True:
+        creates = [
+            c
+            for c in await slack.calls("conversations.create")
+            if f"-{prefix}-" in f"-{c['args']['name']}"
+        ]
+        channels = {c["channel_id"]: c for c in creates if c["ok"]}
+        intro_at: dict[str, float] = {}
+        for post in await slack.calls("chat.postMessage"):
+            if post["args"].get("channel") in channels and post["ok"]:
+                intro_at.setdefault(post["args"]["channel"], post["at"])
+        if len(intro_at) == n or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.5)
     to_intro = []
     for channel_id, create in channels.items():
-        token = re.search(r"-(n\d+x)(?:-|$)", create.args["name"]).group(1)
-        to_intro.append(intro_at[channel_id] - sent[token])
+        match = TOKEN_RE.search(create["args"]["name"])
+        assert match is not None
+        to_intro.append(intro_at[channel_id] - sent[match.group(1)])
     return list(acks), to_intro
+
+
+async def measure(
+    argv: list[str], slack: RemoteSlack, n: int, latency: float, tag: str, **env: str
+) -> Any:
+    async with process(argv, slack, **env) as (url, _):
+        connector = aiohttp.TCPConnector(limit=0)
+        async with aiohttp.ClientSession(connector=connector) as http:
+            await slack.set_latency(latency)
+            await fire(http, url, slack, n, f"warmup{tag}")  # auth.test, connection pools
+            await asyncio.sleep(1.0)
+            return await fire(http, url, slack, n, tag)
 
 
 async def main() -> None:
@@ -68,22 +114,15 @@ async def main() -> None:
     parser.add_argument("--latency", type=float, default=0.15)
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
-    logging.disable(logging.WARNING)
-
     url = database_url(args.database_url)
     await reset_postgres(url)
-    async with FakeSlack(token=TOKEN) as slack:
-        # the minimal app, then the bot: each its own process, same fake, same latency
-        slack.latency = args.latency
-        async with process(["bench/minimal_app.py"], slack) as (base_url, _):
-            base = SlackDriver(base_url, SECRET, slack)
-            # a warm-up burst (auth.test, connection pools), then the measured one
-            await fire(base, slack, args.n, "warmupbase")
-            base_acks, base_intro = await fire(base, slack, args.n, "base")
-        async with process(["-m", "bot"], slack, DATABASE_URL=url) as (bot_url, _):
-            bot = SlackDriver(bot_url, SECRET, slack)
-            await fire(bot, slack, args.n, "warmupbot")
-            bot_acks, bot_intro = await fire(bot, slack, args.n, "bot")
+    async with remote_slack() as slack:
+        base_acks, base_intro = await measure(
+            ["bench/minimal_app.py"], slack, args.n, args.latency, "base"
+        )
+        bot_acks, bot_intro = await measure(
+            ["-m", "bot"], slack, args.n, args.latency, "bot", DATABASE_URL=url
+        )
 
     rows = [
         summary("ack, minimal Bolt app", base_acks),

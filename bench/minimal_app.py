@@ -6,6 +6,7 @@ SLACK_SIGNING_SECRET from the environment.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import re
@@ -40,6 +41,20 @@ async def click(ack, body, client):  # type: ignore[no-untyped-def]
     await client.chat_update(
         channel=container.get("channel_id"), ts=container.get("message_ts"), text="clicked"
     )
+
+
+@app.event(re.compile(".*"))
+async def any_event(event, client):  # type: ignore[no-untyped-def]
+    """The baseline for bench/events.py: fetch what a pushpin or a pin points at, keep nothing."""
+    item = event.get("item") or {}
+    if event.get("type") == "reaction_added" and event.get("reaction") == "pushpin":
+        channel, ts = item["channel"], item["ts"]
+        await asyncio.gather(
+            client.conversations_replies(channel=channel, ts=ts, oldest=ts, latest=ts),
+            client.chat_getPermalink(channel=channel, message_ts=ts),
+        )
+    elif event.get("type") == "pin_added" and item.get("type") == "message":
+        await client.chat_getPermalink(channel=item["channel"], message_ts=item["message"]["ts"])
 
 
 async def healthz(_request: web.Request) -> web.Response:
