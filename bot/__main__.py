@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import errno
+import os
 import sys
+from pathlib import Path
 
 from aiohttp import web
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.logging import configure
+from bot.runbooks import RunbookSet, load_runbooks
 
 
 def _fail(message: str, code: int = 2) -> int:
@@ -18,10 +21,10 @@ def _fail(message: str, code: int = 2) -> int:
     return code
 
 
-async def _serve(settings: Settings) -> None:
+async def _serve(settings: Settings, runbooks: RunbookSet) -> None:
     from bot.app import build_app
 
-    bot = build_app(settings)
+    bot = build_app(settings, runbooks=runbooks)
     runner = web.AppRunner(bot.web, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
@@ -44,8 +47,17 @@ def serve() -> int:
     except ConfigError as exc:
         return _fail(str(exc))
     configure(settings.log_level, settings.log_format)
+    runbooks = load_runbooks(settings.runbooks_dir)
+    if runbooks.problems:
+        for problem in runbooks.problems:
+            print(f"problem: {problem}", file=sys.stderr)
+        return _fail(
+            f"{len(runbooks.problems)} runbook problem(s) in RUNBOOKS_DIR ({settings.runbooks_dir}): "
+            "fix them (check with `python -m bot check-runbooks`) before starting",
+            1,
+        )
     try:
-        asyncio.run(_serve(settings))
+        asyncio.run(_serve(settings, runbooks))
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             return _fail(
@@ -63,14 +75,38 @@ def check_config() -> int:
     return asyncio.run(run_check_config())
 
 
+def check_runbooks_command(directory: str | None) -> int:
+    from dotenv import dotenv_values  # installed with pydantic-settings, which reads .env too
+
+    from bot.runbooks.check import check_runbooks
+
+    configured = os.environ.get("RUNBOOKS_DIR") or dotenv_values(".env").get("RUNBOOKS_DIR")
+    return check_runbooks(Path(directory or configured or "./runbooks"))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Incident bot for Slack")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("serve", help="serve Slack requests (the default)")
     sub.add_parser("check-config", help="validate settings and channel access; exit 1 on problems")
+    runbooks = sub.add_parser("check-runbooks", help="validate runbook files; exit 1 on problems")
+    runbooks.add_argument("dir", nargs="?", help="the runbook folder (default: RUNBOOKS_DIR)")
+    sandbox = sub.add_parser(
+        "sandbox", help="run the bot against a local Slack stand-in with a web page (no settings)"
+    )
+    sandbox.add_argument("--port", type=int, default=8600, help="the page's port (default 8600)")
+    sandbox.add_argument(
+        "--demo", action="store_true", help="play a scripted incident on the page, then hand over"
+    )
     args = parser.parse_args(argv)
+    if args.command == "sandbox":
+        from bot.sandbox.runner import main as sandbox_main
+
+        return sandbox_main(args.port, demo=args.demo)
     if args.command == "check-config":
         return check_config()
+    if args.command == "check-runbooks":
+        return check_runbooks_command(args.dir)
     return serve()
 
 

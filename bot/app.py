@@ -15,16 +15,30 @@ from slack_bolt.async_app import AsyncApp
 from bot.config import Settings
 from bot.deps import Deps
 from bot.http import routes
+from bot.http.alertmanager import alertmanager_webhook
 from bot.incidents.declarer import Declarer
 from bot.jobs.runner import JobRunner
+from bot.jobs.stats import StatsExporter
 from bot.metrics import Metrics
 from bot.notify.coalesce import Coalescer
 from bot.notify.gateway import SlackGateway, build_client
 from bot.runbooks import RunbookSet, load_runbooks
 from bot.slack import middleware
-from bot.slack.listeners import actions, commands, controls, timeline, views
+from bot.slack.alert_cards import run_flusher
+from bot.slack.listeners import (
+    actions,
+    alert_actions,
+    commands,
+    controls,
+    events,
+    incident_commands,
+    learning,
+    timeline,
+    views,
+)
 from bot.slack.listeners import runbooks as runbooks_listeners
 from bot.slack.listeners.incident_commands import IncidentControls
+from bot.slack.listeners.learning import install_learning
 from bot.slack.listeners.runbooks import RunbookCommands
 from bot.slack.listeners.timeline import TimelineCommands
 from bot.slack.startup import warn_about_channels
@@ -42,6 +56,7 @@ class BotApp:
     bolt: AsyncApp
     web: web.Application
     jobs: JobRunner
+    stats: StatsExporter
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
     async def start(self) -> None:
@@ -57,6 +72,8 @@ class BotApp:
             )
         self.tasks.append(asyncio.create_task(warn_about_channels(self.deps)))
         self.tasks.append(asyncio.create_task(self.jobs.run_forever()))
+        self.tasks.append(asyncio.create_task(self.stats.run_forever()))
+        self.tasks.append(asyncio.create_task(run_flusher(self.deps)))
 
     async def stop(self) -> None:
         for task in self.tasks:
@@ -120,14 +137,29 @@ def build_app(
     IncidentControls(deps).install(router)
     TimelineCommands(deps).install(router)
     RunbookCommands(deps).install(router)
+    install_learning(bolt, router, deps)
+    router.help_lines += [
+        *incident_commands.HELP_LINES,
+        *timeline.HELP_LINES,
+        *runbooks_listeners.HELP_LINES,
+        *learning.HELP_LINES,
+    ]
     actions.register(bolt)
     controls.register(bolt)
     views.register(bolt)
     timeline.register(bolt)
     runbooks_listeners.register(bolt)
+    events.register(bolt)
+    alert_actions.register(bolt)
 
     application = web.Application()
-    bot = BotApp(deps=deps, bolt=bolt, web=application, jobs=JobRunner(deps))
+    bot = BotApp(
+        deps=deps,
+        bolt=bolt,
+        web=application,
+        jobs=JobRunner(deps),
+        stats=StatsExporter(database, metrics.registry),
+    )
 
     async def lifecycle(_app: web.Application) -> AsyncIterator[None]:
         await bot.start()
@@ -139,4 +171,5 @@ def build_app(
         application.router.add_post("/slack/events", routes.slack_handler(bolt, deps))
     application.router.add_get("/healthz", routes.healthz(deps))
     application.router.add_get("/metrics", routes.metrics(deps))
+    application.router.add_post("/webhooks/alertmanager", alertmanager_webhook(deps))
     return bot

@@ -21,6 +21,7 @@ async def run_check_config() -> int:
         return 1
     bot = build_app(settings)
     problems: list[str] = []
+    problems.extend(str(p) for p in bot.deps.runbooks.problems)
     try:
         if not await bot.deps.db.ping():
             problems.append(

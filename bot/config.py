@@ -82,6 +82,7 @@ class Settings(BaseSettings):
         default="10m", validate_default=True
     )
     auto_declare_severity: Literal["critical", "high", "warning"] | None = None
+    alert_storm_threshold: int = Field(default=10, ge=1, le=10_000)
     archive_on_close: bool = False
     postmortem_due: Annotated[timedelta | None, NoDecode] = Field(
         default="48h", validate_default=True

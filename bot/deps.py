@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 from bot.config import Settings
@@ -23,5 +24,9 @@ class Deps:
     metrics: Metrics
     declarer: Declarer
     runbooks: RunbookSet = field(default_factory=RunbookSet)
+    # war-room channel -> (incident id, number): a channel never changes incident, so cached
+    war_rooms: dict[str, tuple[int, int]] = field(default_factory=dict)
     # set by build_app: refreshes an incident's summary and status card, coalesced
     refresher: Coalescer = field(init=False)
+    # one auto-declare decision at a time, so a storm's alerts join one incident
+    alert_lock: asyncio.Lock = field(default_factory=asyncio.Lock)

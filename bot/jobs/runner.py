@@ -18,6 +18,7 @@ from bot.deps import Deps
 from bot.incidents.types import INCIDENT_COMMANDER, Status, incident_ref
 from bot.jobs.schedule import Kind, interval
 from bot.slack.ids import Action
+from bot.slack.views.postmortem import review_reminder
 from bot.store import repo
 from bot.store.tables import Incident, Reminder, utcnow
 
@@ -88,8 +89,8 @@ class JobRunner:
 
     @staticmethod
     def _wanted(incident: Incident, kind: Kind) -> bool:
-        if kind is Kind.POSTMORTEM_DUE:
-            return Status(incident.status) in (Status.RESOLVED, Status.CLOSED)
+        if kind is Kind.POSTMORTEM_DUE:  # closing (or reopening) the incident stops it
+            return Status(incident.status) is Status.RESOLVED
         return Status(incident.status).is_open
 
     def _message(self, incident: Incident, kind: Kind, holders: dict) -> tuple[str, list[Block]]:
@@ -107,6 +108,8 @@ class JobRunner:
             )
             return text, _nag(text, [take, _snooze(incident, kind)])
         ic = holders.get(INCIDENT_COMMANDER)
+        if kind is Kind.POSTMORTEM_DUE:
+            return review_reminder(incident, ic.user_id if ic else None)
         who = f"<@{ic.user_id}>" if ic else "Incident commander"
         since = incident.last_update_at or incident.declared_at
         text = (

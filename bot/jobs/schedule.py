@@ -9,7 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import Settings
 from bot.incidents.types import INCIDENT_COMMANDER, Severity, Status
-from bot.store import repo
+from bot.store import insights, repo
 from bot.store.tables import Incident, utcnow
 
 SNOOZE = timedelta(minutes=15)
@@ -82,6 +82,26 @@ async def sync(
             )
     elif update is not None and update.due_at is not None:
         await repo.set_reminder(session, incident_id=incident.id, kind=Kind.UPDATE_DUE, due_at=None)
+
+    # "Schedule review": while resolved (not closed) and the postmortem is not complete
+    review_after = settings.postmortem_due
+    review = reminders.get(Kind.POSTMORTEM_DUE)
+    wanted = False
+    if review_after and incident.status == Status.RESOLVED and incident.resolved_at:
+        draft = await insights.postmortem_of(session, incident.id)
+        wanted = draft is None or draft.completed_at is None
+    if wanted and review_after and incident.resolved_at:
+        if review is None or review.due_at is None:
+            await repo.set_reminder(
+                session,
+                incident_id=incident.id,
+                kind=Kind.POSTMORTEM_DUE,
+                due_at=max(incident.resolved_at + review_after, now),
+            )
+    elif not wanted and review is not None and review.due_at is not None:
+        await repo.set_reminder(
+            session, incident_id=incident.id, kind=Kind.POSTMORTEM_DUE, due_at=None
+        )
 
 
 async def snooze(

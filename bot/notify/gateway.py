@@ -83,6 +83,19 @@ class SlackGateway:
     def __init__(self, client: CountingWebClient, metrics: Metrics) -> None:
         self.client = client
         self.metrics = metrics
+        self._identity: dict[str, str] | None = None
+        self._identity_lock = asyncio.Lock()
+
+    async def identity(self) -> dict[str, str]:
+        """The bot's own `user_id` and `bot_id` (auth.test), asked once and then cached."""
+        async with self._identity_lock:
+            if self._identity is None:
+                response = await self.client.auth_test()
+                self._identity = {
+                    "user_id": str(response.get("user_id") or ""),
+                    "bot_id": str(response.get("bot_id") or ""),
+                }
+            return self._identity
 
     async def attempt(self, what: str, call: Awaitable[Any]) -> Any:
         """Await a side effect whose failure must not stop the caller; None on failure."""
@@ -218,6 +231,40 @@ class SlackGateway:
 
     async def open_view(self, trigger_id: str, view: View) -> None:
         await self.client.views_open(trigger_id=trigger_id, view=view)
+
+    async def publish_home(self, user: str, view: View) -> None:
+        """Show `view` on the user's App Home tab."""
+        await self.client.views_publish(user_id=user, view=view)
+
+    async def upload(
+        self, channel: str, *, filename: str, content: str, title: str, comment: str
+    ) -> str:
+        """Share a text file in a channel through Slack's external upload flow; its file id.
+
+        files.getUploadURLExternal, then the bytes to the upload URL, then
+        files.completeUploadExternal (slack_sdk's `files_upload_v2` does the three steps).
+        """
+        response = await self.client.files_upload_v2(
+            channel=channel,
+            filename=filename,
+            content=content.encode("utf-8"),
+            title=title,
+            initial_comment=comment,
+        )
+        return str((response.get("file") or {}).get("id") or "")
+
+    async def user(self, user_id: str) -> dict[str, Any]:
+        """The user's profile (users.info); raises SlackApiError (`user_not_found`, …)."""
+        response = await self.client.users_info(user=user_id)
+        return dict(response["user"])
+
+    async def archive(self, channel: str) -> None:
+        """Archive a channel; one that is already archived counts as done."""
+        try:
+            await self.client.conversations_archive(channel=channel)
+        except SlackApiError as exc:
+            if slack_error(exc) != "already_archived":
+                raise
 
     async def permalink(self, channel: str, ts: str) -> str | None:
         try:

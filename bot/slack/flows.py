@@ -13,8 +13,11 @@ from bot.deps import Deps
 from bot.incidents.status import SeverityChange, StatusChange
 from bot.incidents.types import Status, incident_ref
 from bot.jobs import schedule
+from bot.slack import postmortems
+from bot.slack.runbook_offers import offer_runbooks
 from bot.slack.views.incident import DRILL_MARK, SEVERITY_EMOJI, STATUS_EMOJI
 from bot.slack.views.text import safe, truncate, when
+from bot.slack.war_room import topic_for
 from bot.store import repo
 from bot.store.tables import Incident
 
@@ -54,16 +57,20 @@ async def announce(
     *,
     blocks: list[Block] | None = None,
     stakeholders: bool = True,
+    topic: bool = False,
 ) -> None:
     """Tell the war room and the status-card thread, and refresh the summary, concurrently.
 
-    `text` is bot-written mrkdwn (user text inside it must already be escaped).
+    `text` is bot-written mrkdwn (user text inside it must already be escaped). `topic`
+    also rewrites the war room's topic (it shows the status and severity).
     """
     calls: dict[str, Awaitable[Any]] = {}
     if incident.id is not None:
         calls["refresh"] = deps.refresher.run(incident.id)
     if incident.channel_id:
         calls["war_room"] = deps.slack.post(incident.channel_id, text, blocks)
+        if topic:
+            calls["topic"] = deps.slack.set_topic(incident.channel_id, topic_for(incident))
     status_channel = deps.settings.status_channel
     if stakeholders and status_channel and incident.status_card_ts and not incident.is_private:
         calls["thread"] = deps.slack.post(
@@ -106,10 +113,13 @@ async def after_status(deps: Deps, change: StatusChange, actor: str) -> None:
         text = f"{_prefix(incident)}:rotating_light: {ref} is *reopened* and investigating again (by <@{actor}>)."
     else:
         text = f"{_prefix(incident)}{emoji} {ref} is now *{change.new.value}* (by <@{actor}>)."
-    await deps.slack.gather(
-        announce=announce(deps, incident, text),
-        reminders=sync_reminders(deps, incident.id or 0, reset_update=change.reopened),
-    )
+    calls: dict[str, Awaitable[Any]] = {
+        "announce": announce(deps, incident, text, topic=True),
+        "reminders": sync_reminders(deps, incident.id or 0, reset_update=change.reopened),
+    }
+    if change.new is Status.RESOLVED:  # the postmortem draft, shared as a file in the war room
+        calls["postmortem"] = postmortems.share(deps, incident.id or 0, actor=actor)
+    await deps.slack.gather(**calls)
 
 
 async def after_severity(deps: Deps, change: SeverityChange, actor: str) -> None:
@@ -128,8 +138,9 @@ async def after_severity(deps: Deps, change: SeverityChange, actor: str) -> None
             f"{change.old.label} → *{new.label}* by <@{actor}>."
         )
     await deps.slack.gather(
-        announce=announce(deps, incident, text),
+        announce=announce(deps, incident, text, topic=True),
         reminders=sync_reminders(deps, incident.id or 0, reset_update=True),
+        runbooks=offer_runbooks(deps, incident, previous_severity=change.old),
     )
 
 

@@ -23,6 +23,12 @@ class Action(StrEnum):
     ALERT_LINK = "alert_link"
     ALERT_SOURCE = "alert_source"  # a link button to the monitoring tool
     ALERTS_MONITORING = "alerts_monitoring"  # value: the incident id
+    POSTMORTEM_COMPLETE = "postmortem_complete"  # value: the incident id
+    POSTMORTEM_SHARE = "postmortem_share"  # value: the incident id (draft it again, upload)
+    ADD_FOLLOWUP = "add_followup"  # value: the incident id (opens the follow-up form)
+    FOLLOWUP_DONE = "followup_done"  # value: the follow-up id
+    CLOSE = "close_incident"  # value: the incident id
+    HOME_DECLARE = "home_declare"  # the App Home's "Declare incident"
 
 
 class Callback(StrEnum):
@@ -33,6 +39,7 @@ class Callback(StrEnum):
     UPDATE = "status_update"
     ADD_TO_TIMELINE = "add_to_timeline"  # message shortcut
     LINK_ALERT = "link_alert"
+    FOLLOWUP = "add_followup"
 
 
 class Block(StrEnum):
@@ -48,3 +55,6 @@ class Block(StrEnum):
     IMPACT = "impact"
     NEXT_UPDATE = "next_update"
     INCIDENT = "incident"
+    FOLLOWUP_TEXT = "followup_text"
+    FOLLOWUP_OWNER = "followup_owner"
+    FOLLOWUP_DUE = "followup_due"

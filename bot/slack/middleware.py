@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
+from slack_bolt.kwargs_injection.async_args import AsyncArgs
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
@@ -55,21 +58,48 @@ def build(deps: Deps) -> list[Callable[..., Awaitable[Any]]]:
         await next()
         return resp
 
-    async def dedupe_events(
+    async def claim_events(
         req: AsyncBoltRequest, resp: BoltResponse, next: Callable[[], Awaitable[None]]
     ) -> BoltResponse:
+        """Start claiming the event id in the database without holding up the ack.
+
+        Slack is answered at once; listeners wrapped with `once_per_event` wait for the claim
+        after the ack and do nothing when another delivery (a retry, a duplicate, another
+        replica) claimed the id first.
+        """
         event_id = req.body.get("event_id")
-        if req.body.get("type") != "event_callback" or not event_id:
-            await next()
-            return resp
-        retry = (req.headers.get("x-slack-retry-num") or [None])[0]
-        structlog.contextvars.bind_contextvars(event_id=event_id, retry_num=retry)
-        async with deps.db.session() as session:
-            first = await repo.claim_event(session, str(event_id), utcnow())
-        if not first:
-            log.info("event_duplicate_ignored")
-            return BoltResponse(status=200, body="")
+        if req.body.get("type") == "event_callback" and event_id:
+            retry = (req.headers.get("x-slack-retry-num") or [None])[0]
+            structlog.contextvars.bind_contextvars(event_id=event_id, retry_num=retry)
+            req.context[CLAIM] = asyncio.ensure_future(_claim(deps, str(event_id)))
         await next()
         return resp
 
-    return [bind_context, dedupe_events]
+    return [bind_context, claim_events]
+
+
+CLAIM = "event_claim"
+
+
+async def _claim(deps: Deps, event_id: str) -> bool:
+    async with deps.db.session() as session:
+        return await repo.claim_event(session, event_id, utcnow())
+
+
+def once_per_event(listener: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[None]]:
+    """Wrap an event listener so it runs once per Slack event id, after the ack.
+
+    Bolt passes its `args` to the wrapper; the listener still gets the arguments it names.
+    """
+    names = inspect.getfullargspec(inspect.unwrap(listener)).args
+
+    async def gated(args: AsyncArgs) -> None:
+        claim: asyncio.Future[bool] | None = args.context.get(CLAIM)
+        if claim is not None and not await claim:
+            log.info("event_duplicate_ignored")
+            return
+        available = {**args.context, **vars(args)}
+        await listener(**{name: available.get(name) for name in names})
+
+    gated.__name__ = getattr(listener, "__name__", "listener")
+    return gated

@@ -11,6 +11,7 @@ from bot.deps import Deps
 from bot.incidents import service
 from bot.incidents.types import Severity, incident_ref
 from bot.slack.names import war_room_name
+from bot.slack.runbook_offers import offer_runbooks
 from bot.slack.views import incident as views
 from bot.slack.views.text import truncate
 from bot.store import repo
@@ -27,16 +28,22 @@ class Requester:
     user_id: str
     response_url: str | None = None
     channel_id: str | None = None
+    silent: bool = False  # the bot acting by itself (auto-declare): nobody to answer
 
 
-async def _load(deps: Deps, incident_id: int) -> tuple[Incident, dict[str, RoleAssignment]]:
+async def _load(
+    deps: Deps, incident_id: int
+) -> tuple[Incident, dict[str, RoleAssignment], repo.AlertTally]:
     async with deps.db.session() as session:
         incident = await service.get(session, incident_id)
-        return incident, await repo.roles_of(session, incident_id)
+        holders = await repo.roles_of(session, incident_id)
+        return incident, holders, await repo.alert_tally(session, incident_id)
 
 
 async def reply(deps: Deps, requester: Requester, text: str, blocks: list | None = None) -> None:
     """Answer the requester ephemerally, where they asked."""
+    if requester.silent:
+        return
     if requester.response_url:
         await deps.slack.attempt(
             "respond", deps.slack.respond(requester.response_url, text, blocks)
@@ -83,8 +90,9 @@ async def open_war_room(
     `incident` may be passed when it was just declared (it has no roles yet).
     """
     holders: dict[str, RoleAssignment] = {}
+    alerts = None
     if incident is None:
-        incident, holders = await _load(deps, incident_id)
+        incident, holders, alerts = await _load(deps, incident_id)
     if incident.channel_id:
         return incident
     channel, error = await _create_channel(deps, incident)
@@ -111,7 +119,7 @@ async def open_war_room(
         "intro": deps.slack.post(
             channel_id,
             views.summary_text(incident),
-            views.summary_blocks(incident, holders, deps.settings.roles),
+            views.summary_blocks(incident, holders, deps.settings.roles, alerts=alerts),
         ),
         "reply": reply(deps, requester, text, blocks),
     }
@@ -135,6 +143,7 @@ async def open_war_room(
     follow = {}
     if intro_ts:
         follow["pin"] = deps.slack.pin(channel_id, intro_ts)
+        follow["offer"] = offer_runbooks(deps, incident)
     follow["store"] = _store_messages(deps, incident_id, intro_ts, card_ts)
     await deps.slack.gather(**follow)
     incident.intro_ts = intro_ts or incident.intro_ts
@@ -167,7 +176,7 @@ async def _store_messages(
 
 async def refresh_messages(deps: Deps, incident_id: int) -> None:
     """Update the pinned summary and the status card in place, concurrently."""
-    incident, holders = await _load(deps, incident_id)
+    incident, holders, alerts = await _load(deps, incident_id)
     calls = {}
     if incident.channel_id and incident.intro_ts:
         calls["intro"] = _update_or_repost(
@@ -176,7 +185,7 @@ async def refresh_messages(deps: Deps, incident_id: int) -> None:
             incident.channel_id,
             incident.intro_ts,
             summary=True,
-            blocks=views.summary_blocks(incident, holders, deps.settings.roles),
+            blocks=views.summary_blocks(incident, holders, deps.settings.roles, alerts=alerts),
         )
     status_channel = deps.settings.status_channel
     if status_channel and incident.status_card_ts and not incident.is_private:

@@ -61,13 +61,11 @@ class Database:
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
-        """A session; roll back on error. Callers commit explicitly."""
+        """A session; what is not committed is rolled back. Callers commit explicitly."""
+        # Leaving the session closes it, which rolls back anything not committed (also when
+        # the task is cancelled: no await on a possibly dead connection in an except block).
         async with self._exclusive(), self._sessions() as session:
-            try:
-                yield session
-            except BaseException:
-                await session.rollback()
-                raise
+            yield session
 
     @asynccontextmanager
     async def _exclusive(self) -> AsyncIterator[None]:

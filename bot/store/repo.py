@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any, NamedTuple
 
-from sqlalchemy import update
+from sqlalchemy import case, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.incidents.types import Status
 from bot.store.tables import (
+    AlertChannelState,
+    AlertEvent,
+    AlertGroup,
     Counter,
     Incident,
     ProcessedEvent,
@@ -235,3 +239,188 @@ async def claim_reminder(
     )
     await session.commit()
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+# --- alerts ---------------------------------------------------------------------------------
+
+
+class AlertTally(NamedTuple):
+    """Alert groups linked to an incident: how many, how many firing, the earliest start."""
+
+    linked: int
+    firing: int
+    earliest: datetime | None
+
+
+def _locked(query: Any, lock: bool) -> Any:
+    return query.with_for_update() if lock else query
+
+
+async def add_once(session: AsyncSession, row: Any) -> bool:
+    """Insert `row` in a savepoint; False (and nothing added) when a unique key says it exists."""
+    try:
+        async with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        return False
+    return True
+
+
+async def alert_event(
+    session: AsyncSession, source_key: str, *, lock: bool = False
+) -> AlertEvent | None:
+    query = select(AlertEvent).where(AlertEvent.source_key == source_key)
+    return (await session.exec(_locked(query, lock))).first()
+
+
+async def alert_group(
+    session: AsyncSession, group_id: int, *, lock: bool = False
+) -> AlertGroup | None:
+    query = select(AlertGroup).where(AlertGroup.id == group_id)
+    return (await session.exec(_locked(query, lock))).first()
+
+
+async def alert_group_by_fingerprint(
+    session: AsyncSession, fingerprint: str, *, lock: bool = False
+) -> AlertGroup | None:
+    query = select(AlertGroup).where(AlertGroup.fingerprint == fingerprint)
+    return (await session.exec(_locked(query, lock))).first()
+
+
+async def incident_locked(session: AsyncSession, incident_id: int) -> Incident | None:
+    """The incident, row-locked until commit (PostgreSQL; SQLite serialises writers anyway)."""
+    query = select(Incident).where(Incident.id == incident_id)
+    return (await session.exec(_locked(query, True))).first()
+
+
+async def incidents_by_id(session: AsyncSession, ids: Sequence[int]) -> dict[int, Incident]:
+    if not ids:
+        return {}
+    result = await session.exec(select(Incident).where(col(Incident.id).in_(ids)))
+    return {i.id: i for i in result.all() if i.id is not None}
+
+
+async def alert_tally(session: AsyncSession, incident_id: int) -> AlertTally:
+    firing = func.sum(case((col(AlertGroup.status) == "firing", 1), else_=0))
+    start = func.min(func.coalesce(col(AlertGroup.started_at), col(AlertGroup.first_seen_at)))
+    result = await session.exec(
+        select(func.count(), firing, start).where(AlertGroup.incident_id == incident_id)
+    )
+    linked, firing_count, earliest = result.one()
+    return AlertTally(int(linked or 0), int(firing_count or 0), earliest)
+
+
+async def due_cards(
+    session: AsyncSession, *, before: datetime, limit: int = 50
+) -> Sequence[AlertGroup]:
+    """Groups whose card changed since it was last written, last written before `before`."""
+    result = await session.exec(
+        select(AlertGroup)
+        .where(
+            col(AlertGroup.card_ts).is_not(None),
+            col(AlertGroup.card_posted_at) <= before,
+            col(AlertGroup.last_seen_at) > col(AlertGroup.card_posted_at),
+        )
+        .order_by(col(AlertGroup.card_posted_at))
+        .limit(limit)
+    )
+    return result.all()
+
+
+async def claim_card(
+    session: AsyncSession, group_id: int, *, before: datetime, now: datetime
+) -> bool:
+    """Compare-and-set: take the refresh of a due card; False when someone else took it."""
+    result = await session.exec(
+        update(AlertGroup)
+        .where(
+            col(AlertGroup.id) == group_id,
+            col(AlertGroup.card_posted_at) <= before,
+            col(AlertGroup.last_seen_at) > col(AlertGroup.card_posted_at),
+        )
+        .values(card_posted_at=now, card_count=AlertGroup.count)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def set_card(session: AsyncSession, group_id: int, ts: str | None) -> None:
+    """Store the card's message ts (None forgets a card that is gone)."""
+    await session.exec(update(AlertGroup).where(col(AlertGroup.id) == group_id).values(card_ts=ts))
+
+
+async def uncarded_firing(
+    session: AsyncSession, channel_id: str, limit: int = 10
+) -> Sequence[AlertGroup]:
+    """Firing groups of a channel that have no card (a storm covers them), most counted first."""
+    result = await session.exec(
+        select(AlertGroup)
+        .where(
+            AlertGroup.channel_id == channel_id,
+            AlertGroup.status == "firing",
+            col(AlertGroup.card_ts).is_(None),
+        )
+        .order_by(col(AlertGroup.count).desc(), col(AlertGroup.id))
+        .limit(limit)
+    )
+    return result.all()
+
+
+async def channel_state(
+    session: AsyncSession, channel_id: str, *, lock: bool = False
+) -> AlertChannelState | None:
+    query = select(AlertChannelState).where(AlertChannelState.channel_id == channel_id)
+    return (await session.exec(_locked(query, lock))).first()
+
+
+async def storm_states(session: AsyncSession, *, lock: bool = False) -> Sequence[AlertChannelState]:
+    """Channels in an alert storm."""
+    query = select(AlertChannelState).where(col(AlertChannelState.storm_updated_at).is_not(None))
+    return (
+        await session.exec(_locked(query.order_by(col(AlertChannelState.channel_id)), lock))
+    ).all()
+
+
+async def channel_changed_since(session: AsyncSession, channel_id: str, since: datetime) -> bool:
+    """Whether any alert group of the channel was seen after `since`."""
+    result = await session.exec(
+        select(AlertGroup.id)
+        .where(AlertGroup.channel_id == channel_id, col(AlertGroup.last_seen_at) > since)
+        .limit(1)
+    )
+    return result.first() is not None
+
+
+async def recent_auto_incident(
+    session: AsyncSession, *, channel_id: str, declared_by: str, since: datetime
+) -> Incident | None:
+    """The open incident declared by `declared_by` from this channel's alerts, one of which
+    was first seen after `since` (newest first)."""
+    result = await session.exec(
+        select(Incident)
+        .join(AlertGroup, col(AlertGroup.incident_id) == col(Incident.id))
+        .where(
+            Incident.origin_channel_id == channel_id,
+            Incident.declared_by == declared_by,
+            col(Incident.status).in_(OPEN_STATUSES),
+            col(AlertGroup.first_seen_at) > since,
+        )
+        .order_by(col(Incident.declared_at).desc())
+        .limit(1)
+    )
+    return result.first()
+
+
+async def newer_alert_event(
+    session: AsyncSession, group_id: int, *, after_ts: str, status_not: str
+) -> bool:
+    """Whether a later Slack message (by ts) of the group says another status."""
+    result = await session.exec(
+        select(AlertEvent.id)
+        .where(
+            AlertEvent.group_id == group_id,
+            col(AlertEvent.message_ts) > after_ts,
+            AlertEvent.status != status_not,
+        )
+        .limit(1)
+    )
+    return result.first() is not None

@@ -48,6 +48,7 @@ async def test_declare_in_one_line_opens_a_war_room(bot, driver: SlackDriver, sl
         "Severity",
         "Post update",
         "Resolve",
+        "Add follow-up",
     ]
 
     [response] = slack.responses

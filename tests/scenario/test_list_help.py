@@ -55,5 +55,22 @@ async def test_list_when_nothing_is_open(bot, driver: SlackDriver, slack: FakeSl
 
 async def test_help_lists_the_commands(bot, driver: SlackDriver):
     reply = await driver.command("help")
-    for form in ("/incident declare", "/incident drill", "/incident list"):
-        assert form in reply.message["text"]
+    text = reply.message["text"]
+    anywhere, _, war_room = text.partition("*In a war room*")
+    for form in ("/incident declare", "/incident drill", "/incident list", "/incident stats"):
+        assert form in anywhere
+    for form in (
+        "/incident status",
+        "/incident sev",
+        "/incident ic",
+        "/incident role",
+        "/incident update",
+        "/incident resolve",
+        "/incident note",
+        "/incident timeline",
+        "/incident runbook",
+        "/incident followup",
+        "/incident postmortem",
+        "/incident close",
+    ):
+        assert form in war_room, form

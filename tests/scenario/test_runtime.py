@@ -37,8 +37,13 @@ async def test_socket_mode_connects_with_the_app_token_and_still_serves_health(
         "PORT": str(port),
     }
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", cwd=tmp_path, env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        sys.executable,
+        "-m",
+        "bot",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
     )
     try:
         [call] = (await slack.wait_for("apps.connections.open", timeout=30))[:1]
@@ -53,7 +58,9 @@ async def test_socket_mode_connects_with_the_app_token_and_still_serves_health(
         await process.wait()
 
 
-async def test_rate_limits_and_server_errors_are_retried(bot, driver: SlackDriver, slack: FakeSlack):
+async def test_rate_limits_and_server_errors_are_retried(
+    bot, driver: SlackDriver, slack: FakeSlack
+):
     slack.rate_limit("chat.postMessage", times=1, retry_after=0)
     slack.fail("conversations.invite", "fatal_error", times=1, status=500)
     await driver.command("declare sev2 Retry me")

@@ -40,6 +40,7 @@ async def test_status_change_reaches_room_card_thread_summary_and_timeline(
         (bot.deps.settings.status_channel, incident.status_card_ts),
     }
     assert "Identified" in texts(slack.message(incident.channel_id, incident.intro_ts))
+    assert "identified" in slack.channel(incident.channel_id)["topic"]["value"]
     events = await timeline(bot.deps.db, incident.id)
     assert [e.data for e in events if e.kind == EventKind.STATUS_CHANGED] == [
         {"old": "investigating", "new": "identified"}
@@ -112,6 +113,7 @@ async def test_status_select_on_the_summary(bot, driver: SlackDriver, slack: Fak
     select = controls(slack.message(incident.channel_id, incident.intro_ts))["set_status"]
     assert [o["value"].split(":")[1] for o in select["options"]] == ["monitoring", "resolved"]
     resolved = next(o for o in select["options"] if o["value"].endswith(":resolved"))
+    answered = len(slack.responses)
     await driver.block_action(
         "set_status",
         selected_option=resolved,
@@ -119,6 +121,8 @@ async def test_status_select_on_the_summary(bot, driver: SlackDriver, slack: Fak
         message_ts=incident.intro_ts,
     )
     await slack.wait_for("views.open")
+    await bot.settle()
+    assert len(slack.responses) == answered, "the form opened: no error reply"
 
 
 async def test_escalation_posts_a_clear_notice(bot, driver: SlackDriver, slack: FakeSlack):

@@ -41,6 +41,7 @@ class IncidentCommand:
             "list": self.list,
         }
         self.in_war_room: dict[str, WarRoomHandler] = {}
+        self.help_lines: list[str] = []  # war-room commands, added as they are installed
 
     async def __call__(self, ack: AsyncAck, command: dict[str, Any]) -> None:
         try:
@@ -49,7 +50,7 @@ class IncidentCommand:
             await ack(text=f":warning: {exc}")
             return
         if parsed.name == "help":
-            await ack(text=help_text())
+            await ack(text=help_text(self.help_lines))
             return
         if parsed.name not in self.anywhere and parsed.name not in self.in_war_room:
             await ack(text=f":warning: `{parsed.name}` is not available yet. Try `/incident help`.")
@@ -167,7 +168,7 @@ async def visible_to(
     def plainly(incident: Incident) -> bool:
         return (
             not incident.is_private
-            or incident.channel_id == requester.channel_id
+            or (incident.channel_id is not None and incident.channel_id == requester.channel_id)
             or incident.declared_by == requester.user_id
             or any(
                 h.user_id == requester.user_id for h in holders.get(incident.id or 0, {}).values()

@@ -7,10 +7,13 @@ import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.models.views import View
 
 from bot.deps import Deps
 from bot.incidents.types import INCIDENT_COMMANDER, Severity, Status, incident_ref
 from bot.jobs import schedule
+from bot.notify.gateway import slack_error
 from bot.slack import operations
 from bot.slack.ids import Action, Block, Callback
 from bot.slack.listeners.actions import requester_of
@@ -112,6 +115,21 @@ async def set_severity(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
     await operations.change_severity(deps, parsed[0], Severity(parsed[1]), requester)
 
 
+async def _open_form(
+    deps: Deps, body: dict[str, Any], requester: Requester, view: View, instead: str
+) -> None:
+    """Open a modal on the click's trigger; when Slack refuses, say what to type instead."""
+    try:
+        await deps.slack.open_view(str(body.get("trigger_id") or ""), view)
+    except SlackApiError as exc:
+        await reply(
+            deps,
+            requester,
+            f":hourglass: The form could not open (`{slack_error(exc)}`): click again, "
+            f"or use {instead}.",
+        )
+
+
 async def _open_resolve(
     body: dict[str, Any], deps: Deps, requester: Requester, incident_id: int
 ) -> None:
@@ -123,17 +141,7 @@ async def _open_resolve(
         await reply(deps, requester, STALE)
         return
     view = resolve_modal(incident_id, ref=incident_ref(incident.number))
-    if (
-        await deps.slack.attempt(
-            "open_view", deps.slack.open_view(body.get("trigger_id", ""), view)
-        )
-        is None
-    ):
-        await reply(
-            deps,
-            requester,
-            ":hourglass: The form could not open: click again, or use `/incident resolve <what fixed it>`.",
-        )
+    await _open_form(deps, body, requester, view, "`/incident resolve <what fixed it>`")
 
 
 async def resolve(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
@@ -160,17 +168,7 @@ async def post_update(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
     view = update_modal(
         incident.id, ref=incident_ref(incident.number), current=Status(incident.status)
     )
-    if (
-        await deps.slack.attempt(
-            "open_view", deps.slack.open_view(body.get("trigger_id", ""), view)
-        )
-        is None
-    ):
-        await reply(
-            deps,
-            requester,
-            ":hourglass: The form could not open: click again, or use `/incident update <text>`.",
-        )
+    await _open_form(deps, body, requester, view, "`/incident update <text>`")
 
 
 async def snooze(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:

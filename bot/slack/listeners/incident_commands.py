@@ -18,6 +18,14 @@ from bot.slack.war_room import Requester, reply
 from bot.store.tables import Incident
 
 USAGE_UPDATE = "`/incident update <what stakeholders need to know>`"
+HELP_LINES = [
+    "`/incident status investigating|identified|monitoring|resolved` — move the incident on",
+    "`/incident sev 1|2|3|4` — change severity",
+    "`/incident ic [@person]` — take IC, or hand it over",
+    "`/incident role <role> @person` — assign a role (`comms`, `ops`, `scribe`)",
+    "`/incident update [text]` — post a stakeholder update (a form without text)",
+    "`/incident resolve [what fixed it]` — resolve",
+]
 
 
 class IncidentControls:

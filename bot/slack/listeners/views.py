@@ -10,6 +10,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from bot.deps import Deps
 from bot.incidents.service import Declaration
 from bot.incidents.types import Severity
+from bot.slack.alert_incidents import link_alert
 from bot.slack.ids import Block, Callback
 from bot.slack.listeners.commands import declare_and_open
 from bot.slack.war_room import Requester
@@ -55,9 +56,11 @@ async def declare_submitted(
         declared_by=user,
         origin_channel_id=metadata.get("channel"),
     )
-    await declare_and_open(
-        deps, declaration, Requester(user_id=user, channel_id=metadata.get("channel"))
-    )
+    requester = Requester(user_id=user, channel_id=metadata.get("channel"))
+    incident = await declare_and_open(deps, declaration, requester)
+    alert_group = metadata.get("alert_group")
+    if isinstance(alert_group, int) and incident.id is not None:  # declared from an alert card
+        await link_alert(deps, alert_group, incident.id, requester)
 
 
 def register(app: AsyncApp) -> None:

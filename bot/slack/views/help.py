@@ -8,6 +8,7 @@ HELP = """*`/incident` — incident management*
 • `/incident declare [sev1|sev2|sev3|sev4] <title>` — declare at once (default sev3)
 • `/incident drill [sev1..sev4] <title>` — a game-day incident, marked as a drill
 • `/incident list` — open incidents
+• `/incident stats [7d|30d|90d]` — MTTA, MTTR and more (drills left out; default 30d)
 • `/incident help` — this help
 *Severities*: sev1 critical · sev2 major · sev3 minor · sev4 low"""
 

@@ -22,7 +22,9 @@ from slack_sdk.models.blocks import (
 from bot.incidents.lifecycle import allowed_next
 from bot.incidents.types import INCIDENT_COMMANDER, Severity, Status, incident_ref
 from bot.slack.ids import Action
+from bot.slack.views.postmortem import close_button, followup_button
 from bot.slack.views.text import channel, safe, truncate, when
+from bot.store.repo import AlertTally
 from bot.store.tables import Incident, RoleAssignment
 
 SEVERITY_EMOJI = {
@@ -115,11 +117,13 @@ def _status_controls(incident: Incident) -> ActionsBlock:
         elements.append(
             StaticSelectElement(
                 action_id=Action.SET_STATUS,
-                placeholder="Set status…",
+                placeholder="Reopen…" if status is Status.RESOLVED else "Set status…",
                 options=[
                     Option(
                         value=f"{incident.id}:{s.value}",
-                        text=f"{STATUS_EMOJI[s]} {s.value.capitalize()}",
+                        text=f"{STATUS_EMOJI[s]} {s.value.capitalize()}"
+                        if status.is_open
+                        else f":rotating_light: Reopen ({s.value})",
                     )
                     for s in choices
                 ],
@@ -147,11 +151,29 @@ def _status_controls(incident: Incident) -> ActionsBlock:
                 text="Resolve", action_id=Action.RESOLVE, value=str(incident.id), style="primary"
             )
         )
+    if status is not Status.CLOSED:
+        elements.append(followup_button(incident))
+    if status is Status.RESOLVED:
+        elements.append(close_button(incident))
     return ActionsBlock(block_id=f"incident:{incident.id}", elements=elements)
 
 
+def alerts_line(alerts: AlertTally) -> str:
+    """`🚨 1 firing · 2 resolved · first at <date>` for the summary's Alerts field."""
+    resolved = alerts.linked - alerts.firing
+    parts = [f":rotating_light: {alerts.firing} firing"] if alerts.firing else []
+    parts += [f":white_check_mark: {resolved} resolved"] if resolved else []
+    if alerts.earliest:
+        parts.append(f"since {when(alerts.earliest)}")
+    return " · ".join(parts)
+
+
 def summary_blocks(
-    incident: Incident, holders: Mapping[str, RoleAssignment], roles: Sequence[str]
+    incident: Incident,
+    holders: Mapping[str, RoleAssignment],
+    roles: Sequence[str],
+    *,
+    alerts: AlertTally | None = None,
 ) -> list[Block]:
     """The war room's pinned live summary: facts, roles, and the controls to change them."""
     title = truncate(incident.title, 140)
@@ -182,6 +204,8 @@ def summary_blocks(
         fields.append(MarkdownTextObject(text=f"*Service*\n{safe(incident.service, 200)}"))
     if incident.resolved_at:
         fields.append(MarkdownTextObject(text=f"*Resolved*\n{when(incident.resolved_at)}"))
+    if alerts and alerts.linked:
+        fields.append(MarkdownTextObject(text=f"*Alerts*\n{alerts_line(alerts)}"))
     blocks.append(SectionBlock(block_id="summary", fields=fields))
     if len(incident.title) > 140:
         blocks.append(

@@ -6,7 +6,9 @@ import json
 
 from slack_sdk.models.blocks import (
     CheckboxesElement,
+    ContextBlock,
     InputBlock,
+    MarkdownTextObject,
     Option,
     PlainTextInputElement,
     StaticSelectElement,
@@ -28,8 +30,15 @@ def declare_modal(
     title: str = "",
     severity: Severity = Severity.SEV3,
     service: str = "",
+    description: str = "",
+    alert_group: int | None = None,
+    context: str | None = None,
 ) -> View:
-    """The form behind `/incident` and `/incident declare`."""
+    """The form behind `/incident` and `/incident declare`.
+
+    From an alert card: `alert_group` rides in private_metadata (the new incident links it)
+    and `context` (bot-written mrkdwn: matching runbooks) shows above the inputs.
+    """
     initial = next(o for o in SEVERITY_OPTIONS if o.value == severity.value)
     blocks = [
         InputBlock(
@@ -58,6 +67,7 @@ def declare_modal(
                 action_id=Block.DESCRIPTION,
                 multiline=True,
                 max_length=3000,
+                initial_value=description[:3000] or None,
                 placeholder="What do you see? Since when?",
             ),
         ),
@@ -88,14 +98,18 @@ def declare_modal(
             ),
         ),
     ]
+    head = [ContextBlock(elements=[MarkdownTextObject(text=context)])] if context else []
     return View(
         type="modal",
         callback_id=Callback.DECLARE,
         title="Declare a drill" if drill else "Declare an incident",
         submit="Declare",
         close="Cancel",
-        private_metadata=json.dumps({"channel": origin_channel, "drill": drill}),
-        blocks=blocks,
+        private_metadata=json.dumps(
+            {"channel": origin_channel, "drill": drill}
+            | ({"alert_group": alert_group} if alert_group is not None else {})
+        ),
+        blocks=[*head, *blocks],
     )
 
 
