@@ -65,21 +65,24 @@ async def change_severity(
     return True
 
 
-async def check_user(deps: Deps, user_id: str) -> str | None:
-    """Why `user_id` cannot hold a role (unknown, deactivated, a bot), or None when fine."""
+async def check_user(deps: Deps, user_id: str, *, task: str = "a role") -> str | None:
+    """Why `user_id` cannot take on `task` (unknown, deactivated, a bot), or None when fine.
+
+    When Slack cannot say (any other error), the person is accepted: a lookup failure must not
+    block the response.
+    """
     try:
-        response = await deps.slack.client.users_info(user=user_id)
+        user = await deps.slack.user(user_id)
     except SlackApiError as exc:
         error = slack_error(exc)
         if error in ("user_not_found", "user_not_visible"):
             return f"<@{user_id}> is not a user in this workspace. Mention someone with @name."
         log.warning("user_check_failed", error=error)
         return None
-    user = response["user"]
     if user.get("deleted"):
-        return f"<@{user_id}> is deactivated. Pick someone active."
+        return f"<@{user_id}> is deactivated; pick someone active."
     if user.get("is_bot"):
-        return f"<@{user_id}> is a bot; roles need a person."
+        return f"<@{user_id}> is a bot; {task} needs a person."
     return None
 
 

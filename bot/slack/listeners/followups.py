@@ -18,6 +18,7 @@ from bot.incidents.types import incident_ref
 from bot.notify.gateway import slack_error
 from bot.slack.ids import Action, Block, Callback
 from bot.slack.listeners.actions import requester_of
+from bot.slack.operations import check_user
 from bot.slack.parse import Command
 from bot.slack.views import followups as views
 from bot.slack.views.text import safe
@@ -37,19 +38,7 @@ OWNER_CHECK_SECONDS = 2.0
 
 async def owner_problem(deps: Deps, user_id: str) -> str | None:
     """Why `user_id` cannot own a follow-up (unknown, deactivated, a bot), or None."""
-    try:
-        user = await deps.slack.user(user_id)
-    except SlackApiError as exc:
-        error = slack_error(exc)
-        if error in ("user_not_found", "user_not_visible"):
-            return f"The owner (`{user_id}`) is not a user in this workspace."
-        log.warning("owner_check_failed", error=error)
-        return None
-    if user.get("deleted"):
-        return f"<@{user_id}> is deactivated; pick someone active."
-    if user.get("is_bot"):
-        return f"<@{user_id}> is a bot; a follow-up needs a person to own it."
-    return None
+    return await check_user(deps, user_id, task="a follow-up")
 
 
 async def create(

@@ -24,7 +24,7 @@ from bot.alerts.storm import Storm
 from bot.incidents.types import Severity, Status, incident_ref
 from bot.slack.ids import Action, Callback
 from bot.slack.ids import Block as BlockId
-from bot.slack.views.incident import headline
+from bot.slack.views.incident import headline, retry_war_room
 from bot.slack.views.text import channel, safe, truncate, when
 from bot.store.tables import AlertGroup, Incident
 
@@ -250,19 +250,7 @@ def auto_declared_message(
         f":warning: {headline(incident)} was declared automatically ({rule}), but Slack "
         f"refused to create its war room (`{error}`). Retry when the cause is fixed."
     )
-    return text, [
-        SectionBlock(text=MarkdownTextObject(text=text)),
-        ActionsBlock(
-            elements=[
-                ButtonElement(
-                    text="Retry war room",
-                    action_id=Action.RETRY_WAR_ROOM,
-                    value=str(incident.id),
-                    style="primary",
-                )
-            ]
-        ),
-    ]
+    return text, [SectionBlock(text=MarkdownTextObject(text=text)), retry_war_room(incident)]
 
 
 def runbook_hint(titles: Sequence[str]) -> str:

@@ -288,19 +288,21 @@ def setup_failed_reply(incident: Incident, error: str) -> tuple[str, list[Block]
         f":warning: {headline(incident)} is recorded, but Slack refused to create its war room "
         f"(`{error}`). {fix}"
     )
-    return text, [
-        SectionBlock(text=MarkdownTextObject(text=text)),
-        ActionsBlock(
-            elements=[
-                ButtonElement(
-                    text="Retry war room",
-                    action_id=Action.RETRY_WAR_ROOM,
-                    value=str(incident.id),
-                    style="primary",
-                )
-            ]
-        ),
-    ]
+    return text, [SectionBlock(text=MarkdownTextObject(text=text)), retry_war_room(incident)]
+
+
+def retry_war_room(incident: Incident) -> ActionsBlock:
+    """The button that tries again to open an incident's war room."""
+    return ActionsBlock(
+        elements=[
+            ButtonElement(
+                text="Retry war room",
+                action_id=Action.RETRY_WAR_ROOM,
+                value=str(incident.id),
+                style="primary",
+            )
+        ]
+    )
 
 
 def list_blocks(
