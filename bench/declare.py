@@ -104,7 +104,7 @@ async def measure(
         async with aiohttp.ClientSession(connector=connector) as http:
             await slack.set_latency(latency)
             await fire(http, url, slack, n, f"warmup{tag}")  # auth.test, connection pools
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(3.0)  # let the warm-up's follow-up work finish
             return await fire(http, url, slack, n, tag)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -74,6 +75,9 @@ class BotApp:
         self.tasks.append(asyncio.create_task(self.jobs.run_forever()))
         self.tasks.append(asyncio.create_task(self.stats.run_forever()))
         self.tasks.append(asyncio.create_task(run_flusher(self.deps)))
+        # Everything loaded so far lives as long as the process: keep it out of the garbage
+        # collector's full passes, which otherwise stall every in-flight request at once.
+        gc.freeze()
 
     async def stop(self) -> None:
         for task in self.tasks:
