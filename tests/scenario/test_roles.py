@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.incidents.types import EventKind
+from tests.conftest import SIGNING_SECRET
 from tests.fakes import FakeSlack, SlackDriver
 from tests.helpers import controls, declare, incidents, roles, texts, timeline
 
@@ -147,3 +148,16 @@ async def test_role_commands_outside_a_war_room_say_where_to_run_them(
         assert reply.status == 200
         await bot.settle()
         assert "works inside an incident's war room" in texts(slack.responses[-1].body)
+
+
+async def test_the_role_note_comes_from_role_notes_file(start_bot, slack: FakeSlack, tmp_path):
+    notes = tmp_path / "roles.yaml"
+    notes.write_text("scribe: Write down every decision with the time it was made.\n")
+    running = await start_bot(role_notes_file=notes)
+    driver = SlackDriver(running.url, SIGNING_SECRET, slack)
+    incident = await declare(running, driver)
+    await driver.command("role scribe <@U_BOB|bob>", channel=incident.channel_id)
+    await running.settle()
+    [brief] = [e for e in slack.ephemerals if e["user"] == "U_BOB"]
+    assert "Write down every decision with the time it was made." in brief["text"]
+    assert brief["channel"] == incident.channel_id
