@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -39,8 +39,12 @@ def clean_text(text: str) -> str:
 
 
 def due_problem(due_on: date | None, today: date) -> str | None:
-    """Why a due date cannot be used, or None."""
-    if due_on is not None and due_on < today:
+    """Why a due date cannot be used, or None.
+
+    `today` is the UTC date; west of UTC a person's today can be the day before, so only
+    dates before that are in the past for everyone.
+    """
+    if due_on is not None and due_on < today - timedelta(days=1):
         return f"{due_on.isoformat()} is in the past: pick today or a later date."
     return None
 

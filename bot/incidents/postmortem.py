@@ -120,7 +120,7 @@ async def attach_file(session: AsyncSession, *, incident_id: int, file_id: str) 
 
 async def mark_complete(session: AsyncSession, *, incident_id: int, actor: str) -> Completion:
     """Record that the postmortem is complete (once); commits."""
-    incident = await get(session, incident_id)
+    incident = await get(session, incident_id, lock=True)
     ref = incident_ref(incident.number)
     if Status(incident.status).is_open:
         raise IncidentError(

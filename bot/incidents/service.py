@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.incidents.types import EventKind, Severity, Status
+from bot.incidents.types import EventKind, Severity, Status, incident_ref
 from bot.store import repo
 from bot.store.tables import Incident, TimelineEvent, utcnow
 
@@ -116,8 +116,12 @@ async def declare(session: AsyncSession, declaration: Declaration) -> Incident:
     return incident
 
 
-async def get(session: AsyncSession, incident_id: int) -> Incident:
-    incident = await repo.incident_by_id(session, incident_id)
+async def get(session: AsyncSession, incident_id: int, *, lock: bool = False) -> Incident:
+    """The incident; `lock` holds its row until commit, so concurrent changes queue."""
+    if lock:
+        incident = await repo.incident_locked(session, incident_id)
+    else:
+        incident = await repo.incident_by_id(session, incident_id)
     if incident is None:
         raise IncidentError(
             "That incident no longer exists. Run `/incident list` to see open ones."
@@ -128,8 +132,12 @@ async def get(session: AsyncSession, incident_id: int) -> Incident:
 async def attach_war_room(
     session: AsyncSession, *, incident_id: int, channel_id: str, channel_name: str, actor: str
 ) -> Incident:
-    """Remember the incident's war-room channel by ID."""
-    incident = await get(session, incident_id)
+    """Remember the incident's war-room channel by ID; refuse when it already has one."""
+    incident = await get(session, incident_id, lock=True)
+    if incident.channel_id and incident.channel_id != channel_id:
+        raise IncidentError(
+            f"{incident_ref(incident.number)} already has its war room <#{incident.channel_id}>."
+        )
     incident.channel_id = channel_id
     incident.channel_name = channel_name
     incident.setup_error = None

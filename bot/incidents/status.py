@@ -49,7 +49,7 @@ async def set_status(
     at: datetime | None = None,
 ) -> StatusChange:
     """Move the incident to `status`, or refuse with the allowed next states."""
-    incident = await get(session, incident_id)
+    incident = await get(session, incident_id, lock=True)
     current = Status(incident.status)
     ref = incident_ref(incident.number)
     if current is status:
@@ -92,7 +92,7 @@ async def set_severity(
     session: AsyncSession, *, incident_id: int, severity: Severity, actor: str
 ) -> SeverityChange:
     """Change severity; refuse for closed incidents or no change."""
-    incident = await get(session, incident_id)
+    incident = await get(session, incident_id, lock=True)
     old = Severity(incident.severity)
     ref = incident_ref(incident.number)
     if incident.status == Status.CLOSED:
@@ -121,7 +121,7 @@ async def record_update(
     next_update_at: datetime | None = None,
 ) -> Incident:
     """Record a stakeholder update and when it was posted."""
-    incident = await get(session, incident_id)
+    incident = await get(session, incident_id, lock=True)
     now = utcnow()
     incident.last_update_at = now
     await record(

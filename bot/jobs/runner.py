@@ -3,39 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import structlog
 from slack_sdk.models.blocks import (
-    ActionsBlock,
     Block,
-    ButtonElement,
-    MarkdownTextObject,
-    SectionBlock,
 )
 
 from bot.deps import Deps
 from bot.incidents.types import INCIDENT_COMMANDER, Status, incident_ref
 from bot.jobs.schedule import Kind, interval
-from bot.slack.ids import Action
 from bot.slack.views.postmortem import review_reminder
+from bot.slack.views.reminders import reminder_message
 from bot.store import repo
 from bot.store.tables import Incident, Reminder, utcnow
 
 log = structlog.get_logger(__name__)
-
-
-def _nag(text: str, buttons: list[ButtonElement]) -> list[Block]:
-    return [
-        SectionBlock(text=MarkdownTextObject(text=text)),
-        ActionsBlock(block_id="reminder", elements=buttons),
-    ]
-
-
-def _snooze(incident: Incident, kind: Kind) -> ButtonElement:
-    return ButtonElement(
-        text="Snooze 15 min", action_id=Action.SNOOZE, value=f"{incident.id}:{kind.value}"
-    )
+# Slack retries an event for about five minutes; a day of claimed ids is plenty
+EVENT_MEMORY = timedelta(days=1)
 
 
 class JobRunner:
@@ -58,6 +43,7 @@ class JobRunner:
         now = now or utcnow()
         async with self.deps.db.session() as session:
             due = list(await repo.due_reminders(session, now))
+            await repo.forget_events(session, now - EVENT_MEMORY)
         fired = 0
         for reminder in due:
             if await self._fire(reminder, now):
@@ -94,32 +80,7 @@ class JobRunner:
         return Status(incident.status).is_open
 
     def _message(self, incident: Incident, kind: Kind, holders: dict) -> tuple[str, list[Block]]:
-        ref = incident_ref(incident.number)
-        if kind is Kind.IC_NAG:
-            text = (
-                f":raising_hand: Nobody is incident commander of {ref} yet. Someone take it, "
-                "so one person decides and keeps stakeholders informed."
-            )
-            take = ButtonElement(
-                text="Take IC",
-                action_id=Action.TAKE_ROLE,
-                style="primary",
-                value=f"{incident.id}:{INCIDENT_COMMANDER}",
-            )
-            return text, _nag(text, [take, _snooze(incident, kind)])
         ic = holders.get(INCIDENT_COMMANDER)
         if kind is Kind.POSTMORTEM_DUE:
             return review_reminder(incident, ic.user_id if ic else None)
-        who = f"<@{ic.user_id}>" if ic else "Incident commander"
-        since = incident.last_update_at or incident.declared_at
-        text = (
-            f":alarm_clock: {who}, stakeholders have had no update on {ref} since "
-            f"<!date^{int(since.timestamp())}^{{time}}|{since:%H:%M} UTC>. Post one now."
-        )
-        post = ButtonElement(
-            text="Post update",
-            action_id=Action.POST_UPDATE,
-            style="primary",
-            value=str(incident.id),
-        )
-        return text, _nag(text, [post, _snooze(incident, kind)])
+        return reminder_message(incident, kind.value, ic.user_id if ic else None)

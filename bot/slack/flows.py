@@ -25,8 +25,12 @@ log = structlog.get_logger(__name__)
 SECTION = 2900
 
 
-def text_sections(text: str, *, limit: int = SECTION, max_blocks: int = 40) -> list[Block]:
-    """Escaped user text as mrkdwn sections within Slack's limits (split on line breaks)."""
+def text_sections(text: str, *, limit: int = SECTION, max_blocks: int = 3) -> list[Block]:
+    """Escaped user text as mrkdwn sections within Slack's limits (split on line breaks).
+
+    One message holds about 12,000 characters of blocks in all, so the text is cut (marked
+    with …) beyond `max_blocks` sections; the timeline keeps it whole.
+    """
     escaped = safe(text, limit * max_blocks)
     chunks: list[str] = []
     while escaped:
@@ -46,7 +50,8 @@ def text_sections(text: str, *, limit: int = SECTION, max_blocks: int = 40) -> l
     return [SectionBlock(text=MarkdownTextObject(text=chunk)) for chunk in chunks]
 
 
-def _prefix(incident: Incident) -> str:
+def drill_prefix(incident: Incident) -> str:
+    """Marks every post about a drill as one."""
     return f"{DRILL_MARK} · " if incident.is_drill else ""
 
 
@@ -106,13 +111,13 @@ async def after_status(deps: Deps, change: StatusChange, actor: str) -> None:
     ref = incident_ref(incident.number)
     emoji = STATUS_EMOJI[change.new]
     if change.new is Status.RESOLVED:
-        text = f"{_prefix(incident)}{emoji} {ref} is *resolved* (by <@{actor}>)."
+        text = f"{drill_prefix(incident)}{emoji} {ref} is *resolved* (by <@{actor}>)."
         if incident.resolution:
             text += f"\n*Resolution:* {safe(incident.resolution, 1500)}"
     elif change.reopened:
-        text = f"{_prefix(incident)}:rotating_light: {ref} is *reopened* and investigating again (by <@{actor}>)."
+        text = f"{drill_prefix(incident)}:rotating_light: {ref} is *reopened* and investigating again (by <@{actor}>)."
     else:
-        text = f"{_prefix(incident)}{emoji} {ref} is now *{change.new.value}* (by <@{actor}>)."
+        text = f"{drill_prefix(incident)}{emoji} {ref} is now *{change.new.value}* (by <@{actor}>)."
     calls: dict[str, Awaitable[Any]] = {
         "announce": announce(deps, incident, text, topic=True),
         "reminders": sync_reminders(deps, incident.id or 0, reset_update=change.reopened),
@@ -128,13 +133,13 @@ async def after_severity(deps: Deps, change: SeverityChange, actor: str) -> None
     new = change.new
     if change.escalated:
         text = (
-            f"{_prefix(incident)}:rotating_light: *{ref} escalated to {new.label} ({new.meaning})* "
+            f"{drill_prefix(incident)}:rotating_light: *{ref} escalated to {new.label} ({new.meaning})* "
             f"by <@{actor}> (was {change.old.label}). Page the people you need now; "
             "stakeholder updates are due more often."
         )
     else:
         text = (
-            f"{_prefix(incident)}{SEVERITY_EMOJI[new]} {ref} severity changed "
+            f"{drill_prefix(incident)}{SEVERITY_EMOJI[new]} {ref} severity changed "
             f"{change.old.label} → *{new.label}* by <@{actor}>."
         )
     await deps.slack.gather(
@@ -149,7 +154,7 @@ async def publish_update(
 ) -> None:
     """Post a stakeholder update in the war room and the status-card thread."""
     ref = incident_ref(incident.number)
-    head = f"{_prefix(incident)}:loudspeaker: *Update on {ref}* from <@{actor}>"
+    head = f"{drill_prefix(incident)}:loudspeaker: *Update on {ref}* from <@{actor}>"
     footer = f"Next update {when(next_update_at)}." if next_update_at else ""
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=head))]
     blocks += text_sections(text)

@@ -146,7 +146,8 @@ async def announce_role(deps: Deps, change: roles.RoleChange, actor: str) -> Non
         calls["post"] = _invite_then_brief(deps, change, channel)
         calls["announce"] = deps.slack.post(
             channel,
-            f":bust_in_silhouette: <@{change.holder}> is now {label}{handover}{by}.",
+            f"{flows.drill_prefix(incident)}:bust_in_silhouette: <@{change.holder}> is now "
+            f"{label}{handover}{by}.",
         )
     await deps.slack.gather(**calls)
 
@@ -168,7 +169,7 @@ async def step_down(deps: Deps, incident_id: int, role: str, requester: Requeste
         return
     incident = change.incident
     label = role_label(role).lower()
-    text = f":wave: <@{requester.user_id}> stepped down as {label}."
+    text = f"{flows.drill_prefix(incident)}:wave: <@{requester.user_id}> stepped down as {label}."
     if role == roles.INCIDENT_COMMANDER:
         text += " The incident needs a new IC: click *Take IC* on the pinned summary."
     calls = {

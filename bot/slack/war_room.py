@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import structlog
 from slack_sdk.errors import SlackApiError
@@ -10,6 +11,7 @@ from slack_sdk.errors import SlackApiError
 from bot.deps import Deps
 from bot.incidents import service
 from bot.incidents.types import Severity, incident_ref
+from bot.notify.gateway import slack_error
 from bot.slack.names import war_room_name
 from bot.slack.runbook_offers import offer_runbooks
 from bot.slack.views import incident as views
@@ -73,10 +75,8 @@ async def _create_channel(deps: Deps, incident: Incident) -> tuple[dict | None, 
         )
         try:
             return await deps.slack.create_channel(name, private=incident.is_private), None
-        except SlackApiError as exc:
-            error = str(exc.response.get("error") or f"http_{exc.response.status_code}")
-            if exc.response.status_code == 429:
-                error = "ratelimited"
+        except Exception as exc:  # timeouts and dropped connections too: all get a Retry
+            error = slack_error(exc)
             if error != "name_taken":
                 return None, error
     return None, "name_taken"
@@ -91,10 +91,36 @@ async def open_war_room(
     """
     holders: dict[str, RoleAssignment] = {}
     alerts = None
+    retry = incident is None
     if incident is None:
         incident, holders, alerts = await _load(deps, incident_id)
     if incident.channel_id:
         return incident
+    key = (id(deps), incident_id)
+    if key in _OPENING:  # a second click while the first one is still at work
+        await reply(deps, requester, "The war room is being opened; it will be here shortly.")
+        return incident
+    _OPENING.add(key)
+    try:
+        return await _open(deps, incident, holders, alerts, requester, retry=retry)
+    finally:
+        _OPENING.discard(key)
+
+
+_OPENING: set[tuple[int, int]] = set()
+
+
+async def _open(
+    deps: Deps,
+    incident: Incident,
+    holders: dict[str, RoleAssignment],
+    alerts: Any,
+    requester: Requester,
+    *,
+    retry: bool,
+) -> Incident:
+    assert incident.id is not None
+    incident_id = incident.id
     channel, error = await _create_channel(deps, incident)
     if channel is None:
         assert error is not None
@@ -106,14 +132,24 @@ async def open_war_room(
         text, blocks = views.setup_failed_reply(incident, error)
         await reply(deps, requester, text, blocks)
         return incident
-    # The channel is stored by ID while the intro, invite and topic go out: none of them
-    # needs the write, and the intro reaching the room sooner is what people wait for.
-    incident.channel_id, incident.channel_name = channel["id"], channel["name"]
     channel_id = channel["id"]
+    calls: dict[str, Any] = {}
+    if retry:
+        # Another replica may have opened it meanwhile: store first, and only one wins.
+        try:
+            await _attach(deps, incident_id, channel, requester.user_id)
+        except service.IncidentError as exc:
+            await deps.slack.attempt("archive duplicate", deps.slack.archive(channel_id))
+            await reply(deps, requester, f":information_source: {exc}")
+            return incident
+    else:
+        # A new incident: the channel is stored by ID while the intro, invite and topic go
+        # out; none of them needs the write, and the intro sooner is what people wait for.
+        calls["attach"] = _attach(deps, incident_id, channel, requester.user_id)
+    incident.channel_id, incident.channel_name = channel_id, channel["name"]
     log.info("war_room_opened", channel=channel_id, name=channel["name"])
     text, blocks = views.declared_reply(incident)
-    calls = {
-        "attach": _attach(deps, incident_id, channel, requester.user_id),
+    calls |= {
         "invite": deps.slack.invite(channel_id, [incident.declared_by]),
         "topic": deps.slack.set_topic(channel_id, topic_for(incident)),
         "intro": deps.slack.post(
@@ -131,7 +167,7 @@ async def open_war_room(
             views.status_card_blocks(incident, holders),
         )
     results = await deps.slack.gather(**calls)
-    if not results["attach"]:
+    if not retry and not results["attach"]:
         log.error("war_room_not_recorded", channel=channel_id)
         await reply(
             deps,
@@ -178,7 +214,8 @@ async def refresh_messages(deps: Deps, incident_id: int) -> None:
     """Update the pinned summary and the status card in place, concurrently."""
     incident, holders, alerts = await _load(deps, incident_id)
     calls = {}
-    if incident.channel_id and incident.intro_ts:
+    # a summary or card whose first post failed is posted now (ts None), not skipped
+    if incident.channel_id:
         calls["intro"] = _update_or_repost(
             deps,
             incident,
@@ -188,7 +225,7 @@ async def refresh_messages(deps: Deps, incident_id: int) -> None:
             blocks=views.summary_blocks(incident, holders, deps.settings.roles, alerts=alerts),
         )
     status_channel = deps.settings.status_channel
-    if status_channel and incident.status_card_ts and not incident.is_private:
+    if status_channel and not incident.is_private:
         calls["card"] = _update_or_repost(
             deps,
             incident,
@@ -202,16 +239,18 @@ async def refresh_messages(deps: Deps, incident_id: int) -> None:
 
 
 async def _update_or_repost(
-    deps: Deps, incident: Incident, channel: str, ts: str, *, summary: bool, blocks: list
+    deps: Deps, incident: Incident, channel: str, ts: str | None, *, summary: bool, blocks: list
 ) -> None:
+    """Update the message in place; post (and pin) it again when it is gone or never was."""
     text = views.summary_text(incident)
-    try:
-        await deps.slack.update(channel, ts, text, blocks)
-        return
-    except SlackApiError as exc:
-        if exc.response.get("error") != "message_not_found":
-            raise
-    log.warning("message_gone_reposting", channel=channel, summary=summary)
+    if ts is not None:
+        try:
+            await deps.slack.update(channel, ts, text, blocks)
+            return
+        except SlackApiError as exc:
+            if exc.response.get("error") != "message_not_found":
+                raise
+    log.warning("message_missing_posting", channel=channel, summary=summary, had_ts=bool(ts))
     new_ts = await deps.slack.post(channel, text, blocks)
     if summary:
         await deps.slack.attempt("pin", deps.slack.pin(channel, new_ts))

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import case, func, update
+from sqlalchemy import case, delete, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -173,6 +173,15 @@ async def runbook_step(session: AsyncSession, run_id: int, step_index: int) -> R
     return result.first()
 
 
+async def forget_events(session: AsyncSession, before: datetime) -> int:
+    """Drop claimed event ids older than `before` (Slack stops retrying after minutes)."""
+    result = await session.exec(
+        delete(ProcessedEvent).where(col(ProcessedEvent.received_at) < before)
+    )
+    await session.commit()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 async def claim_event(session: AsyncSession, event_id: str, at: datetime) -> bool:
     """Record a Slack event id; False when it was already taken (a retry or duplicate)."""
     session.add(ProcessedEvent(event_id=event_id, received_at=at))
@@ -253,7 +262,8 @@ class AlertTally(NamedTuple):
 
 
 def _locked(query: Any, lock: bool) -> Any:
-    return query.with_for_update() if lock else query
+    # populate_existing: a row already in the session is refreshed from the locked read
+    return query.with_for_update().execution_options(populate_existing=True) if lock else query
 
 
 async def add_once(session: AsyncSession, row: Any) -> bool:

@@ -116,3 +116,38 @@ async def test_failed_post_does_not_lose_the_incident(bot, driver: SlackDriver, 
     assert incident.channel_id is not None
     assert incident.intro_ts is None
     assert slack.responses, "the declarer still hears where the war room is"
+    # once Slack accepts posts again, the next change posts the missing summary and pins it
+    slack.fail("chat.postMessage", "not_in_channel", times=0)
+    await driver.command("status identified", channel=incident.channel_id)
+    await bot.settle()
+    [incident] = await incidents(bot.deps.db)
+    assert incident.intro_ts is not None
+    assert incident.intro_ts in slack.pins(incident.channel_id)
+    assert "Identified" in texts(slack.message(incident.channel_id, incident.intro_ts))
+
+
+async def test_two_retry_clicks_open_one_war_room(bot, driver: SlackDriver, slack: FakeSlack):
+    import asyncio
+
+    slack.fail("conversations.create", "restricted_action", times=1)
+    await driver.command("declare sev1 API down")
+    await bot.settle()
+    retry = next(
+        e
+        for b in slack.responses[0].body["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+    )
+    slack.latency = 0.1
+    await asyncio.gather(
+        *(
+            driver.block_action(retry["action_id"], value=retry["value"], user=user)
+            for user in ("U_ALICE", "U_BOB")
+        )
+    )
+    await bot.settle()
+    created = [c for c in slack.calls_to("conversations.create") if c.ok]
+    assert len(created) == 1
+    [incident] = await incidents(bot.deps.db)
+    assert incident.channel_id == created[0].response["channel"]["id"]
+    assert any("being opened" in texts(r.body) for r in slack.responses)

@@ -129,12 +129,12 @@ async def test_add_followup_button_opens_the_form_with_owner_and_due_date(
         "add_followup", {"followup_text": {"followup_text": plain("  ")}}
     )
     assert empty.json["errors"] == {"followup_text": "Say what needs doing."}
-    yesterday = (utcnow().date() - timedelta(days=1)).isoformat()
+    long_ago = (utcnow().date() - timedelta(days=2)).isoformat()
     past = await driver.view_submission(
         "add_followup",
         {
             "followup_text": {"followup_text": plain("Add a canary stage")},
-            "followup_due": {"followup_due": picked_date(yesterday)},
+            "followup_due": {"followup_due": picked_date(long_ago)},
         },
     )
     assert "is in the past" in past.json["errors"]["followup_due"]

@@ -74,3 +74,15 @@ async def test_help_lists_the_commands(bot, driver: SlackDriver):
         "/incident close",
     ):
         assert form in war_room, form
+
+
+async def test_a_long_list_stays_within_one_message(bot, driver: SlackDriver, slack: FakeSlack):
+    for i in range(50):
+        await driver.command(f"declare sev2 {'Very long incident title ' * 12} {i}")
+    await bot.settle()
+    await driver.command("list")
+    await bot.settle()
+    body = slack.responses[-1].body
+    assert slack.responses[-1].status == 200
+    assert len(texts(body)) < 12_000
+    assert "more: see the bot's Home tab" in texts(body)

@@ -134,3 +134,23 @@ async def test_two_schedulers_on_one_database_fire_each_reminder_once(start_bot,
         assert len(_nags(slack, incident.channel_id, NO_UPDATE)) == 1
         assert len(_nags(slack, incident.channel_id, NO_IC)) == 1
         assert "<!date^" in texts(_nags(slack, incident.channel_id, NO_UPDATE)[0])
+
+
+async def test_claimed_event_ids_are_forgotten_after_a_day(
+    bot, driver: SlackDriver, slack: FakeSlack
+):
+    from sqlmodel import select
+
+    from bot.store.tables import ProcessedEvent
+
+    reply = await driver.event({"type": "emoji_changed", "subtype": "add", "name": "x"})
+    assert reply.status == 200
+    await bot.settle()
+    async with bot.deps.db.session() as session:
+        [claimed] = (await session.exec(select(ProcessedEvent))).all()
+    await bot.app.jobs.run_once(now=claimed.received_at + timedelta(hours=23))
+    async with bot.deps.db.session() as session:
+        assert len((await session.exec(select(ProcessedEvent))).all()) == 1
+    await bot.app.jobs.run_once(now=claimed.received_at + timedelta(hours=25))
+    async with bot.deps.db.session() as session:
+        assert (await session.exec(select(ProcessedEvent))).all() == []

@@ -184,8 +184,8 @@ async def test_a_huge_update_with_here_is_split_and_never_pings(
     bot, driver: SlackDriver, slack: FakeSlack
 ):
     incident = await declare(bot, driver)
-    body = "<!here> " + ("Impact is widening across regions. " * 160)
-    assert len(body) > 5000
+    body = "<!here> " + ("Impact is widening across regions. " * 450)
+    assert len(body) > 15000
     slack.reset_calls()
     await driver.command(f"update {body}", channel=incident.channel_id)
     await bot.settle()
@@ -263,3 +263,27 @@ async def test_a_deleted_summary_is_reposted_and_repinned(
     assert stored.intro_ts != incident.intro_ts
     assert stored.intro_ts in slack.pins(incident.channel_id)
     assert "Identified" in texts(slack.message(incident.channel_id, stored.intro_ts))
+
+
+async def test_concurrent_status_changes_never_leave_an_impossible_state(
+    bot, driver: SlackDriver, slack: FakeSlack
+):
+    import asyncio
+
+    incident = await declare(bot, driver)
+    await driver.command("status identified", channel=incident.channel_id)
+    await bot.settle()
+    await asyncio.gather(
+        driver.command("resolve Fixed the config", channel=incident.channel_id),
+        driver.command("status monitoring", channel=incident.channel_id, user="U_BOB"),
+    )
+    await bot.settle()
+    [stored] = await incidents(bot.deps.db)
+    # monitoring then resolved is a valid path; resolved then monitoring is refused
+    assert stored.status == "resolved" and stored.resolved_at is not None
+    events = await timeline(bot.deps.db, incident.id)
+    moves = [(e.data["old"], e.data["new"]) for e in events if e.kind == EventKind.STATUS_CHANGED]
+    assert moves in (
+        [("investigating", "identified"), ("identified", "resolved")],
+        [("investigating", "identified"), ("identified", "monitoring"), ("monitoring", "resolved")],
+    )

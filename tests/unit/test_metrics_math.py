@@ -49,3 +49,13 @@ def test_a_period_counts_incidents_declared_inside_it_and_drills_apart():
     assert stats.incidents == 2 and stats.game_days == 1
     assert stats.resolve.median == timedelta(minutes=1) and stats.mitigate.count == 2
     assert stats.completeness == 0.0 and stats.major_resolved == 2
+
+
+def test_a_due_date_of_today_anywhere_on_earth_is_accepted():
+    from datetime import date
+
+    from bot.incidents.followups import due_problem
+
+    utc_today = date(2026, 3, 10)
+    assert due_problem(date(2026, 3, 9), utc_today) is None  # still the 9th in California
+    assert "is in the past" in (due_problem(date(2026, 3, 8), utc_today) or "")

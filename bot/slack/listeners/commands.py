@@ -146,9 +146,10 @@ async def declare_and_open(deps: Deps, declaration: Declaration, requester: Requ
     deps.metrics.declared.labels(incident.severity, str(incident.is_drill).lower()).inc()
     log.info("incident_declared", severity=incident.severity, drill=incident.is_drill)
     assert incident.id is not None
-    incident = await open_war_room(deps, incident.id, requester, incident=incident)
-    await sync_reminders(deps, incident.id or 0, reset_update=True)
-    return incident
+    try:
+        return await open_war_room(deps, incident.id, requester, incident=incident)
+    finally:  # the reminders are the incident's, whatever happened in Slack
+        await sync_reminders(deps, incident.id, reset_update=True)
 
 
 def register(app: AsyncApp, deps: Deps) -> IncidentCommand:

@@ -16,6 +16,7 @@ from bot.incidents import metrics
 from bot.notify.gateway import slack_error
 from bot.slack.ids import Action
 from bot.slack.listeners.commands import visible_to
+from bot.slack.middleware import once_per_event
 from bot.slack.parse import Command
 from bot.slack.views.home import MAX_FOLLOWUPS, home_view
 from bot.slack.views.modals import declare_modal
@@ -107,5 +108,5 @@ class InsightCommands:
 
 
 def register(app: AsyncApp) -> None:
-    app.event("app_home_opened")(home_opened)
+    app.event("app_home_opened")(once_per_event(home_opened))
     app.action(Action.HOME_DECLARE)(declare_button)

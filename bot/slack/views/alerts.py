@@ -109,13 +109,15 @@ def card_blocks(group: AlertGroup, incident: Incident | None) -> list[Block]:
     if group.resolved_at:
         seen += f" · resolved {when(group.resolved_at)}"
     context = [MarkdownTextObject(text=f"{seen} · {group.source}")]
-    if incident is not None:
+    if incident is not None and not incident.is_private:  # private ones stay unnamed here
         context.append(
             MarkdownTextObject(
                 text=f"Linked to *{incident_ref(incident.number)}* "
                 f"({incident.status}) · {channel(incident.channel_id, incident.channel_name)}"
             )
         )
+    elif incident is not None:
+        context.append(MarkdownTextObject(text="Linked to a private incident"))
     blocks.append(ContextBlock(block_id="seen", elements=context))
     value = str(group.id)
     buttons: list[ButtonElement] = []

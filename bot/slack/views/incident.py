@@ -305,25 +305,41 @@ def retry_war_room(incident: Incident) -> ActionsBlock:
     )
 
 
+LIST_BUDGET = 10_000  # characters of text in one message, well under Slack's ~13,000
+
+
 def list_blocks(
     incidents: Sequence[Incident], holders: Mapping[int, Mapping[str, RoleAssignment]]
 ) -> tuple[str, list[Block]]:
-    """`/incident list`: open incidents, newest first."""
+    """`/incident list`: open incidents, newest first, as many as one message can hold."""
     if not incidents:
         text = ":sunny: No open incidents."
         return text, [SectionBlock(text=MarkdownTextObject(text=text))]
     blocks: list[Block] = [HeaderBlock(text=f"Open incidents ({len(incidents)})")]
+    used, shown = 0, 0
     for incident in incidents[:45]:
         ic = holders.get(incident.id or 0, {}).get(INCIDENT_COMMANDER)
+        prefix = f"{DRILL_MARK} · " if incident.is_drill else ""
         line = (
-            f"*{headline(incident)}*\n{_status_text(incident)} · "
+            f"*{prefix}{incident_ref(incident.number)} · {Severity(incident.severity).label} · "
+            f"{safe(incident.title, 100)}*\n{_status_text(incident)} · "
             f"{channel(incident.channel_id, incident.channel_name)} · "
             + (f"IC <@{ic.user_id}>" if ic else "no IC yet")
             + f" · declared {when(incident.declared_at)}"
         )
+        if used + len(line) > LIST_BUDGET:
+            break
+        used += len(line)
+        shown += 1
         blocks.append(SectionBlock(text=MarkdownTextObject(text=line)))
-    if len(incidents) > 45:
+    if len(incidents) > shown:
         blocks.append(
-            ContextBlock(elements=[MarkdownTextObject(text=f"…and {len(incidents) - 45} more")])
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text=f"…and {len(incidents) - shown} more: see the bot's Home tab"
+                    )
+                ]
+            )
         )
     return f"{len(incidents)} open incident(s)", blocks
