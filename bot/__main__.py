@@ -9,6 +9,7 @@ import os
 import sys
 from pathlib import Path
 
+import structlog
 from aiohttp import web
 
 from bot.config import ConfigError, Settings, load_settings
@@ -21,14 +22,51 @@ def _fail(message: str, code: int = 2) -> int:
     return code
 
 
+class StartupError(Exception):
+    """The bot cannot start; the message is one line naming the setting and the fix."""
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return f"{type(getattr(exc, 'orig', None) or exc).__name__}: {text[0] if text else ''}"[:200]
+
+
 async def _serve(settings: Settings, runbooks: RunbookSet) -> None:
+    from sqlalchemy.exc import DBAPIError
+
     from bot.app import build_app
 
     bot = build_app(settings, runbooks=runbooks)
     runner = web.AppRunner(bot.web, access_log=None)
-    await runner.setup()
+    try:
+        await runner.setup()  # migrates the database
+    except (OSError, DBAPIError) as exc:
+        raise StartupError(
+            f"DATABASE_URL: the database does not answer ({_reason(exc)}); check the URL and "
+            "that the server is running"
+        ) from None
     site = web.TCPSite(runner, settings.host, settings.port)
-    await site.start()
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        if exc.errno == errno.EADDRINUSE:
+            raise StartupError(
+                f"PORT: {settings.port} on {settings.host} is already in use; set PORT to a "
+                "free port"
+            ) from None
+        raise StartupError(
+            f"HOST/PORT: cannot listen on {settings.host}:{settings.port} ({_reason(exc)}); "
+            "set HOST to an address of this machine (0.0.0.0 for all) and PORT to a free port"
+        ) from None
+    structlog.get_logger("bot").info(
+        "bot_started",
+        mode="socket" if settings.socket_mode else "http",
+        host=settings.host,
+        port=settings.port,
+        database=settings.database_url.split(":", 1)[0],
+        runbooks=len(runbooks.runbooks),
+    )
     try:
         if settings.socket_mode:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -58,12 +96,8 @@ def serve() -> int:
         )
     try:
         asyncio.run(_serve(settings, runbooks))
-    except OSError as exc:
-        if exc.errno == errno.EADDRINUSE:
-            return _fail(
-                f"port {settings.port} on {settings.host} is already in use: set PORT to a free port"
-            )
-        raise
+    except StartupError as exc:
+        return _fail(str(exc))
     except KeyboardInterrupt:
         return 0
     return 0

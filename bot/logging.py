@@ -46,6 +46,12 @@ def configure(level: str = "INFO", fmt: str = "json") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    # The bot hands Bolt its own client (SLACK_API_URL, retries); Bolt still finds the token
+    # in the environment and warns that it goes unused, on every start.
+    logging.getLogger("slack_bolt.AsyncApp").addFilter(
+        lambda record: "will be unused" not in record.getMessage()
+    )
     logging.getLogger("slack_bolt").setLevel(max(logging.getLevelName(level), logging.INFO))
 
 

@@ -10,7 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.incidents import lifecycle
 from bot.incidents.service import IncidentError, get, record
 from bot.incidents.types import EventKind, Severity, Status, incident_ref
-from bot.store.tables import Incident, utcnow
+from bot.store.tables import Incident, TimelineEvent, utcnow
 
 
 @dataclass(frozen=True)
@@ -119,12 +119,12 @@ async def record_update(
     actor: str,
     text: str,
     next_update_at: datetime | None = None,
-) -> Incident:
-    """Record a stakeholder update and when it was posted."""
+) -> tuple[Incident, int]:
+    """Record a stakeholder update and when it was posted; returns the timeline entry id."""
     incident = await get(session, incident_id, lock=True)
     now = utcnow()
     incident.last_update_at = now
-    await record(
+    entry = await record(
         session,
         incident_id=incident_id,
         kind=EventKind.UPDATE,
@@ -132,6 +132,41 @@ async def record_update(
         text=text,
         at=now,
         data={"next_update_at": next_update_at.isoformat() if next_update_at else None},
+    )
+    await session.commit()
+    assert entry.id is not None
+    return incident, entry.id
+
+
+async def link_entry(
+    session: AsyncSession, *, entry_id: int, message_ts: str, permalink: str | None
+) -> None:
+    """Point a timeline entry at the Slack message that carried it."""
+    entry = await session.get(TimelineEvent, entry_id)
+    if entry is not None:
+        entry.message_ts = message_ts
+        entry.permalink = permalink
+        await session.commit()
+
+
+async def set_resolution(
+    session: AsyncSession, *, incident_id: int, summary: str, actor: str
+) -> Incident:
+    """Record what fixed a resolved incident (asked for after a resolve without one)."""
+    incident = await get(session, incident_id, lock=True)
+    if incident.status != Status.RESOLVED:
+        raise IncidentError(
+            f"{incident_ref(incident.number)} is `{incident.status}`: the summary goes with "
+            "resolving it (`/incident resolve <what fixed it>`)."
+        )
+    incident.resolution = " ".join(summary.split())[:2000]
+    await record(
+        session,
+        incident_id=incident_id,
+        kind=EventKind.NOTE,
+        actor=actor,
+        text=f"Resolution: {incident.resolution}",
+        data={"resolution": True},
     )
     await session.commit()
     return incident

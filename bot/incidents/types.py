@@ -23,7 +23,9 @@ class Severity(StrEnum):
 
     @property
     def meaning(self) -> str:
-        return {"sev1": "critical", "sev2": "major", "sev3": "minor", "sev4": "low"}[self.value]
+        return {"sev1": "critical", "sev2": "major", "sev3": "moderate", "sev4": "minor"}[
+            self.value
+        ]
 
 
 class Status(StrEnum):

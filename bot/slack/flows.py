@@ -10,6 +10,7 @@ import structlog
 from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
 
 from bot.deps import Deps
+from bot.incidents import status
 from bot.incidents.status import SeverityChange, StatusChange
 from bot.incidents.types import Status, incident_ref
 from bot.jobs import schedule
@@ -63,7 +64,7 @@ async def announce(
     blocks: list[Block] | None = None,
     stakeholders: bool = True,
     topic: bool = False,
-) -> None:
+) -> dict[str, Any]:
     """Tell the war room and the status-card thread, and refresh the summary, concurrently.
 
     `text` is bot-written mrkdwn (user text inside it must already be escaped). `topic`
@@ -81,7 +82,7 @@ async def announce(
         calls["thread"] = deps.slack.post(
             status_channel, text, blocks, thread_ts=incident.status_card_ts
         )
-    await deps.slack.gather(**calls)
+    return await deps.slack.gather(**calls)
 
 
 async def sync_reminders(
@@ -150,9 +151,18 @@ async def after_severity(deps: Deps, change: SeverityChange, actor: str) -> None
 
 
 async def publish_update(
-    deps: Deps, incident: Incident, actor: str, text: str, next_update_at: datetime | None
+    deps: Deps,
+    incident: Incident,
+    actor: str,
+    text: str,
+    next_update_at: datetime | None,
+    *,
+    entry_id: int | None = None,
 ) -> None:
-    """Post a stakeholder update in the war room and the status-card thread."""
+    """Post a stakeholder update in the war room and the status-card thread.
+
+    The timeline entry `entry_id` is then linked to the war-room message.
+    """
     ref = incident_ref(incident.number)
     head = f"{drill_prefix(incident)}:loudspeaker: *Update on {ref}* from <@{actor}>"
     footer = f"Next update {when(next_update_at)}." if next_update_at else ""
@@ -161,9 +171,16 @@ async def publish_update(
     if footer:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=footer)))
     notification = f"{head}: {truncate(safe(text, 300), 300)}"
-    await deps.slack.gather(
+    results = await deps.slack.gather(
         announce=announce(deps, incident, notification, blocks=blocks),
         reminders=sync_reminders(
             deps, incident.id or 0, reset_update=True, update_due_at=next_update_at
         ),
     )
+    posted = (results.get("announce") or {}).get("war_room")
+    if entry_id is not None and posted and incident.channel_id:
+        permalink = await deps.slack.permalink(incident.channel_id, posted)
+        async with deps.db.session() as session:
+            await status.link_entry(
+                session, entry_id=entry_id, message_ts=posted, permalink=permalink
+            )

@@ -16,6 +16,7 @@ from bot.notify.gateway import slack_error
 from bot.slack import flows
 from bot.slack.views.incident import role_label
 from bot.slack.views.roles import role_note
+from bot.slack.views.text import safe
 from bot.slack.war_room import Requester, reply
 
 log = structlog.get_logger(__name__)
@@ -46,6 +47,24 @@ async def change_status(
     log.info("status_changed", old=change.old.value, new=change.new.value)
     await flows.after_status(deps, change, requester.user_id)
     return True
+
+
+async def add_resolution(deps: Deps, incident_id: int, summary: str, requester: Requester) -> None:
+    """Record the one-line summary of a resolved incident, and show it everywhere."""
+    try:
+        async with deps.db.session() as session:
+            incident = await status.set_resolution(
+                session, incident_id=incident_id, summary=summary, actor=requester.user_id
+            )
+    except IncidentError as exc:
+        await reply(deps, requester, f":warning: {exc}")
+        return
+    text = (
+        f"{flows.drill_prefix(incident)}:white_check_mark: Resolution of "
+        f"{incident_ref(incident.number)} (by <@{requester.user_id}>): "
+        f"{safe(incident.resolution or '', 1500)}"
+    )
+    await flows.announce(deps, incident, text)
 
 
 async def change_severity(
@@ -191,7 +210,7 @@ async def post_update(
 ) -> None:
     try:
         async with deps.db.session() as session:
-            incident = await status.record_update(
+            incident, entry_id = await status.record_update(
                 session,
                 incident_id=incident_id,
                 actor=requester.user_id,
@@ -202,7 +221,9 @@ async def post_update(
         await reply(deps, requester, f":warning: {exc}")
         return
     log.info("update_posted", length=len(text))
-    await flows.publish_update(deps, incident, requester.user_id, text, next_update_at)
+    await flows.publish_update(
+        deps, incident, requester.user_id, text, next_update_at, entry_id=entry_id
+    )
 
 
 def next_update_time(choice: str | None, now: datetime) -> datetime | None:

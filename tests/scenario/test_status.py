@@ -80,9 +80,18 @@ async def test_monitoring_sets_mitigated_and_resolve_records_the_summary(
     assert any("reopened" in m.get("text", "") for m in slack.messages(incident.channel_id))
 
 
-async def test_resolve_without_summary_asks_for_one(bot, driver: SlackDriver, slack: FakeSlack):
+async def test_resolve_without_summary_resolves_then_asks_for_one(
+    bot, driver: SlackDriver, slack: FakeSlack
+):
     incident = await declare(bot, driver)
     await driver.command("resolve", channel=incident.channel_id)
+    await bot.settle()
+    [stored] = await incidents(bot.deps.db)
+    assert stored.status == "resolved" and stored.resolution is None
+    prompt = slack.responses[-1].body
+    assert "is resolved. Add the one-line summary" in texts(prompt)
+    button = next(e for b in prompt["blocks"] if b["type"] == "actions" for e in b["elements"])
+    await driver.block_action(button["action_id"], value=button["value"], user="U_ALICE")
     await slack.wait_for("views.open")
     view = slack.calls_to("views.open")[0].args["view"]
     assert view["callback_id"] == "resolve_incident"
@@ -96,6 +105,15 @@ async def test_resolve_without_summary_asks_for_one(bot, driver: SlackDriver, sl
     await bot.settle()
     [stored] = await incidents(bot.deps.db)
     assert stored.status == "resolved" and stored.resolution == "Failed over to replica"
+    assert "Failed over to replica" in texts(slack.message(incident.channel_id, incident.intro_ts))
+
+
+async def test_status_resolved_from_any_open_status(bot, driver: SlackDriver, slack: FakeSlack):
+    incident = await declare(bot, driver)
+    await driver.command("status resolved", channel=incident.channel_id)
+    await bot.settle()
+    [stored] = await incidents(bot.deps.db)
+    assert stored.status == "resolved"
 
 
 async def test_status_select_on_the_summary(bot, driver: SlackDriver, slack: FakeSlack):

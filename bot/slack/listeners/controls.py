@@ -224,6 +224,9 @@ async def resolve_submitted(
         incident = await repo.incident_by_id(session, incident_id)
     if incident is not None:
         requester = Requester(user_id=requester.user_id, channel_id=incident.channel_id)
+    if incident is not None and incident.status == Status.RESOLVED:
+        await operations.add_resolution(deps, incident_id, summary, requester)
+        return
     await operations.change_status(
         deps, incident_id, Status.RESOLVED, requester, resolution=summary
     )

@@ -13,7 +13,7 @@ from bot.incidents.types import INCIDENT_COMMANDER, Status, incident_ref
 from bot.notify.gateway import slack_error
 from bot.slack import operations
 from bot.slack.parse import Command
-from bot.slack.views.modals import resolve_modal, update_modal
+from bot.slack.views.modals import summary_prompt, update_modal
 from bot.slack.war_room import Requester, reply
 from bot.store.tables import Incident
 
@@ -105,15 +105,16 @@ class IncidentControls:
                 self.deps, incident.id, Status.RESOLVED, requester, resolution=summary
             )
             return
-        if Status(incident.status) is not Status.RESOLVED and not Status(incident.status).is_open:
+        # Resolving never waits on a form: the incident is resolved now (any open status may
+        # jump to resolved), and the one-line summary is asked for right after.
+        if await operations.change_status(self.deps, incident.id, Status.RESOLVED, requester):
             await reply(
-                self.deps, requester, f":warning: {incident_ref(incident.number)} is closed."
+                self.deps,
+                requester,
+                f":white_check_mark: {incident_ref(incident.number)} is resolved. "
+                "Add the one-line summary of what fixed it:",
+                [summary_prompt(incident.id)],
             )
-            return
-        view = resolve_modal(incident.id, ref=incident_ref(incident.number))
-        await self._open(
-            command, requester, view, "or resolve in one line: `/incident resolve <what fixed it>`"
-        )
 
     async def _open(
         self, command: dict[str, Any], requester: Requester, view: Any, fallback: str

@@ -16,6 +16,7 @@ from bot.notify.gateway import slack_error
 from bot.slack.ids import Action, Callback
 from bot.slack.middleware import once_per_event
 from bot.slack.parse import COMMAND, Command, from_slack
+from bot.slack.views.incident import DRILL_MARK
 from bot.slack.views.timeline import chat_text, timeline_message
 from bot.slack.war_room import Requester, reply
 from bot.store import repo
@@ -353,7 +354,8 @@ class TimelineCommands:
                 deps, requester, f":memo: Noted on the timeline of {incident_ref(incident.number)}."
             )
             return
-        shown = f":memo: *Note* from <@{requester.user_id}>: {chat_text(parsed.text, 3500)}"
+        drill = f"{DRILL_MARK} · " if incident.is_drill else ""
+        shown = f"{drill}:memo: *Note* from <@{requester.user_id}>: {chat_text(parsed.text, 3500)}"
         ts = await deps.slack.attempt("note", deps.slack.post(channel, shown))
         if ts is None:
             await reply(

@@ -10,7 +10,7 @@ HELP = """*`/incident` — incident management*
 • `/incident list` — open incidents
 • `/incident stats [7d|30d|90d]` — MTTA, MTTR and more (drills left out; default 30d)
 • `/incident help` — this help
-*Severities*: sev1 critical · sev2 major · sev3 minor · sev4 low"""
+*Severities*: sev1 critical · sev2 major · sev3 moderate · sev4 minor"""
 
 
 def help_text(extra: list[str] | None = None) -> str:

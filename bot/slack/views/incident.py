@@ -23,7 +23,7 @@ from bot.incidents.lifecycle import allowed_next
 from bot.incidents.types import INCIDENT_COMMANDER, Severity, Status, incident_ref
 from bot.slack.ids import Action
 from bot.slack.views.postmortem import close_button, followup_button
-from bot.slack.views.text import channel, safe, truncate, when
+from bot.slack.views.text import DRILL_MARK, channel, safe, truncate, when
 from bot.store.repo import AlertTally
 from bot.store.tables import Incident, RoleAssignment
 
@@ -40,7 +40,6 @@ STATUS_EMOJI = {
     Status.RESOLVED: ":white_check_mark:",
     Status.CLOSED: ":lock:",
 }
-DRILL_MARK = ":test_tube: DRILL"
 
 
 def role_label(role: str) -> str:

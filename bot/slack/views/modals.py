@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 from slack_sdk.models.blocks import (
+    ActionsBlock,
+    ButtonElement,
     CheckboxesElement,
     ContextBlock,
     InputBlock,
@@ -16,7 +18,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.incidents.types import Severity, Status
-from bot.slack.ids import Block, Callback
+from bot.slack.ids import Action, Block, Callback
 from bot.slack.views.incident import DRILL_MARK
 from bot.slack.views.text import truncate
 
@@ -191,5 +193,20 @@ def update_modal(incident_id: int, *, ref: str, current: Status) -> View:
                     initial_option=NEXT_UPDATE_OPTIONS[1],
                 ),
             ),
+        ],
+    )
+
+
+def summary_prompt(incident_id: int) -> ActionsBlock:
+    """The button, after a resolve without a summary, that asks for it in the resolve form."""
+    return ActionsBlock(
+        block_id=f"resolution:{incident_id}",
+        elements=[
+            ButtonElement(
+                text="Add resolution summary",
+                action_id=Action.RESOLVE,
+                value=str(incident_id),
+                style="primary",
+            )
         ],
     )

@@ -13,7 +13,7 @@ from slack_sdk.models.blocks import (
 
 from bot.incidents.types import incident_ref
 from bot.slack.ids import Action
-from bot.slack.views.text import when
+from bot.slack.views.text import DRILL_MARK, when
 from bot.store.tables import Incident, Postmortem
 
 
@@ -79,6 +79,7 @@ def postmortem_buttons(incident: Incident, *, reminder: bool = False) -> Actions
 def postmortem_shared(incident: Incident) -> tuple[str, list[Block]]:
     """The message under the uploaded draft, with what to do next."""
     text = (
+        f"{DRILL_MARK + ' · ' if incident.is_drill else ''}"
         f":notebook: Next for {incident_ref(incident.number)}: fill in the draft above, add "
         "follow-up actions with owners, hold the review, then mark the postmortem complete."
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 ELLIPSIS = "…"
+DRILL_MARK = ":test_tube: DRILL"  # on every post about a drill
 
 
 def escape(text: str) -> str:
