@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.incidents.types import Severity, Status
 
@@ -149,3 +151,18 @@ def parse(text: str) -> Command:
             raise CommandError("Use `/incident followup <what to do> [@owner]`")
         return Command(name=name, text=body, users=users)
     raise CommandError(f"`{head}` is not an `/incident` command. Try `/incident help`.")
+
+
+def view_metadata(view: dict[str, Any]) -> dict[str, Any]:
+    """A modal's private_metadata as the dict the bot wrote (empty when absent or mangled)."""
+    try:
+        data = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def view_incident(view: dict[str, Any]) -> int | None:
+    """The incident id an incident's form carries in its private_metadata."""
+    value = view_metadata(view).get("incident")
+    return value if isinstance(value, int) else None

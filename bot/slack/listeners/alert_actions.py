@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import structlog
@@ -16,6 +15,7 @@ from bot.slack.alert_incidents import link_alert, move_to_monitoring
 from bot.slack.ids import Action, Block, Callback
 from bot.slack.listeners.actions import requester_of
 from bot.slack.listeners.commands import visible_to
+from bot.slack.parse import view_metadata
 from bot.slack.views.alerts import incident_severity, incident_title, link_modal, runbook_hint
 from bot.slack.views.modals import declare_modal
 from bot.slack.war_room import Requester, reply
@@ -134,11 +134,8 @@ async def link_submitted(
         await ack(response_action="errors", errors={Block.INCIDENT: "Pick an incident."})
         return
     await ack()
-    try:
-        metadata = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
-        metadata = {}
-    group = metadata.get("group") if isinstance(metadata, dict) else None
+    metadata = view_metadata(view)
+    group = metadata.get("group")
     requester = Requester(user_id=body["user"]["id"], channel_id=metadata.get("channel"))
     if not isinstance(group, int):
         await reply(deps, requester, ":warning: That form is out of date. Click the card again.")

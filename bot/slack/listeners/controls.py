@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -17,6 +16,7 @@ from bot.notify.gateway import slack_error
 from bot.slack import operations
 from bot.slack.ids import Action, Block, Callback
 from bot.slack.listeners.actions import requester_of
+from bot.slack.parse import view_incident
 from bot.slack.views.modals import update_modal
 from bot.slack.views.text import when
 from bot.slack.war_room import Requester, reply
@@ -193,15 +193,6 @@ def _values(view: dict[str, Any]) -> dict[str, Any]:
     return (view.get("state") or {}).get("values") or {}
 
 
-def _incident_of(view: dict[str, Any]) -> int | None:
-    try:
-        data = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
-        return None
-    value = data.get("incident") if isinstance(data, dict) else None
-    return value if isinstance(value, int) else None
-
-
 async def resolve_submitted(
     ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], deps: Deps
 ) -> None:
@@ -216,7 +207,7 @@ async def resolve_submitted(
         )
         return
     await ack()
-    incident_id = _incident_of(view)
+    incident_id = view_incident(view)
     requester = Requester(user_id=body["user"]["id"])
     if incident_id is None:
         return
@@ -243,7 +234,7 @@ async def update_submitted(
         )
         return
     await ack()
-    incident_id = _incident_of(view)
+    incident_id = view_incident(view)
     if incident_id is None:
         return
     chosen = (

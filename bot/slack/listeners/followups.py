@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from datetime import date
 from typing import Any
 
@@ -19,7 +18,7 @@ from bot.notify.gateway import slack_error
 from bot.slack.ids import Action, Block, Callback
 from bot.slack.listeners.actions import requester_of
 from bot.slack.operations import check_user
-from bot.slack.parse import Command
+from bot.slack.parse import Command, view_incident
 from bot.slack.views import followups as views
 from bot.slack.views.text import safe
 from bot.slack.war_room import Requester, reply
@@ -166,11 +165,8 @@ async def submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], d
         await ack(response_action="errors", errors=errors)
         return
     await ack()
-    try:
-        incident_id = json.loads(view.get("private_metadata") or "{}").get("incident")
-    except (ValueError, AttributeError):
-        incident_id = None
-    if not isinstance(incident_id, int):
+    incident_id = view_incident(view)
+    if incident_id is None:
         log.warning("followup_form_without_incident")
         return
     async with deps.db.session() as session:

@@ -14,6 +14,7 @@ from bot.incidents.types import incident_ref
 from bot.logging import bind_incident
 from bot.notify.gateway import slack_error
 from bot.runbooks.model import Runbook, StepState
+from bot.slack.listeners.actions import requester_of
 from bot.slack.parse import COMMAND, Command
 from bot.slack.views.runbook import RunbookAction, page_of_step, runbook_messages, runbook_picker
 from bot.slack.views.text import safe, user, when
@@ -24,16 +25,6 @@ from bot.store.tables import Incident, RunbookRun
 log = structlog.get_logger(__name__)
 HELP_LINES = ["`/incident runbook [name]` — post a runbook's steps (no name: pick one)"]
 MAX_REFRESH_ROUNDS = 5
-
-
-def _requester(body: dict[str, Any]) -> Requester | None:
-    who = (body.get("user") or {}).get("id")
-    if not who:
-        return None
-    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
-        "channel_id"
-    )
-    return Requester(user_id=who, response_url=body.get("response_url"), channel_id=channel)
 
 
 def _action(body: dict[str, Any]) -> dict[str, Any]:
@@ -143,7 +134,7 @@ class RunbookCommands:
 
 
 async def _chosen(deps: Deps, body: dict[str, Any], value: str, *, from_offer: bool) -> None:
-    requester = _requester(body)
+    requester = requester_of(body)
     if requester is None:
         return
     incident_id, _, name = value.partition(":")
@@ -242,7 +233,7 @@ async def _link_step(deps: Deps, run: RunbookRun, page: int, entry_id: int) -> N
 async def step_clicked(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
     """Done or Skip on a runbook step: record who and when, then update the runbook in place."""
     await ack()
-    requester = _requester(body)
+    requester = requester_of(body)
     action = _action(body)
     run_id, _, index = str(action.get("value") or "").partition(":")
     if requester is None or not run_id.isdigit() or not index.isdigit():

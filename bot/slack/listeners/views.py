@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -13,19 +12,12 @@ from bot.incidents.types import Severity
 from bot.slack.alert_incidents import link_alert
 from bot.slack.ids import Block, Callback
 from bot.slack.listeners.commands import declare_and_open
+from bot.slack.parse import view_metadata
 from bot.slack.war_room import Requester
 
 
 def _input(values: dict[str, Any], block: Block) -> dict[str, Any]:
     return (values.get(block) or {}).get(block) or {}
-
-
-def _metadata(view: dict[str, Any]) -> dict[str, Any]:
-    try:
-        data = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 async def declare_submitted(
@@ -44,7 +36,7 @@ async def declare_submitted(
         return
     await ack()
     options = {o.get("value") for o in _input(values, Block.OPTIONS).get("selected_options") or []}
-    metadata = _metadata(view)
+    metadata = view_metadata(view)
     user = body["user"]["id"]
     declaration = Declaration(
         title=title,

@@ -19,7 +19,6 @@ from slack_sdk.models.views import View
 
 from bot.incidents.types import Severity, Status
 from bot.slack.ids import Action, Block, Callback
-from bot.slack.views.incident import DRILL_MARK
 from bot.slack.views.text import truncate
 
 SEVERITY_OPTIONS = [Option(value=s.value, text=f"{s.label} ({s.meaning})") for s in Severity]
@@ -113,10 +112,6 @@ def declare_modal(
         ),
         blocks=[*head, *blocks],
     )
-
-
-def drill_note() -> str:
-    return f"{DRILL_MARK}: everything works as for a real incident, marked as a drill."
 
 
 def resolve_modal(incident_id: int, *, ref: str, summary: str = "") -> View:
