@@ -179,10 +179,12 @@ async function refresh() {
       app.again = false;
       const asked = { user: app.user, channel: app.channel || "", thread: app.thread || "" };
       const response = await fetch(`/api/state?${new URLSearchParams(asked)}`);
+      const snapshot = response.ok ? await response.json() : null;
+      // compared only once the whole answer is read: the person may switch channel, thread or
+      // user while it arrives, and then this answer is stale
       const current = { user: app.user, channel: app.channel || "", thread: app.thread || "" };
-      // the person switched channel, thread or user meanwhile: this answer is stale
       if (JSON.stringify(asked) !== JSON.stringify(current)) app.again = true;
-      else if (response.ok) render(await response.json());
+      else if (snapshot) render(snapshot);
     } while (app.again);
   } catch (error) {
     toast(`Could not reach the sandbox: ${error.message}`);
