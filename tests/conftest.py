@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestServer
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.app import BotApp, build_app
@@ -39,11 +40,29 @@ async def reset_postgres(url: str) -> None:
     await engine.dispose()
 
 
+async def worker_database(url: str) -> str:
+    """Under pytest-xdist, each worker gets a PostgreSQL database of its own, made on demand."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    parts = make_url(url)
+    name = f"{parts.database}_{worker}"
+    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+    async with engine.connect() as connection:
+        exists = await connection.scalar(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+        )
+        if not exists:
+            await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    await engine.dispose()
+    return parts.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(params=BACKENDS)
 async def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
     if request.param == "sqlite":
         return f"sqlite+aiosqlite:///{tmp_path}/incidents.db"
-    url = os.environ["TEST_DATABASE_URL"]
+    url = await worker_database(os.environ["TEST_DATABASE_URL"])
     await reset_postgres(url)
     return url
 
