@@ -65,8 +65,12 @@ def test_declare_take_ic_runbook_update_resolve(
     type_in(page, "/incident update Rolled back the deploy; errors are falling")
     check(messages).to_contain_text("Rolled back the deploy; errors are falling")
     page.click('.nav-item[data-channel-name="incident-status"]')
-    check(messages).to_contain_text("Rolled back the deploy; errors are falling")
+    check(page.locator("#channel-name")).to_have_text("#incident-status")
+    card = messages.locator(".message", has_text="INC-1")
+    card.locator(".replies").click()  # stakeholders read updates in the card's thread
+    check(page.locator("#thread")).to_contain_text("Rolled back the deploy; errors are falling")
     room.click()
+    check(page.locator("#channel-name")).to_have_text(re.compile(r"^#inc-1-checkout"))
 
     page.click('button[data-action-id="resolve"]')
     modal = page.locator(".modal")

@@ -72,6 +72,8 @@ def test_html_in_messages_is_shown_as_text_and_never_runs(page: Any, sandbox: Th
         "href", "https://example.com"
     )
     page.click('.nav-item[data-channel-name="incidents"]')
+    check(page.locator("#channel-name")).to_have_text("#incidents")
+    check(page.locator("#messages .message").last).to_contain_text("<script>")
     assert (
         page.locator("#messages img, #messages script, #messages b:has-text('not bold')").count()
         == 0
