@@ -13,6 +13,7 @@ import structlog
 from aiohttp import web
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.lifecycle import until_stopped
 from bot.logging import configure
 from bot.runbooks import RunbookSet, load_runbooks
 
@@ -72,11 +73,16 @@ async def _serve(settings: Settings, runbooks: RunbookSet) -> None:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
             handler = AsyncSocketModeHandler(bot.bolt, settings.slack_app_token)
-            await handler.start_async()
+            await handler.connect_async()
+            try:
+                await until_stopped()
+            finally:
+                await handler.close_async()
         else:
-            await asyncio.Event().wait()
+            await until_stopped()
     finally:
-        await runner.cleanup()
+        await runner.cleanup()  # finishes what was acked, then closes the database
+    structlog.get_logger("bot").info("bot_stopped")
 
 
 def serve() -> int:

@@ -47,6 +47,10 @@ from bot.slack.war_room import Requester, refresh_messages, reply
 from bot.store.db import Database
 
 log = structlog.get_logger(__name__)
+# Bolt runs a listener after its ack as a task of this name: the work a person is waiting for
+IN_FLIGHT = "run_ack_function_asynchronously"
+# how long stopping waits for that work, then for the background loops' current round
+DRAIN_SECONDS = 5.0
 
 
 @dataclass
@@ -59,6 +63,7 @@ class BotApp:
     jobs: JobRunner
     stats: StatsExporter
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def start(self) -> None:
         """Migrate the database, open the shared HTTP session, start background work."""
@@ -72,23 +77,48 @@ class BotApp:
                 connector=aiohttp.TCPConnector(limit=1000),
             )
         self.tasks.append(asyncio.create_task(warn_about_channels(self.deps)))
-        self.tasks.append(asyncio.create_task(self.jobs.run_forever()))
-        self.tasks.append(asyncio.create_task(self.stats.run_forever()))
-        self.tasks.append(asyncio.create_task(run_flusher(self.deps)))
+        self.stopping.clear()
+        self.tasks.append(asyncio.create_task(self.jobs.run_forever(self.stopping)))
+        self.tasks.append(asyncio.create_task(self.stats.run_forever(self.stopping)))
+        self.tasks.append(asyncio.create_task(run_flusher(self.deps, self.stopping)))
         # Everything loaded so far lives as long as the process: keep it out of the garbage
         # collector's full passes, which otherwise stall every in-flight request at once.
         gc.freeze()
 
     async def stop(self) -> None:
-        for task in self.tasks:
-            task.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
+        """Finish what was acked and the loops' current round, then close the session and pool.
+
+        Cancelling instead would drop a declare Slack was already told succeeded, and leave
+        database connections half way through a query.
+        """
+        await _finish(_in_flight(), DRAIN_SECONDS)
+        self.stopping.set()
+        await _finish(self.tasks, DRAIN_SECONDS)
         self.tasks.clear()
         session = self.deps.slack.client.session
         if session is not None:
             await session.close()
             self.deps.slack.client.session = None
         await self.deps.db.dispose()
+
+
+def _in_flight() -> list[asyncio.Task[Any]]:
+    return [
+        task
+        for task in asyncio.all_tasks()
+        if not task.done() and getattr(task.get_coro(), "__name__", "") == IN_FLIGHT
+    ]
+
+
+async def _finish(tasks: list[asyncio.Task[Any]], wait: float) -> None:
+    """Let `tasks` end on their own for up to `wait` seconds; cancel what is left."""
+    if not tasks:
+        return
+    _done, late = await asyncio.wait(tasks, timeout=wait)
+    for task in late:
+        log.warning("shutdown_cancelled", task=task.get_coro().__qualname__)
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def _error_handler(deps: Deps) -> Any:

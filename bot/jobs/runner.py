@@ -12,6 +12,7 @@ from slack_sdk.models.blocks import (
 
 from bot.deps import Deps
 from bot.incidents.types import INCIDENT_COMMANDER, Status, incident_ref
+from bot.jobs import pause
 from bot.jobs.schedule import Kind, interval
 from bot.slack.views.postmortem import review_reminder
 from bot.slack.views.reminders import reminder_message
@@ -30,13 +31,14 @@ class JobRunner:
         self.deps = deps
         self.every = every
 
-    async def run_forever(self) -> None:
-        while True:
+    async def run_forever(self, stopping: asyncio.Event) -> None:
+        while not stopping.is_set():
             try:
                 await self.run_once()
             except Exception as exc:  # keep running: the next tick retries
                 log.error("reminders_failed", error=repr(exc), exc_info=exc)
-            await asyncio.sleep(self.every)
+            if not await pause(stopping, self.every):
+                return
 
     async def run_once(self, now: datetime | None = None) -> int:
         """Fire every reminder due at `now`; returns how many this process fired."""

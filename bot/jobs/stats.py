@@ -13,6 +13,7 @@ from prometheus_client.registry import Collector
 
 from bot.incidents import metrics
 from bot.incidents.metrics import Stats
+from bot.jobs import pause
 from bot.store.db import Database
 
 log = structlog.get_logger(__name__)
@@ -44,14 +45,15 @@ class StatsExporter(Collector):
             self.snapshot = await metrics.compute(session, list(metrics.PERIODS))
         self.refreshed_at = time.time()
 
-    async def run_forever(self) -> None:
-        await asyncio.sleep(self.first_after)  # start-up (migrations, first requests) first
-        while True:
+    async def run_forever(self, stopping: asyncio.Event) -> None:
+        # start-up (migrations, first requests) first
+        wait = self.first_after
+        while await pause(stopping, wait):
             try:
                 await self.refresh()
             except Exception as exc:  # keep the last snapshot; the next round retries
                 log.warning("stats_refresh_failed", error=repr(exc))
-            await asyncio.sleep(self.every)
+            wait = self.every
 
     def describe(self) -> list[GaugeMetricFamily]:
         return []  # families are built at scrape time

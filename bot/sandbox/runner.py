@@ -16,6 +16,7 @@ from aiohttp import web
 
 from bot.app import BotApp, build_app
 from bot.config import ConfigError, Settings, load_settings
+from bot.lifecycle import until_stopped
 from bot.logging import configure
 from bot.sandbox.alerts import AlertSimulator
 from bot.sandbox.client import SandboxClient
@@ -28,11 +29,9 @@ from bot.sandbox.workspace import Channels, populate
 DEFAULT_PORT = 8600
 HOST = "127.0.0.1"
 TOKEN = "xoxb-sandbox-token"  # noqa: S105 - the fake Slack's token, valid nowhere else
-# slack_sdk ignores NO_PROXY: a proxy would swallow the bot's calls to the local fake
-# Bolt's post-ack listener runs and the bot's start-up check: finished before shutting down
-IN_FLIGHT = ("run_ack_function_asynchronously", "warn_about_channels")
 SLACK_VARIABLES = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# slack_sdk ignores NO_PROXY: a proxy would swallow the bot's calls to the local fake
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")
 
 
@@ -122,7 +121,6 @@ class Sandbox:
 
     async def stop(self) -> None:
         self.hub.close()
-        await _drain()
         for runner in reversed(self._runners):
             await runner.cleanup()
         self._runners.clear()
@@ -143,20 +141,6 @@ class Sandbox:
         return self.page.client
 
 
-async def _drain(wait: float = 5.0) -> None:
-    """Let requests the bot is still handling (Bolt runs listeners after the ack) finish."""
-    current = asyncio.current_task()
-    pending = [
-        task
-        for task in asyncio.all_tasks()
-        if task is not current
-        and not task.done()
-        and getattr(task.get_coro(), "__qualname__", "").split(".")[-1] in IN_FLIGHT
-    ]
-    if pending:
-        await asyncio.wait(pending, timeout=wait)
-
-
 async def serve(port: int, *, demo: bool, pause: float, database_url: str | None) -> None:
     """Run until interrupted, printing the page's address (and playing the demo if asked)."""
     async with Sandbox(port=port, database_url=database_url, demo=demo) as sandbox:
@@ -168,7 +152,7 @@ async def serve(port: int, *, demo: bool, pause: float, database_url: str | None
 
             tasks.append(asyncio.create_task(Walkthrough(sandbox, pause=pause).run()))
         try:
-            await asyncio.Event().wait()
+            await until_stopped()
         finally:
             for task in tasks:
                 task.cancel()

@@ -14,6 +14,7 @@ from bot.alerts import grouping
 from bot.alerts.pacing import FLUSH_EVERY
 from bot.alerts.storm import Storm, due_storms, set_storm_ts
 from bot.deps import Deps
+from bot.jobs import pause
 from bot.notify.gateway import slack_error
 from bot.slack.views.alerts import STORM_LIST, card_blocks, card_text, storm_message
 from bot.store import repo
@@ -109,13 +110,12 @@ async def flush(deps: Deps, now: datetime | None = None) -> int:
     return len(calls)
 
 
-async def run_flusher(deps: Deps) -> None:
-    """Sweep for due refreshes every few seconds, for as long as the app runs.
+async def run_flusher(deps: Deps, stopping: asyncio.Event) -> None:
+    """Sweep for due refreshes every few seconds, until `stopping` is set.
 
     The first sweep waits one interval: nothing it does is urgent at start-up.
     """
-    while True:
-        await asyncio.sleep(FLUSH_EVERY)
+    while await pause(stopping, FLUSH_EVERY):
         try:
             await flush(deps)
         except Exception as exc:  # keep sweeping: the next tick retries

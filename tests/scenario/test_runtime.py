@@ -1,9 +1,10 @@
-"""Runtime plumbing: Socket Mode, Web API retries, and log context on every line."""
+"""Runtime plumbing: Socket Mode, stopping, Web API retries, and log context on every line."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import socket
 import sys
 
@@ -11,7 +12,7 @@ import aiohttp
 import structlog
 from structlog.testing import capture_logs
 
-from tests.conftest import BOT_TOKEN
+from tests.conftest import BOT_TOKEN, SIGNING_SECRET
 from tests.fakes import FakeSlack, SlackDriver
 from tests.helpers import incidents
 
@@ -56,6 +57,58 @@ async def test_socket_mode_connects_with_the_app_token_and_still_serves_health(
     finally:
         process.terminate()
         await process.wait()
+
+
+async def test_sigterm_finishes_an_acked_declare_before_the_process_exits(
+    slack: FakeSlack, tmp_path
+):
+    """A deploy sends SIGTERM; a declare Slack was already told succeeded still gets its room."""
+    port = _free_port()
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack.api_url,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/stop.db",
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        async with aiohttp.ClientSession() as http:
+            for _ in range(300):  # up once /healthz answers
+                try:
+                    async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                        if response.status == 200:
+                            break
+                except aiohttp.ClientConnectionError:
+                    pass
+                await asyncio.sleep(0.1)
+            slack.set_latency("conversations.create", 1.0)
+            driver = SlackDriver(f"http://127.0.0.1:{port}", SIGNING_SECRET, slack)
+            reply = await driver.command("declare sev2 Checkout is down")
+            assert reply.status == 200
+            process.send_signal(signal.SIGTERM)  # while conversations.create is still waiting
+            assert await asyncio.wait_for(process.wait(), 30) == 0
+        [room] = [c.args["name"] for c in slack.calls_to("conversations.create")]
+        assert room.startswith("inc-1-checkout-is-down")
+        intro = [c for c in slack.calls_to("chat.postMessage") if "INC-1" in c.args.get("text", "")]
+        assert intro, "the war room got its summary before the process stopped"
+        assert process.stderr is not None
+        assert "Traceback" not in (await process.stderr.read()).decode()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
 
 
 async def test_rate_limits_and_server_errors_are_retried(
