@@ -47,8 +47,9 @@ from bot.slack.war_room import Requester, refresh_messages, reply
 from bot.store.db import Database
 
 log = structlog.get_logger(__name__)
-# Bolt runs a listener after its ack as a task of this name: the work a person is waiting for
-IN_FLIGHT = "run_ack_function_asynchronously"
+# Bolt runs a listener after its ack as a task of the first name: the work a person is
+# waiting for; the second claims an event's id (bot/slack/middleware.py)
+IN_FLIGHT = ("run_ack_function_asynchronously", "_claim")
 # how long stopping waits for that work, then for the background loops' current round
 DRAIN_SECONDS = 5.0
 
@@ -106,7 +107,7 @@ def _in_flight() -> list[asyncio.Task[Any]]:
     return [
         task
         for task in asyncio.all_tasks()
-        if not task.done() and getattr(task.get_coro(), "__name__", "") == IN_FLIGHT
+        if not task.done() and getattr(task.get_coro(), "__name__", "") in IN_FLIGHT
     ]
 
 
@@ -153,7 +154,7 @@ def build_app(
         db=database,
         slack=SlackGateway(client, metrics),
         metrics=metrics,
-        declarer=Declarer(database),
+        declarer=Declarer(database, settings),
         runbooks=load_runbooks(settings.runbooks_dir) if runbooks is None else runbooks,
     )
     for problem in deps.runbooks.problems:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 
+from bot.config import Settings
 from bot.incidents.service import Declaration, clean_title, declare_many
+from bot.jobs.schedule import first_reminders
 from bot.store.db import Database
 from bot.store.tables import Incident
 
@@ -13,11 +16,13 @@ class Declarer:
     """Declares incidents; whoever holds the lock writes every declaration waiting by then.
 
     Numbers stay sequential and unique (one counter update per batch), and twenty people
-    declaring at once wait for two transactions instead of twenty.
+    declaring at once wait for two transactions instead of twenty. Each incident's first
+    reminders go in the same transaction, so they exist whatever happens in Slack next.
     """
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, settings: Settings) -> None:
         self._db = db
+        self._reminders = partial(first_reminders, settings)
         self._lock = asyncio.Lock()
         self._waiting: list[tuple[Declaration, asyncio.Future[Incident]]] = []
 
@@ -34,7 +39,9 @@ class Declarer:
     async def _write(self, batch: list[tuple[Declaration, asyncio.Future[Incident]]]) -> None:
         try:
             async with self._db.session() as session:
-                incidents = await declare_many(session, [d for d, _ in batch])
+                incidents = await declare_many(
+                    session, [d for d, _ in batch], reminders=self._reminders
+                )
         except Exception as exc:
             for _, future in batch:
                 if not future.done():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.incidents.types import EventKind, Severity, Status, incident_ref
 from bot.store import repo
-from bot.store.tables import Incident, TimelineEvent, utcnow
+from bot.store.tables import Incident, Reminder, TimelineEvent, utcnow
 
 MAX_TITLE = 500
 
@@ -72,9 +72,15 @@ async def record(
 
 
 async def declare_many(
-    session: AsyncSession, declarations: Sequence[Declaration]
+    session: AsyncSession,
+    declarations: Sequence[Declaration],
+    *,
+    reminders: Callable[[Incident], Sequence[Reminder]] = lambda _incident: (),
 ) -> list[Incident]:
-    """Store new incidents with the next numbers, each with its first timeline entry."""
+    """Store new incidents with the next numbers, each with its first timeline entry.
+
+    `reminders` gives each new incident's first reminders, stored in the same transaction.
+    """
     now = utcnow()
     numbers = await repo.take_numbers(session, len(declarations))
     incidents = [
@@ -106,6 +112,7 @@ async def declare_many(
             at=now,
             data={"severity": incident.severity, "drill": incident.is_drill},
         )
+        session.add_all(reminders(incident))
     await session.commit()
     return incidents
 

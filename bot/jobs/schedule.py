@@ -10,7 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.config import Settings
 from bot.incidents.types import INCIDENT_COMMANDER, Severity, Status
 from bot.store import insights, repo
-from bot.store.tables import Incident, utcnow
+from bot.store.tables import Incident, Reminder, utcnow
 
 SNOOZE = timedelta(minutes=15)
 
@@ -34,6 +34,20 @@ def interval(settings: Settings, incident: Incident, kind: Kind) -> timedelta | 
     if kind is Kind.IC_NAG:
         return settings.ic_nag_after
     return settings.postmortem_due
+
+
+def first_reminders(settings: Settings, incident: Incident) -> list[Reminder]:
+    """A new incident's reminders (no IC yet, no update yet): what `sync` would set for it."""
+    assert incident.id is not None
+    due = {
+        Kind.IC_NAG: settings.ic_nag_after,
+        Kind.UPDATE_DUE: cadence(settings, incident),
+    }
+    return [
+        Reminder(incident_id=incident.id, kind=kind, due_at=incident.declared_at + every)
+        for kind, every in due.items()
+        if every
+    ]
 
 
 async def sync(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+from sqlmodel import select
+
 from tests.conftest import SIGNING_SECRET
 from tests.fakes import FakeSlack, SlackDriver
 from tests.helpers import controls, declare, incidents, texts
@@ -104,6 +106,25 @@ async def test_no_reminders_for_resolved_incidents(bot, driver: SlackDriver, sla
     await driver.command("resolve Restarted the pods", channel=incident.channel_id)
     await bot.settle()
     assert await bot.app.jobs.run_once(now=incident.declared_at + timedelta(days=1)) == 0
+
+
+async def test_reminders_are_stored_with_the_incident_even_when_its_war_room_fails(
+    bot, driver: SlackDriver, slack: FakeSlack
+):
+    from bot.store.tables import Reminder
+
+    slack.fail("conversations.create", "restricted_action")
+    await driver.command("declare sev2 Checkout is down")
+    await bot.settle()
+    [incident] = await incidents(bot.deps.db)
+    assert incident.channel_id is None
+    async with bot.deps.db.session() as session:
+        stored = (await session.exec(select(Reminder))).all()
+    due = {r.kind: r.due_at for r in stored if r.incident_id == incident.id}
+    assert due == {
+        "ic_nag": incident.declared_at + timedelta(minutes=10),
+        "update_due": incident.declared_at + timedelta(minutes=30),
+    }
 
 
 async def test_reminders_survive_a_restart(start_bot, slack: FakeSlack):

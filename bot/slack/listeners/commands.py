@@ -15,7 +15,6 @@ from bot.incidents.service import Declaration, IncidentError
 from bot.incidents.types import Severity
 from bot.logging import bind_incident
 from bot.notify.gateway import slack_error
-from bot.slack.flows import sync_reminders
 from bot.slack.parse import COMMAND, Command, CommandError, parse
 from bot.slack.views import incident as views
 from bot.slack.views.help import help_text
@@ -140,16 +139,16 @@ class IncidentCommand:
 
 
 async def declare_and_open(deps: Deps, declaration: Declaration, requester: Requester) -> Incident:
-    """Record the incident first, then open its war room (a Slack failure never loses it)."""
+    """Record the incident (with its reminders) first, then open its war room.
+
+    A Slack failure never loses the incident.
+    """
     incident = await deps.declarer.declare(declaration)
     bind_incident(incident.number)
     deps.metrics.declared.labels(incident.severity, str(incident.is_drill).lower()).inc()
     log.info("incident_declared", severity=incident.severity, drill=incident.is_drill)
     assert incident.id is not None
-    try:
-        return await open_war_room(deps, incident.id, requester, incident=incident)
-    finally:  # the reminders are the incident's, whatever happened in Slack
-        await sync_reminders(deps, incident.id, reset_update=True)
+    return await open_war_room(deps, incident.id, requester, incident=incident)
 
 
 def register(app: AsyncApp, deps: Deps) -> IncidentCommand:
