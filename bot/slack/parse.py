@@ -12,6 +12,11 @@ from bot.incidents.types import Severity, Status
 COMMAND = "/incident"
 _USER = re.compile(r"^<@([UW][A-Z0-9_]+)(?:\|[^>]*)?>$")
 _SEV = re.compile(r"^(?:sev)?([1-4])$", re.IGNORECASE)
+COMMANDS = (
+    "declare", "drill", "list", "help", "stats", "status", "sev", "ic", "role", "update",
+    "note", "timeline", "runbook", "resolve", "close", "followup", "postmortem",
+)  # fmt: skip
+_SEV_FIRST = re.compile(r"^sev[-_ ]?(\d+)(?:\s+|$)", re.IGNORECASE)
 
 ANYWHERE = ("declare", "drill", "list", "help", "stats")
 IN_WAR_ROOM = (
@@ -65,18 +70,18 @@ def mentioned_user(word: str) -> str | None:
 
 
 def _declare(name: str, rest: str) -> Command:
-    words = rest.split(maxsplit=1)
     severity = Severity.SEV3
     title = rest
-    if words and re.match(r"^sev\w*$", words[0], re.IGNORECASE):
-        parsed = _severity(words[0])
+    # a leading "sev<n>" (also "sev 2", "SEV-1") is the severity; "Several services" is a title
+    if match := _SEV_FIRST.match(rest):
+        parsed = _severity(match.group(1))
         if parsed is None:
             raise CommandError(
-                f"`{words[0]}` is not a severity. Use sev1 (critical), sev2, sev3 or sev4 (minor): "
-                + USAGE_DECLARE.replace("declare", name, 1)
+                f"`{match.group(0).strip()}` is not a severity. Use sev1 (critical), sev2, sev3 "
+                "or sev4 (minor): " + USAGE_DECLARE.replace("declare", name, 1)
             )
         severity = parsed
-        title = words[1] if len(words) > 1 else ""
+        title = rest[match.end() :]
     return Command(name=name, text=from_slack(title.strip()), severity=severity)
 
 
@@ -150,7 +155,10 @@ def parse(text: str) -> Command:
         if not body:
             raise CommandError("Use `/incident followup <what to do> [@owner]`")
         return Command(name=name, text=body, users=users)
-    raise CommandError(f"`{head}` is not an `/incident` command. Try `/incident help`.")
+    raise CommandError(
+        f"`{head}` is not an `/incident` command. Use one of: {', '.join(COMMANDS)} "
+        "(`/incident help` explains each)."
+    )
 
 
 def view_metadata(view: dict[str, Any]) -> dict[str, Any]:

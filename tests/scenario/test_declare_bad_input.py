@@ -13,7 +13,7 @@ from tests.helpers import incidents, texts, timeline
     ("text", "expected"),
     [
         ("declare sev9 x", "sev1 (critical), sev2, sev3 or sev4"),
-        ("frobnicate", "`frobnicate` is not an `/incident` command. Try `/incident help`"),
+        ("frobnicate", "`frobnicate` is not an `/incident` command. Use one of: declare, drill,"),
         ("declare sev2", "An incident needs a title"),
         ("drill", "An incident needs a title"),
     ],

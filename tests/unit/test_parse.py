@@ -18,7 +18,12 @@ from bot.slack.parse import CommandError, parse
         ("DECLARE SEV2   Checkout   down", "declare", Severity.SEV2, "Checkout   down"),
         ("drill sev4 Game day", "drill", Severity.SEV4, "Game day"),
         ("declare sev1 A &amp; B &lt;x&gt;", "declare", Severity.SEV1, "A & B <x>"),
-        ("declare several things broke", "declare", None, None),
+        # a title may start with "sev…": only "sev<number>" is read as a severity
+        ("declare Several services down", "declare", Severity.SEV3, "Several services down"),
+        ("declare Severe latency", "declare", Severity.SEV3, "Severe latency"),
+        ("declare sev 2 Checkout down", "declare", Severity.SEV2, "Checkout down"),
+        ("declare SEV-1 Checkout down", "declare", Severity.SEV1, "Checkout down"),
+        ("declare sev12 x", "declare", None, None),
     ],
 )
 def test_declare_forms(text, name, severity, title):
@@ -66,3 +71,16 @@ def test_war_room_commands():
     assert parse("stats").text == "30d"
     assert parse("list").needs_war_room is False
     assert parse("note hello").needs_war_room is True
+
+
+def test_the_unknown_command_error_names_every_command_and_each_is_one():
+    from bot.slack.parse import COMMANDS
+
+    with pytest.raises(CommandError) as refused:
+        parse("frobnicate")
+    for name in COMMANDS:
+        assert f" {name}" in str(refused.value)
+        try:
+            parse(f"{name} x")
+        except CommandError as exc:  # a usage error is fine; not knowing the command is not
+            assert "not an `/incident` command" not in str(exc)
