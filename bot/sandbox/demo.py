@@ -308,7 +308,20 @@ class Walkthrough:
                 break
             self.say("Alice marks the next runbook step done.")
             await self.click(step)
+            if await self.until(lambda step=step: self._clicked_away(step) or None) is None:
+                self.skip("runbook steps", "the bot did not show the step as done")
+                return
             await self.breathe(0.6)
+
+    def _clicked_away(self, found: Found) -> bool:
+        """Whether the bot has updated `found`'s message so the clicked button is gone."""
+        message = self.fake.find_message(found.channel, found.ts) or {}
+        return not any(
+            block.get("block_id") == found.block.get("block_id")
+            and element.get("action_id") == found.element["action_id"]
+            and element.get("value") == found.element.get("value")
+            for block, element in _elements(message.get("blocks"))
+        )
 
     async def communicate(self) -> None:
         room = self._room()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -17,11 +18,24 @@ def narration(sandbox: Sandbox) -> list[tuple[str, str]]:
     return [(event["status"], event["text"]) for event in sandbox.hub.narration]
 
 
+def block_ids(message: dict[str, Any]) -> list[str]:
+    return [str(b.get("block_id")) for b in message.get("blocks") or []]
+
+
+def said_in(message: dict[str, Any], block_id: str) -> str:
+    """The text of one block of a message (a section's text, a context's elements)."""
+    block = next(b for b in message.get("blocks") or [] if b.get("block_id") == block_id)
+    parts = [block.get("text") or {}, *block.get("elements", [])]
+    return " ".join(str(part.get("text") or "") for part in parts)
+
+
 async def test_the_demo_plays_an_incident_and_hands_over(sandbox: Sandbox):
     demo = Walkthrough(sandbox, pause=0)
     await demo.run()
     await settle()
     told = narration(sandbox)
+    assert demo.skipped == []
+    assert [text for status, text in told if status == "skipped"] == []
     assert told[-1][0] == "done" and told[-1][1].startswith("Your turn")
     assert demo.room is not None
     room = sandbox.fake.messages(demo.room)
@@ -29,15 +43,23 @@ async def test_the_demo_plays_an_incident_and_hands_over(sandbox: Sandbox):
     assert "is now incident commander" in said  # Take IC was clicked
     assert any(m.get("user") == "U_BOB" for m in room)  # a responder talked
     assert any(r["name"] == "pushpin" for m in room for r in m.get("reactions", []))
-    runbook_played = not any("runbook" in text for status, text in told if status == "skipped")
-    if runbook_played:
-        assert "runbook_step_done" in said or ":white_check_mark:" in said
+    clicks = sum(text == "Alice marks the next runbook step done." for _, text in told)
+    assert clicks == 2
+    [runbook] = [m for m in room if "runbook-progress" in block_ids(m)]
+    assert f"*{clicks}/" in said_in(runbook, "runbook-progress")  # "2/N done"
+    for step in range(clicks):
+        assert said_in(runbook, f"step-{step}").startswith(":white_check_mark:")
     status_posts = json.dumps(sandbox.fake.messages(sandbox.channels.status))
     assert "Update on INC-1" in status_posts or "Rolled back the bad deploy" in status_posts
+    [share] = sandbox.fake.calls_to("files.completeUploadExternal")  # the postmortem draft
+    assert share.args["channel_id"] == demo.room
     assert sandbox.bot is not None
     async with sandbox.bot.deps.db.session() as session:
         incident = await repo.incident_by_channel(session, demo.room)
-    assert incident is not None and incident.status == "resolved"
+        assert incident is not None and incident.status == "resolved"
+        timeline = await repo.timeline_of(session, incident.id or 0)
+    steps = [e.source_key for e in timeline if e.kind == "runbook_step"]
+    assert len(steps) == clicks and len(set(steps)) == clicks  # each click recorded once
 
 
 async def test_a_step_the_bot_cannot_play_is_skipped_with_a_visible_note(monkeypatch, tmp_path):
