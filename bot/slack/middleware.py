@@ -99,7 +99,16 @@ def once_per_event(listener: Callable[..., Awaitable[Any]]) -> Callable[..., Awa
             log.info("event_duplicate_ignored")
             return
         available = {**args.context, **vars(args)}
-        await listener(**{name: available.get(name) for name in names})
+        try:
+            await listener(**{name: available.get(name) for name in names})
+        except Exception:
+            # a failure must not swallow the event: a later delivery of it gets its turn
+            event_id = (args.body or {}).get("event_id")
+            if claim is not None and event_id:
+                deps: Deps = args.context["deps"]
+                async with deps.db.session() as session:
+                    await repo.release_event(session, str(event_id))
+            raise
 
     gated.__name__ = getattr(listener, "__name__", "listener")
     return gated

@@ -193,6 +193,12 @@ async def claim_event(session: AsyncSession, event_id: str, at: datetime) -> boo
     return True
 
 
+async def release_event(session: AsyncSession, event_id: str) -> None:
+    """Give a claimed event id back, so another delivery of it is handled."""
+    await session.exec(delete(ProcessedEvent).where(col(ProcessedEvent.event_id) == event_id))
+    await session.commit()
+
+
 async def reminders_of(session: AsyncSession, incident_id: int) -> dict[str, Reminder]:
     result = await session.exec(select(Reminder).where(Reminder.incident_id == incident_id))
     return {row.kind: row for row in result.all()}

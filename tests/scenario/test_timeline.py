@@ -170,6 +170,31 @@ async def test_a_retried_pin_is_recorded_once(bot, driver: SlackDriver, slack):
     assert len(await _entries(bot, incident, *_chat_kinds())) == 1
 
 
+async def test_a_delivery_that_failed_does_not_swallow_its_redelivery(bot, driver, slack):
+    """The first delivery claims the event id and then fails (the database lost a table for
+    a moment): the id is given back, so a later delivery of the same event records it."""
+    from sqlalchemy import text
+
+    incident = await _declare(bot, driver)
+    room = incident.channel_id
+    ts = await _say(driver, bot, room, "Rolled back to v41")
+    event = driver.pin_added(room, ts, user="U_BOB")
+    async with bot.deps.db.session() as session:
+        await session.exec(text("ALTER TABLE timeline_events RENAME TO timeline_away"))
+        await session.commit()
+    with capture_logs() as logs:
+        assert (await driver.event(event, event_id="EvFLAKY")).status == 200
+        await bot.settle()
+    assert [e for e in logs if e.get("event") == "listener_failed"]
+    async with bot.deps.db.session() as session:
+        await session.exec(text("ALTER TABLE timeline_away RENAME TO timeline_events"))
+        await session.commit()
+    assert (await driver.event(event, event_id="EvFLAKY", retry_num=1)).status == 200
+    await bot.settle()
+    [entry] = await _entries(bot, incident, *_chat_kinds())
+    assert entry.message_ts == ts
+
+
 async def test_ten_concurrent_deliveries_of_one_pin_make_one_entry(bot, driver, slack):
     incident = await _declare(bot, driver)
     room = incident.channel_id
