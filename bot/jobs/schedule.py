@@ -120,9 +120,12 @@ async def sync(
 
 async def snooze(
     session: AsyncSession, *, incident_id: int, kind: Kind, now: datetime | None = None
-) -> datetime:
-    """Push a reminder back by 15 minutes; returns the new due time."""
+) -> datetime | None:
+    """Push a reminder that is on back by 15 minutes; the new due time, or None when it is off.
+
+    A nag clicked after it stopped mattering (IC taken, incident resolved) stays off.
+    """
     due = (now or utcnow()) + SNOOZE
-    await repo.set_reminder(session, incident_id=incident_id, kind=kind, due_at=due)
+    moved = await repo.move_reminder(session, incident_id=incident_id, kind=kind, due_at=due)
     await session.commit()
-    return due
+    return due if moved else None

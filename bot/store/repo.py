@@ -226,6 +226,22 @@ async def set_reminder(
         )
 
 
+async def move_reminder(
+    session: AsyncSession, *, incident_id: int, kind: str, due_at: datetime
+) -> bool:
+    """Move a reminder that is on; False when it is off or does not exist."""
+    result = await session.exec(
+        update(Reminder)
+        .where(
+            col(Reminder.incident_id) == incident_id,
+            col(Reminder.kind) == kind,
+            col(Reminder.due_at).is_not(None),
+        )
+        .values(due_at=due_at, version=Reminder.version + 1)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
 async def due_reminders(
     session: AsyncSession, now: datetime, limit: int = 100
 ) -> Sequence[Reminder]:

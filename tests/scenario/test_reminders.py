@@ -16,6 +16,13 @@ def _nags(slack: FakeSlack, channel: str, phrase: str) -> list[dict]:
     return [m for m in slack.messages(channel) if phrase in m.get("text", "")]
 
 
+async def _reminders(bot) -> list:
+    from bot.store.tables import Reminder
+
+    async with bot.deps.db.session() as session:
+        return list((await session.exec(select(Reminder))).all())
+
+
 NO_UPDATE = "have had no update"
 NO_IC = "Nobody is incident commander"
 
@@ -45,6 +52,13 @@ async def test_update_reminder_fires_after_the_cadence_with_buttons(
     )
     await bot.settle()
     assert "Snoozed by <@U_BOB>" in slack.message(incident.channel_id, nag["ts"])["text"]
+    [reminder] = [r for r in await _reminders(bot) if r.kind == "update_due"]
+    snoozed_until = reminder.due_at
+    assert snoozed_until is not None
+    await bot.app.jobs.run_once(now=snoozed_until - timedelta(seconds=1))
+    assert _nags(slack, incident.channel_id, NO_UPDATE) == [], "quiet while snoozed"
+    await bot.app.jobs.run_once(now=snoozed_until + timedelta(seconds=1))
+    assert len(_nags(slack, incident.channel_id, NO_UPDATE)) == 1, "and back after"
 
     await driver.block_action(
         "post_update",
@@ -89,8 +103,19 @@ async def test_unassigned_ic_nudges_the_room_until_someone_takes_it(
         user="U_CAROL",
     )
     await bot.settle()
+    await driver.block_action(  # a late snooze of a nudge that no longer matters
+        "snooze_reminder",
+        value=controls(nudge)["snooze_reminder"]["value"],
+        channel=incident.channel_id,
+        message_ts=nudge["ts"],
+        user="U_CAROL",
+    )
+    await bot.settle()
+    assert "no longer needed" in slack.message(incident.channel_id, nudge["ts"])["text"]
+    [nag] = [r for r in await _reminders(bot) if r.kind == "ic_nag"]
+    assert nag.due_at is None, "snoozing never switches a finished nag back on"
     await bot.app.jobs.run_once(now=start + timedelta(hours=5))
-    assert len(_nags(slack, incident.channel_id, NO_IC)) == 1
+    assert _nags(slack, incident.channel_id, NO_IC) == []
     assert _nags(slack, incident.channel_id, NO_UPDATE) == [], "sev4 cadence is off"
 
 

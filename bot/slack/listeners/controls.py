@@ -184,7 +184,11 @@ async def snooze(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
         due = await schedule.snooze(session, incident_id=incident_id, kind=kind)
     channel = (body.get("container") or {}).get("channel_id")
     ts = (body.get("container") or {}).get("message_ts")
-    text = f":zzz: Snoozed by <@{requester.user_id}> until {when(due)}."
+    if due is None:
+        text = ":white_check_mark: This reminder is no longer needed."
+        await reply(deps, requester, f"{text} Nothing to snooze.")
+    else:
+        text = f":zzz: Snoozed by <@{requester.user_id}> until {when(due)}."
     if channel and ts:
         await deps.slack.attempt("update", deps.slack.update(channel, ts, text, []))
 
