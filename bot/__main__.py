@@ -16,6 +16,8 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.lifecycle import until_stopped
 from bot.logging import configure
 from bot.runbooks import RunbookSet, load_runbooks
+from bot.startup import StartupError, set_up
+from bot.startup import reason as _reason
 
 
 def _fail(message: str, code: int = 2) -> int:
@@ -23,29 +25,12 @@ def _fail(message: str, code: int = 2) -> int:
     return code
 
 
-class StartupError(Exception):
-    """The bot cannot start; the message is one line naming the setting and the fix."""
-
-
-def _reason(exc: BaseException) -> str:
-    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-    return f"{type(getattr(exc, 'orig', None) or exc).__name__}: {text[0] if text else ''}"[:200]
-
-
 async def _serve(settings: Settings, runbooks: RunbookSet) -> None:
-    from sqlalchemy.exc import DBAPIError
-
     from bot.app import build_app
 
     bot = build_app(settings, runbooks=runbooks)
     runner = web.AppRunner(bot.web, access_log=None)
-    try:
-        await runner.setup()  # migrates the database
-    except (OSError, DBAPIError) as exc:
-        raise StartupError(
-            f"DATABASE_URL: the database does not answer ({_reason(exc)}); check the URL and "
-            "that the server is running"
-        ) from None
+    await set_up(runner)  # migrates the database
     site = web.TCPSite(runner, settings.host, settings.port)
     try:
         await site.start()

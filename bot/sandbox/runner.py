@@ -25,6 +25,7 @@ from bot.sandbox.hub import Hub
 from bot.sandbox.state import Layout
 from bot.sandbox.web import Page, build_page
 from bot.sandbox.workspace import Channels, populate
+from bot.startup import StartupError, set_up
 
 DEFAULT_PORT = 8600
 HOST = "127.0.0.1"
@@ -100,7 +101,7 @@ class Sandbox:
         self.bot = build_app(settings)
         bot_runner = web.AppRunner(self.bot.web, access_log=None)
         self._runners.append(bot_runner)
-        await bot_runner.setup()
+        await set_up(bot_runner)  # migrates the database
         await web.TCPSite(bot_runner, HOST, 0).start()
         self.bot_url = f"http://{HOST}:{bot_runner.addresses[0][1]}"
         driver = SlackDriver(self.bot_url, self._secret, self.fake)
@@ -160,7 +161,7 @@ async def serve(port: int, *, demo: bool, pause: float, database_url: str | None
 
 
 def main(port: int = DEFAULT_PORT, *, demo: bool = False, pause: float = 2.5) -> int:
-    """The `sandbox` subcommand; exit 2 with one line when the port is taken or settings are bad."""
+    """The `sandbox` subcommand; exit 2 with one line on a taken port, bad settings or no database."""
     if not 0 <= port < 65536:
         print(
             f"error: --port {port} is not a port: pass a number from 1 to 65535 (0: any free port)",
@@ -175,7 +176,7 @@ def main(port: int = DEFAULT_PORT, *, demo: bool = False, pause: float = 2.5) ->
         asyncio.run(
             serve(port, demo=demo, pause=pause, database_url=os.environ.get("DATABASE_URL"))
         )
-    except ConfigError as exc:
+    except (ConfigError, StartupError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:

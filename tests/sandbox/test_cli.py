@@ -41,6 +41,33 @@ def test_a_taken_port_is_one_line_naming_it_and_the_fix(tmp_path):
     assert done.stdout == ""
 
 
+def test_a_database_that_does_not_answer_is_the_same_one_line_as_serve(tmp_path):
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    env = {**environment(tmp_path), "DATABASE_URL": f"postgresql+asyncpg://x@127.0.0.1:{port}/x"}
+
+    def run(*args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "bot", *args],
+            cwd=tmp_path,
+            env={**env, **extra},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    sandbox = run("sandbox", "--port", "0")
+    assert sandbox.returncode == 2, sandbox.stderr
+    assert "Traceback" not in sandbox.stderr
+    [line] = sandbox.stderr.strip().splitlines()
+    assert line.startswith("error: DATABASE_URL: the database does not answer"), line
+    assert "ConnectionRefusedError" in line and "check the URL" in line
+    assert sandbox.stdout == ""
+    serve = run("serve", SLACK_BOT_TOKEN="xoxb-1-real", SLACK_SIGNING_SECRET="s" * 32)
+    assert (serve.returncode, serve.stderr) == (2, sandbox.stderr)
+
+
 def test_an_impossible_port_is_refused():
     done = subprocess.run(
         [sys.executable, "-m", "bot", "sandbox", "--port", "70000"],
