@@ -89,6 +89,38 @@ def test_alertmanager_default_template_is_one_alert_for_the_group():
     assert "alert_count" not in one("alertmanager_resolved_single").labels
 
 
+def am_default(title: str) -> dict[str, Any]:
+    """Alertmanager's default `slack_configs` message: a title, a link, no text."""
+    color = "2eb886" if title.startswith("[RESOLVED]") else "a30200"
+    attachment = {"title": title, "title_link": AM_LINK, "color": color, "fallback": title}
+    return bot(username="alertmanager", text="", attachments=[attachment])
+
+
+@pytest.mark.parametrize(
+    ("title", "name"),
+    [
+        # GroupLabels without alertname: values sorted by label name, the alertname elsewhere
+        ("[FIRING:2] prod checkout-api (HighErrorRate critical)", "HighErrorRate"),
+        ("[FIRING:2] eu-west-1 (KubePodCrashLooping warning)", "KubePodCrashLooping"),
+        ("[RESOLVED] eu-west-1 (KubePodCrashLooping warning)", "KubePodCrashLooping"),
+        ("[FIRING:1] etcd-main 10.0.0.7:2379 (etcdMembersDown critical)", "etcdMembersDown"),
+        ("[FIRING:1] Prod 10.0.1.5:8080 (InstanceDown critical)", "InstanceDown"),
+        ("[FIRING:1] prod (Watchdog none)", "Watchdog"),
+        # alertname among the group values (the usual grouping) still wins
+        ("[FIRING:1] HighErrorRate checkout-api (prod 10.0.1.5:8080 critical)", "HighErrorRate"),
+        ("[FIRING:3] CPUThrottlingHigh Platform (prod warning)", "CPUThrottlingHigh"),
+        # nothing looks like an alert name: the first value, as before
+        ("[FIRING:1] disk_full node01 (prod)", "disk_full"),
+        ("[FIRING:2] prod checkout-api (critical)", "prod"),
+        ("[FIRING:2] (Critical)", "Critical"),
+    ],
+)
+def test_alertmanager_default_title_names_the_alert_not_the_first_label(title, name):
+    (alert,) = parse_slack_message(am_default(title))
+    assert alert.source is AlertSource.ALERTMANAGER
+    assert alert.name == name
+
+
 def test_alertmanager_grouped_message_lists_three_alerts():
     alerts = parse_slack_message(load("alertmanager_firing_grouped"))
     assert [a.host for a in alerts] == ["10.0.1.5:8080", "10.0.1.6:8080", "10.0.1.7:8080"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bot.alerts.model import AlertStatus
+from bot.alerts.model import AlertStatus, parse_severity
 from bot.alerts.text import demarkup
 
 _TITLE = re.compile(
@@ -24,6 +24,13 @@ _KEY_VALUE = re.compile(r"^[*_]*([A-Za-z][A-Za-z0-9 _/\-]{0,39}?)[*_]*\s*:[*_]*\
 _EMOJI = re.compile(r":[a-z0-9_+\-]+:")
 _LINK_KEYS = {"source", "silence", "dashboard", "panel", "runbook", "runbook url", "graph"}
 _START_KEYS = {"alert", "alertname", "alert name"}
+_IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")  # no host shapes: `eu-west-1`, `10.0.1.5:80`
+_CAMEL_CASE = re.compile(r"[a-z0-9][A-Z]|[A-Z]{2}[a-z]")
+_CAPITALISED = re.compile(r"^[A-Z][a-z]")
+
+
+def _alert_name_shaped(word: str) -> bool:
+    return bool(_IDENTIFIER.fullmatch(word)) and parse_severity(word) is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,8 +45,18 @@ class GroupTitle:
 
     @property
     def name(self) -> str:
-        """Best guess at the alertname: the first value (label values are sorted by key)."""
-        words = (self.group or self.common).split()
+        """Best guess at the alertname, which may sit in either part or in neither.
+
+        Values come sorted by label name, so when `alertname` is not a group label the first
+        value is often an environment or a host. Prometheus alert names are CamelCase: the
+        first value shaped like one (group part first) wins, then a capitalised word, and
+        failing both the first value, as Alertmanager's usual `alertname` grouping puts it.
+        """
+        words = [*self.group.split(), *self.common.split()]
+        for looks_like in (_CAMEL_CASE, _CAPITALISED):
+            for word in words:
+                if looks_like.search(word) and _alert_name_shaped(word):
+                    return word
         return words[0] if words else ""
 
 
