@@ -18,6 +18,7 @@ from bot.sandbox.workspace import MAX_MESSAGE, compose
 log = structlog.get_logger(__name__)
 APP_COMMANDS = ("/incident",)
 SLACK_ACK_SECONDS = 3.0
+HOME_WAIT_SECONDS = 5.0
 MODAL_TROUBLE = "We had some trouble connecting. Try again?"
 
 
@@ -303,8 +304,19 @@ class SandboxClient:
             await self.deliver(event)
 
     async def open_home(self, user: str) -> dict[str, Any] | None:
-        """Open the app's Home tab: `app_home_opened`, then whatever view the bot published."""
+        """Open the app's Home tab: `app_home_opened`, then the view the bot publishes for it.
+
+        The bot publishes after its ack, so this waits for that (a while, as Slack's client
+        shows the tab's last view meanwhile); None when the bot never published one.
+        """
+
+        def published() -> int:
+            calls = self.fake.calls_to("views.publish")
+            return sum(1 for c in calls if c.ok and c.args.get("user_id") == user)
+
+        before = published()
         await self.deliver(self.driver.app_home_opened(user))
+        await self.hub.until(lambda: published() > before or None, HOME_WAIT_SECONDS)
         home = self.fake.home_views.get(user)
         return self.fake.view(home["id"]) if home else None
 

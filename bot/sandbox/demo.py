@@ -112,18 +112,7 @@ class Walkthrough:
 
     async def until(self, check: Callable[[], T | None], wait: float = WAIT_SECONDS) -> T | None:
         """Wait (on workspace changes, not polling) until `check` returns something."""
-        subscriber = self.sandbox.hub.subscribe()
-        try:
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + wait
-            while (found := check()) is None:
-                left = deadline - loop.time()
-                if left <= 0:
-                    return None
-                await subscriber.next(left)
-            return found
-        finally:
-            self.sandbox.hub.unsubscribe(subscriber)
+        return await self.sandbox.hub.until(check, wait)
 
     # -- finding what the bot offers ------------------------------------------------------------
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections import deque
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from bot.sandbox.fake import Call
+
+T = TypeVar("T")
 
 # Web API methods that only read: they change nothing a page shows
 READ_ONLY = frozenset(
@@ -95,6 +98,21 @@ class Hub:
         """FakeSlack observer: Web API calls that may change what a page shows."""
         if call.method not in READ_ONLY:
             self.changed()
+
+    async def until(self, check: Callable[[], T | None], wait: float) -> T | None:
+        """Wait (on workspace changes, not polling) until `check` returns something (None: timed out)."""
+        subscriber = self.subscribe()
+        try:
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + wait
+            while (found := check()) is None:
+                left = deadline - loop.time()
+                if left <= 0:
+                    return None
+                await subscriber.next(left)
+            return found
+        finally:
+            self.unsubscribe(subscriber)
 
     def send(self, event: dict[str, Any]) -> None:
         """An event for every page (narration, focus); narration is kept for late pages."""

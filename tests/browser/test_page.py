@@ -148,13 +148,15 @@ def test_home_tab_and_pushpin_reaction(page: Any, sandbox: ThreadedSandbox):
     message.locator('[data-react="pushpin"]').click()
     check(message.locator('.reaction[data-reaction="pushpin"]')).to_have_text("📌 1")
     page.click("#home-link")
-    check(page.locator("#home")).to_be_visible()
-    sandbox.settle()
-    assert sandbox.sandbox is not None
-    if "U_ALICE" in sandbox.sandbox.fake.home_views:
-        check(page.locator("#home .bk-blocks")).to_be_visible()
-    else:
-        check(page.locator("#home")).to_contain_text("has not published a Home tab")
+    home = page.locator("#home")
+    check(home).to_be_visible()
+    check(page.locator("#channel-name")).to_have_text("Incident Bot — Home")
+    check(home.locator(".bk-header", has_text="Open incidents (1)")).to_be_visible()
+    check(home.locator(".bk-section", has_text="Slow search")).to_contain_text("no IC yet")
+    check(home).not_to_contain_text("has not published a Home tab")
+    check(page.locator("#messages")).to_be_hidden()
+    home.locator('button[data-action-id="home_declare"]', has_text="Declare incident").click()
+    check(page.locator('.dialog.modal[data-callback-id="declare_incident"]')).to_be_visible()
 
 
 def test_threads_and_pins(page: Any, sandbox: ThreadedSandbox):

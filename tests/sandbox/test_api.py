@@ -195,11 +195,22 @@ async def test_an_alert_storm_posts_many_alerts_at_once(api: Api, sandbox):
     assert len(posts) == 30
 
 
-async def test_opening_home_sends_app_home_opened(api: Api, sandbox):
+async def test_opening_home_shows_the_home_the_bot_publishes(api: Api, sandbox):
+    room = await declare(api, sandbox, "sev2 Payments are failing")
     reply = await api.post("home", user="U_BOB")
     assert reply["ok"] is True
-    published = sandbox.fake.home_views.get("U_BOB")
-    assert reply["view"] == (sandbox.fake.view(published["id"]) if published else None)
+    [publish] = sandbox.fake.calls_to("views.publish")
+    assert publish.args["user_id"] == "U_BOB"
+    view = reply["view"]
+    assert view is not None and view["type"] == "home"
+    assert view == sandbox.fake.view(sandbox.fake.home_views["U_BOB"]["id"])
+    shown = json.dumps(view["blocks"])
+    assert "Declare incident" in shown and "Open incidents (1)" in shown
+    assert "Payments are failing" in shown and room["id"] in shown
+    assert (await api.state("U_BOB"))["home"] == view
+    again = await api.post("home", user="U_BOB")  # opened again: the bot publishes afresh
+    assert len(sandbox.fake.calls_to("views.publish")) == 2
+    assert again["view"]["id"] == view["id"]
 
 
 async def test_server_sent_events_announce_changes(api: Api, sandbox):
