@@ -32,6 +32,47 @@ def test_domain_and_store_never_import_slack():
             assert not bad, f"{path} imports {bad}"
 
 
+def _imported_modules(path: Path, tree: ast.AST) -> list[tuple[ast.AST, str]]:
+    """(node, absolute module name) for every import in `tree`, relative ones resolved."""
+    package = ".".join(path.relative_to(ROOT.parent).parent.parts)
+    found: list[tuple[ast.AST, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(node, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parent = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*parent, *([base] if base else [])])
+            found += [(node, base)] + [(node, f"{base}.{alias.name}") for alias in node.names]
+        elif isinstance(node, ast.Call) and node.args:  # importlib.import_module("bot.sandbox")
+            name = getattr(node.func, "attr", getattr(node.func, "id", ""))
+            first = node.args[0]
+            if name in ("import_module", "__import__") and isinstance(first, ast.Constant):
+                found.append((node, str(first.value)))
+    return found
+
+
+def _inside_function(tree: ast.AST, node: ast.AST, name: str) -> bool:
+    return any(
+        isinstance(f, ast.FunctionDef) and f.name == name and node in ast.walk(f)
+        for f in ast.walk(tree)
+    )
+
+
+def test_the_bot_knows_the_sandbox_only_through_slack_api_url():
+    """Outside bot/sandbox/, only the CLI's dispatch (inside `main`) may import the sandbox."""
+    for path in ROOT.rglob("*.py"):
+        if (ROOT / "sandbox") in path.parents:
+            continue
+        tree = ast.parse(path.read_text())
+        for node, module in _imported_modules(path, tree):
+            if module != "bot.sandbox" and not module.startswith("bot.sandbox."):
+                continue
+            dispatch = path == ROOT / "__main__.py" and _inside_function(tree, node, "main")
+            assert dispatch, f"{path}:{getattr(node, 'lineno', '?')} imports {module}"
+
+
 def test_no_file_grows_past_500_lines():
     for path in ROOT.rglob("*.py"):
         if "versions" in path.parts:
