@@ -75,16 +75,19 @@ def detect_source(view: SlackView) -> AlertSource:
     return AlertSource.GENERIC
 
 
-def parse_slack_message(message: Any, *, ignore_bot_ids: Collection[str] = ()) -> list[Alert]:
+def parse_slack_message(
+    message: Any, *, ignore_bot_ids: Collection[str] = (), ignore_app_ids: Collection[str] = ()
+) -> list[Alert]:
     """The alerts a Slack `message` event carries; [] for anything that is not an alert post.
 
-    Human messages, thread replies, other subtypes and posts by `ignore_bot_ids` (the bot
-    itself) are skipped; a `message_changed` event yields the edited message's alerts.
+    Human messages, thread replies, other subtypes and posts by `ignore_bot_ids` or
+    `ignore_app_ids` (the bot itself) are skipped; a `message_changed` event yields the
+    edited message's alerts.
     Never raises: when the tool's parser fails or finds nothing, the generic parser tries
     (keeping the detected source); if that fails too, the answer is [].
     """
     try:
-        view = view_of(message, ignore_bot_ids)
+        view = view_of(message, ignore_bot_ids, ignore_app_ids)
         if view is None:
             return []
         source = detect_source(view)

@@ -78,9 +78,12 @@ class SlackView:
         return (Attachment(text=self.text, block_lines=self.block_lines),)
 
 
-def view_of(message: Any, ignore_bot_ids: Collection[str] = ()) -> SlackView | None:
+def view_of(
+    message: Any, ignore_bot_ids: Collection[str] = (), ignore_app_ids: Collection[str] = ()
+) -> SlackView | None:
     """The view of a message worth parsing, or None for humans, replies, edits' noise, own posts.
 
+    Own posts are those of `ignore_bot_ids` or, by their `app_id`, of `ignore_app_ids`.
     A `message_changed` event is unwrapped to the edited message it carries.
     """
     if not isinstance(message, Mapping):
@@ -98,10 +101,13 @@ def view_of(message: Any, ignore_bot_ids: Collection[str] = ()) -> SlackView | N
         return None
     if bot_id and bot_id in ignore_bot_ids:
         return None
+    profile = as_dict(message.get("bot_profile"))
+    apps = {as_text(message.get("app_id")), as_text(profile.get("app_id"))} - {""}
+    if apps & set(ignore_app_ids):
+        return None
     thread_ts, ts = as_text(message.get("thread_ts")), as_text(message.get("ts"))
     if thread_ts and thread_ts != ts:
         return None
-    profile = as_dict(message.get("bot_profile"))
     name = as_text(profile.get("name")) or as_text(message.get("username"))
     key = bot_id or as_text(profile.get("app_id")) or name
     attachments = tuple(

@@ -12,7 +12,7 @@ from bot.store.tables import utcnow
 from tests.alert_messages import AM_BOT_ID, alert_events, alert_groups, am_attachment, am_fields
 from tests.conftest import SIGNING_SECRET
 from tests.fakes import FakeSlack, SlackDriver
-from tests.fakes.slack_state import BOT_ID
+from tests.fakes.slack_state import APP_ID, BOT_ID
 from tests.helpers import texts
 
 
@@ -233,6 +233,54 @@ async def test_humans_thread_replies_and_the_bots_own_posts_are_never_alerts(
     assert await alert_groups(bot.deps.db) == []
     assert await alert_events(bot.deps.db) == []
     assert [c.method for c in slack.calls if c.method != "auth.test"] == []
+
+
+def edited(channel: str, message: dict, ts: str) -> dict:
+    """A `message_changed` event for a bot message shaped as Slack's classic `bot_message`:
+    nothing at the top level or a `user` says whose it is, so Bolt's self-event filter
+    lets it through."""
+    message = {k: v for k, v in message.items() if k not in ("user", "edited")}
+    return {
+        "type": "message",
+        "subtype": "message_changed",
+        "hidden": True,
+        "channel": channel,
+        "ts": ts,
+        "event_ts": ts,
+        "message": {**message, "subtype": "bot_message"},
+        "previous_message": message,
+    }
+
+
+async def test_the_bots_own_posts_are_never_alerts_even_when_auth_test_fails(
+    watch, slack: FakeSlack, alerts_channel: str
+):
+    """Without its own bot id, the bot still knows its posts by the event's app id."""
+    bot, driver = await watch(alert_storm_threshold=2)
+    await driver.post_user_message(slack.add_channel("general"), "morning")  # Bolt's auth.test
+    await bot.settle()
+    slack.fail("auth.test", "internal_error", times=100)
+    for n in range(3):
+        await driver.event(driver.message_event(alerts_channel, **am_fields(name=f"Shard{n}Down")))
+    await bot.settle()
+    [summary] = [p for p in posts(slack, alerts_channel) if not p.args.get("thread_ts")]
+    assert "Alert storm" in texts(summary.args)
+    groups = await alert_groups(bot.deps.db)
+    assert [g.name for g in groups] == ["Shard0Down", "Shard1Down", "Shard2Down"]
+    stored = slack.message(alerts_channel, summary.response["ts"])
+    assert stored["app_id"] == APP_ID == driver.api_app_id  # the envelope names the same app
+    relayed = {**stored, "text": "", "attachments": [am_attachment("Echo")]}
+    calls = len(slack.calls)
+
+    for message in (stored, relayed):
+        event = edited(alerts_channel, message, slack.next_ts())
+        assert (await driver.event(event)).status == 200
+    await bot.settle()
+
+    assert await alert_groups(bot.deps.db) == groups
+    assert len(await alert_events(bot.deps.db)) == 3
+    assert [c.method for c in slack.calls[calls:]] == ["auth.test", "auth.test"]
+    no_pings(slack)
 
 
 async def test_a_storm_posts_one_summary_instead_of_more_cards(

@@ -250,6 +250,17 @@ def test_the_bots_own_posts_are_ignored():
     assert len(parse_slack_message(message, ignore_bot_ids={"B0OTHER"})) == 1
 
 
+@pytest.mark.parametrize(
+    "own", [{"app_id": "A0OWN"}, {"bot_profile": {"id": "B0OWN", "app_id": "A0OWN"}}]
+)
+def test_the_bots_own_posts_are_ignored_by_app_id_too(own):
+    message = {**load("alertmanager_firing_single"), **own}
+    assert parse_slack_message(message, ignore_app_ids={"A0OWN"}) == []
+    edit = {"type": "message", "subtype": "message_changed", "message": message}
+    assert parse_slack_message(edit, ignore_app_ids={"A0OWN"}) == []
+    assert len(parse_slack_message(message, ignore_app_ids={"A0OTHER"})) == 1
+
+
 def test_a_repeat_of_the_same_message_parses_identically():
     first, again = (parse_slack_message(load("grafana_firing_resolved")) for _ in range(2))
     assert first == again

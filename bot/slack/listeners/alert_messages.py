@@ -21,18 +21,22 @@ def _message_ts(event: dict[str, Any]) -> str | None:
     return ts if isinstance(ts, str) and ts else None
 
 
-async def handle(event: dict[str, Any], deps: Deps) -> None:
+async def handle(event: dict[str, Any], deps: Deps, *, app_id: str | None = None) -> None:
     """A message in an alert channel (new or edited): every alert in it, stored once.
 
-    Human messages, thread replies and the bot's own posts carry no alerts. An edit updates
-    the alerts of the message it edits (Alertmanager resolves by editing) and never counts.
+    Human messages, thread replies and the bot's own posts carry no alerts: its own are
+    known by bot id (auth.test) and by `app_id`, the envelope's `api_app_id`, which Slack
+    sends with every event, so they stay ignored when auth.test fails. An edit updates the
+    alerts of the message it edits (Alertmanager resolves by editing) and never counts.
     """
     channel, ts = event.get("channel"), _message_ts(event)
     if not isinstance(channel, str) or ts is None:
         return
     identity = await deps.slack.attempt("auth_test", deps.slack.identity())
     own = [identity["bot_id"]] if identity and identity["bot_id"] else []
-    alerts = parse_slack_message(event, ignore_bot_ids=own)
+    alerts = parse_slack_message(
+        event, ignore_bot_ids=own, ignore_app_ids=[app_id] if app_id else []
+    )
     if not alerts:
         return
     origin = Origin(

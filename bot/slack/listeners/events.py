@@ -16,11 +16,11 @@ def message_channel(event: dict[str, Any]) -> str | None:
     return event.get("channel")
 
 
-async def on_message(event: dict[str, Any], deps: Deps) -> None:
+async def on_message(event: dict[str, Any], deps: Deps, body: dict[str, Any]) -> None:
     """Alert channels feed alert parsing; every other channel may be a war room."""
     channel = message_channel(event)
     if channel in deps.settings.alert_channels:
-        await alert_messages.handle(event, deps)
+        await alert_messages.handle(event, deps, app_id=body.get("api_app_id"))
     else:
         await timeline.handle_message(event, deps)
 
