@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -181,3 +182,37 @@ def test_threads_and_pins(page: Any, sandbox: ThreadedSandbox):
     check(page.locator("#pins-button")).to_have_text("📌 1 pinned")
     page.click("#pins-button")
     check(page.locator("#pins-panel .message")).to_contain_text("Is anyone else seeing 502s?")
+
+
+def test_the_summary_and_the_declare_form_show_the_blocks_the_bot_sends(page: Any):
+    check = expect()
+    page.click('.nav-item[data-channel-name="incidents"]')
+    type_in(page, "/incident drill sev3 Replica lag game day")
+    page.locator('.nav-item[data-kind="war_room"]').click()
+    summary = page.locator("#messages .message", has=page.locator(".bk-header", has_text="INC-1"))
+    check(summary.locator(".bk-context")).to_contain_text("DRILL")
+    check(summary.locator(".bk-context")).to_contain_text("a game-day incident")
+    check(summary.locator(".bk-fields .bk-field")).to_have_text(
+        [
+            re.compile(r"^Severity.+SEV3"),
+            re.compile(r"^Status.+Investigating"),
+            re.compile(r"^Declared.+ by @alice"),
+        ]
+    )
+    check(summary.locator("hr.bk-divider")).to_be_visible()
+    check(summary.locator(".bk-section", has_text="Incident commander")).to_contain_text(
+        "unassigned"
+    )
+
+    page.click('.nav-item[data-channel-name="incidents"]')
+    type_in(page, "/incident declare")
+    form = page.locator('.dialog.modal[data-callback-id="declare_incident"]')
+    check(form.locator(".modal-title")).to_have_text("Declare an incident")
+    private = form.locator(".bk-choices.checkboxes label", has_text="Private incident")
+    check(private).to_contain_text("nothing posted to the status channel")
+    check(private.locator('input[type="checkbox"]')).not_to_be_checked()
+    form.locator('.bk-input-block[data-block-id="title"] input').fill("Payroll export leaks")
+    private.locator('input[type="checkbox"]').check()
+    form.locator(".modal-submit").click()
+    check(form).to_have_count(0)
+    check(page.locator('.nav-item[data-kind="war_room"]', has_text="🔒")).to_have_count(1)
