@@ -61,6 +61,7 @@ class RoleChange:
     changed: bool
     previous: str | None = None
     first_ic: bool = False
+    entry_id: int | None = None  # its timeline entry, linked once the war room is told
 
 
 async def assign_role(
@@ -117,7 +118,7 @@ async def assign_role(
     first_ic = role == INCIDENT_COMMANDER and incident.acknowledged_at is None
     if first_ic:
         incident.acknowledged_at = now
-    await record(
+    entry = await record(
         session,
         incident_id=incident_id,
         kind=EventKind.ROLE_ASSIGNED,
@@ -127,7 +128,15 @@ async def assign_role(
         data={"role": role, "user": user_id, "previous": previous},
     )
     await session.commit()
-    return RoleChange(incident, role, user_id, changed=True, previous=previous, first_ic=first_ic)
+    return RoleChange(
+        incident,
+        role,
+        user_id,
+        changed=True,
+        previous=previous,
+        first_ic=first_ic,
+        entry_id=entry.id,
+    )
 
 
 async def _lost_race(session: AsyncSession, incident_id: int, role: str) -> RoleChange:
@@ -154,7 +163,7 @@ async def release_role(
             f"use `/incident {'ic' if role == INCIDENT_COMMANDER else 'role ' + role} @you`."
         )
     await session.delete(current)
-    await record(
+    entry = await record(
         session,
         incident_id=incident_id,
         kind=EventKind.ROLE_RELEASED,
@@ -163,4 +172,4 @@ async def release_role(
         data={"role": role, "user": actor},
     )
     await session.commit()
-    return RoleChange(incident, role, "", changed=True, previous=actor)
+    return RoleChange(incident, role, "", changed=True, previous=actor, entry_id=entry.id)

@@ -20,6 +20,7 @@ class StatusChange:
     incident: Incident
     old: Status
     new: Status
+    entry_id: int | None = None  # its timeline entry, linked once the war room is told
 
     @property
     def reopened(self) -> bool:
@@ -33,6 +34,7 @@ class SeverityChange:
     incident: Incident
     old: Severity
     new: Severity
+    entry_id: int | None = None
 
     @property
     def escalated(self) -> bool:
@@ -75,7 +77,7 @@ async def set_status(
     text = f"Status {current.value} → {status.value}"
     if status is Status.RESOLVED and incident.resolution:
         text += f": {incident.resolution}"
-    await record(
+    entry = await record(
         session,
         incident_id=incident_id,
         kind=EventKind.STATUS_CHANGED,
@@ -85,7 +87,7 @@ async def set_status(
         data={"old": current.value, "new": status.value},
     )
     await session.commit()
-    return StatusChange(incident, current, status)
+    return StatusChange(incident, current, status, entry.id)
 
 
 async def set_severity(
@@ -100,7 +102,7 @@ async def set_severity(
     if old is severity:
         raise IncidentError(f"{ref} is already {severity.label}.")
     incident.severity = severity.value
-    await record(
+    entry = await record(
         session,
         incident_id=incident_id,
         kind=EventKind.SEVERITY_CHANGED,
@@ -109,7 +111,7 @@ async def set_severity(
         data={"old": old.value, "new": severity.value},
     )
     await session.commit()
-    return SeverityChange(incident, old, severity)
+    return SeverityChange(incident, old, severity, entry.id)
 
 
 async def record_update(

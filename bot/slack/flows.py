@@ -10,7 +10,6 @@ import structlog
 from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
 
 from bot.deps import Deps
-from bot.incidents import status
 from bot.incidents.status import SeverityChange, StatusChange
 from bot.incidents.types import Status, incident_ref
 from bot.jobs import schedule
@@ -18,7 +17,7 @@ from bot.slack import postmortems
 from bot.slack.runbook_offers import offer_runbooks
 from bot.slack.views.incident import DRILL_MARK, SEVERITY_EMOJI, STATUS_EMOJI
 from bot.slack.views.text import safe, truncate, when
-from bot.slack.war_room import topic_for
+from bot.slack.war_room import link_to_post, topic_for
 from bot.store import repo
 from bot.store.tables import Incident
 
@@ -85,6 +84,11 @@ async def announce(
     return await deps.slack.gather(**calls)
 
 
+def war_room_post(results: dict[str, Any]) -> str | None:
+    """The ts of the war-room message in `announce`'s results (None if it was not posted)."""
+    return (results.get("announce") or {}).get("war_room")
+
+
 async def sync_reminders(
     deps: Deps,
     incident_id: int,
@@ -125,7 +129,8 @@ async def after_status(deps: Deps, change: StatusChange, actor: str) -> None:
     }
     if change.new is Status.RESOLVED:  # the postmortem draft, shared as a file in the war room
         calls["postmortem"] = postmortems.share(deps, incident.id or 0, actor=actor)
-    await deps.slack.gather(**calls)
+    results = await deps.slack.gather(**calls)
+    await link_to_post(deps, incident, change.entry_id, war_room_post(results))
 
 
 async def after_severity(deps: Deps, change: SeverityChange, actor: str) -> None:
@@ -143,11 +148,12 @@ async def after_severity(deps: Deps, change: SeverityChange, actor: str) -> None
             f"{drill_prefix(incident)}{SEVERITY_EMOJI[new]} {ref} severity changed "
             f"{change.old.label} → *{new.label}* by <@{actor}>."
         )
-    await deps.slack.gather(
+    results = await deps.slack.gather(
         announce=announce(deps, incident, text, topic=True),
         reminders=sync_reminders(deps, incident.id or 0, reset_update=True),
         runbooks=offer_runbooks(deps, incident, previous_severity=change.old),
     )
+    await link_to_post(deps, incident, change.entry_id, war_room_post(results))
 
 
 async def publish_update(
@@ -177,10 +183,4 @@ async def publish_update(
             deps, incident.id or 0, reset_update=True, update_due_at=next_update_at
         ),
     )
-    posted = (results.get("announce") or {}).get("war_room")
-    if entry_id is not None and posted and incident.channel_id:
-        permalink = await deps.slack.permalink(incident.channel_id, posted)
-        async with deps.db.session() as session:
-            await status.link_entry(
-                session, entry_id=entry_id, message_ts=posted, permalink=permalink
-            )
+    await link_to_post(deps, incident, entry_id, war_room_post(results))

@@ -168,7 +168,8 @@ async def announce_role(deps: Deps, change: roles.RoleChange, actor: str) -> Non
             f"{flows.drill_prefix(incident)}:bust_in_silhouette: <@{change.holder}> is now "
             f"{label}{handover}{by}.",
         )
-    await deps.slack.gather(**calls)
+    results = await deps.slack.gather(**calls)
+    await flows.link_to_post(deps, incident, change.entry_id, results.get("announce"))
 
 
 async def _invite_then_brief(deps: Deps, change: roles.RoleChange, channel: str) -> None:
@@ -197,7 +198,8 @@ async def step_down(deps: Deps, incident_id: int, role: str, requester: Requeste
     }
     if incident.channel_id:
         calls["post"] = deps.slack.post(incident.channel_id, text)
-    await deps.slack.gather(**calls)
+    results = await deps.slack.gather(**calls)
+    await flows.link_to_post(deps, incident, change.entry_id, results.get("post"))
 
 
 async def post_update(

@@ -9,7 +9,7 @@ import structlog
 from slack_sdk.errors import SlackApiError
 
 from bot.deps import Deps
-from bot.incidents import service
+from bot.incidents import service, status
 from bot.incidents.types import Severity, incident_ref
 from bot.notify.gateway import slack_error
 from bot.slack.names import war_room_name
@@ -180,6 +180,7 @@ async def _open(
     if intro_ts:
         follow["pin"] = deps.slack.pin(channel_id, intro_ts)
         follow["offer"] = offer_runbooks(deps, incident)
+        follow["link"] = _link_declared(deps, incident, intro_ts)
     follow["store"] = _store_messages(deps, incident_id, intro_ts, card_ts)
     await deps.slack.gather(**follow)
     incident.intro_ts = intro_ts or incident.intro_ts
@@ -197,6 +198,27 @@ async def _attach(deps: Deps, incident_id: int, channel: dict, actor: str) -> bo
             actor=actor,
         )
     return True
+
+
+async def link_to_post(
+    deps: Deps, incident: Incident, entry_id: int | None, posted_ts: str | None
+) -> None:
+    """Point a timeline entry at the war-room message that announced it (with its permalink)."""
+    if entry_id is None or not posted_ts or not incident.channel_id:
+        return
+    permalink = await deps.slack.permalink(incident.channel_id, posted_ts)
+    async with deps.db.session() as session:
+        await status.link_entry(
+            session, entry_id=entry_id, message_ts=posted_ts, permalink=permalink
+        )
+
+
+async def _link_declared(deps: Deps, incident: Incident, intro_ts: str) -> None:
+    """The declaration's timeline entry links to the summary posted in the war room."""
+    assert incident.id is not None
+    async with deps.db.session() as session:
+        entry_id = await repo.declared_entry_id(session, incident.id)
+    await link_to_post(deps, incident, entry_id, intro_ts)
 
 
 async def _store_messages(

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.incidents.types import Status
+from bot.incidents.types import EventKind, Status
 from bot.store.tables import (
     AlertChannelState,
     AlertEvent,
@@ -191,6 +191,17 @@ async def claim_event(session: AsyncSession, event_id: str, at: datetime) -> boo
         await session.rollback()
         return False
     return True
+
+
+async def declared_entry_id(session: AsyncSession, incident_id: int) -> int | None:
+    """The id of the incident's "declared" timeline entry."""
+    result = await session.exec(
+        select(TimelineEvent.id).where(
+            col(TimelineEvent.incident_id) == incident_id,
+            col(TimelineEvent.kind) == EventKind.DECLARED.value,
+        )
+    )
+    return result.first()
 
 
 async def release_event(session: AsyncSession, event_id: str) -> None:

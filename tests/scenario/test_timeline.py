@@ -430,3 +430,31 @@ async def test_three_thousand_entries_page_within_block_kit_limits(bot, driver, 
     assert first[-1] + 1 == latest[0] and second[-1] + 1 == first[0]
     assert third[-1] + 1 == second[0] and back == second
     assert len([e for e in slack.ephemerals if e["channel"] == room]) == 1, "pages replace"
+
+
+async def test_automatic_entries_link_to_the_war_room_message_that_announced_them(
+    bot, driver: SlackDriver, slack
+):
+    incident = await _declare(bot, driver)
+    room = incident.channel_id
+    for command in ("ic", "status identified", "sev 1"):
+        await driver.command(command, user="U_BOB", channel=room)
+        await bot.settle()
+    await driver.block_action("step_down", value=str(incident.id), channel=room, user="U_BOB")
+    await bot.settle()
+    kinds = (
+        EventKind.DECLARED,
+        EventKind.ROLE_ASSIGNED,
+        EventKind.STATUS_CHANGED,
+        EventKind.SEVERITY_CHANGED,
+        EventKind.ROLE_RELEASED,
+    )
+    entries = await _entries(bot, incident, *kinds)
+    assert sorted(e.kind for e in entries) == sorted(k.value for k in kinds)
+    for entry in entries:
+        assert entry.message_ts, entry.kind
+        posted = slack.message(room, entry.message_ts)
+        assert posted is not None and posted["user"] == BOT, entry.kind
+        assert entry.permalink and entry.message_ts.replace(".", "") in entry.permalink
+    [declared] = [e for e in entries if e.kind == EventKind.DECLARED.value]
+    assert declared.message_ts in slack.pins(room), "the declaration links to the pinned summary"
