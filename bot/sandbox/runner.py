@@ -16,7 +16,7 @@ from aiohttp import web
 
 from bot.app import BotApp, build_app
 from bot.config import ConfigError, Settings, load_settings
-from bot.lifecycle import until_stopped
+from bot.lifecycle import StartupError, set_up, until_stopped
 from bot.logging import configure
 from bot.sandbox.alerts import AlertSimulator
 from bot.sandbox.client import SandboxClient
@@ -25,7 +25,6 @@ from bot.sandbox.hub import Hub
 from bot.sandbox.state import Layout
 from bot.sandbox.web import Page, build_page
 from bot.sandbox.workspace import Channels, populate
-from bot.startup import StartupError, set_up
 
 DEFAULT_PORT = 8600
 HOST = "127.0.0.1"
