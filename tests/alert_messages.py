@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlmodel import col, select
 
 from bot.store.db import Database
-from bot.store.tables import AlertEvent, AlertGroup
+from bot.store.tables import AlertEvent, AlertGroup, Incident
 
 AM_BOT_ID = "B07AMHOOK1"
 AM_LINK = "http://alertmanager.example.com:9093/#/alerts?receiver=slack"
@@ -60,6 +61,19 @@ async def alert_groups(db: Database) -> list[AlertGroup]:
     """Every stored alert group, oldest first."""
     async with db.session() as session:
         return list((await session.exec(select(AlertGroup).order_by(col(AlertGroup.id)))).all())
+
+
+async def age_alert_posts(db: Database, *, minutes: float) -> None:
+    """Make the war rooms' last posts about alerts `minutes` older, as if that time passed."""
+    shift = timedelta(minutes=minutes)
+    async with db.session() as session:
+        for group in (await session.exec(select(AlertGroup))).all():
+            if group.room_posted_at is not None:
+                group.room_posted_at -= shift
+        for incident in (await session.exec(select(Incident))).all():
+            if incident.all_clear_posted_at is not None:
+                incident.all_clear_posted_at -= shift
+        await session.commit()
 
 
 async def alert_events(db: Database) -> list[AlertEvent]:

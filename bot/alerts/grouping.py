@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.alerts.linking import describe
 from bot.alerts.model import Alert, AlertStatus
-from bot.alerts.pacing import CARD_REFRESH, CARD_RETRY
+from bot.alerts.pacing import CARD_REFRESH, CARD_RETRY, ROOM_NOTICE
 from bot.alerts.storm import StormMove, track_storm
 from bot.incidents.service import record
 from bot.incidents.types import EventKind, Status
@@ -66,6 +66,7 @@ class Folded:
     post_card: bool = False
     refresh_card: bool = False
     storm: bool = False  # a new group the storm summary covers instead of a card
+    tell_room: bool = False  # a linked group re-fired: its incident's war room hears of it
 
     @property
     def opened(self) -> bool:
@@ -80,7 +81,7 @@ class Ingested:
     duplicates: int = 0
     storm: StormMove | None = None
     incidents: dict[int, Incident] = field(default_factory=dict)
-    all_resolved: list[int] = field(default_factory=list)
+    all_resolved: list[int] = field(default_factory=list)  # incidents to offer the all-clear
 
 
 def _new_group(alert: Alert, origin: Origin, now: datetime) -> AlertGroup:
@@ -205,8 +206,28 @@ def _decide_card(folded: Folded, now: datetime) -> None:
         group.card_posted_at, group.card_count = now, group.count
 
 
-async def _follow_incidents(session: AsyncSession, result: Ingested) -> None:
-    """Timeline entries for linked groups that resolved or re-fired; who is now all clear."""
+def _room_due(last: datetime | None, now: datetime) -> bool:
+    return last is None or last <= now - ROOM_NOTICE
+
+
+def _tell_refired(folded: Folded, incident: Incident, now: datetime) -> None:
+    """Claim the war-room notice of a re-fired group (the group and incident rows are locked).
+
+    A flapping alert is told once per ROOM_NOTICE; the rest is on the timeline.
+    """
+    group = folded.group
+    if not (Status(incident.status).is_open and incident.channel_id):
+        return
+    if _room_due(group.room_posted_at, now):
+        folded.tell_room, group.room_posted_at = True, now
+
+
+async def _follow_incidents(session: AsyncSession, result: Ingested, now: datetime) -> None:
+    """Timeline entries for linked groups that resolved or re-fired; which war rooms to tell.
+
+    Every change is recorded; war-room notices are claimed here, under the row locks, so
+    however many replicas take a flapping alert, each room hears of it once per ROOM_NOTICE.
+    """
     linked = sorted({f.group.incident_id for f in result.folded if f.group.incident_id})
     for incident_id in linked:  # in id order, so concurrent transactions never deadlock
         incident = await repo.incident_locked(session, incident_id)
@@ -221,6 +242,8 @@ async def _follow_incidents(session: AsyncSession, result: Ingested) -> None:
                 continue
             verb = "resolved" if folded.change is Change.RESOLVED else "re-fired"
             resolved = resolved or folded.change is Change.RESOLVED
+            if folded.change is Change.REFIRED:
+                _tell_refired(folded, incident, now)
             await record(
                 session,
                 incident_id=incident_id,
@@ -232,7 +255,8 @@ async def _follow_incidents(session: AsyncSession, result: Ingested) -> None:
             )
         if resolved and Status(incident.status).is_open:
             tally = await repo.alert_tally(session, incident_id)
-            if tally.linked and not tally.firing:
+            if tally.linked and not tally.firing and _room_due(incident.all_clear_posted_at, now):
+                incident.all_clear_posted_at = now
                 result.all_resolved.append(incident_id)
 
 
@@ -272,7 +296,7 @@ async def ingest(
     for folded in result.folded:
         folded.group.last_seen_at = now
         _decide_card(folded, now)
-    await _follow_incidents(session, result)
+    await _follow_incidents(session, result, now)
     await session.commit()
     return result
 

@@ -185,9 +185,8 @@ async def follow_up(deps: Deps, result: Ingested) -> None:
             calls[f"alert{index}"] = alert_cards.post_card(deps, group, incident)
         elif folded.refresh_card:
             calls[f"alert{index}"] = alert_cards.update_card(deps, group, incident)
-        room = incident.channel_id if incident and is_open(incident) else None
-        if folded.change is Change.REFIRED and room:
-            calls[f"refired{index}"] = deps.slack.post(room, refired_text(group))
+        if folded.tell_room and incident and incident.channel_id:  # paced in `ingest`
+            calls[f"refired{index}"] = deps.slack.post(incident.channel_id, refired_text(group))
     storm = result.storm
     if storm is not None and storm.storm is not None:
         calls["storm"] = alert_cards.show_storm(deps, storm.storm, post=storm.post)

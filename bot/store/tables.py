@@ -78,6 +78,7 @@ class Incident(SQLModel, table=True):
     closed_at: datetime | None = _when()
     identified_at: datetime | None = _when()
     last_update_at: datetime | None = _when()
+    all_clear_posted_at: datetime | None = _when()  # last "every alert resolved" offer
 
 
 class RoleAssignment(SQLModel, table=True):
@@ -200,6 +201,7 @@ class AlertGroup(SQLModel, table=True):
     card_posted_at: datetime | None = _when()
     card_count: int = 0
     incident_id: int | None = Field(default=None, foreign_key="incidents.id", index=True)
+    room_posted_at: datetime | None = _when()  # last war-room post about this group
 
 
 class AlertEvent(SQLModel, table=True):

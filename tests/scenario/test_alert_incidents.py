@@ -10,7 +10,7 @@ import pytest
 
 from bot.incidents.types import EventKind
 from bot.slack.ids import Action, Block, Callback
-from tests.alert_messages import alert_groups, am_fields, buttons
+from tests.alert_messages import age_alert_posts, alert_groups, am_fields, buttons
 from tests.conftest import SIGNING_SECRET
 from tests.fakes import FakeSlack, SlackDriver
 from tests.fakes.values import plain, static
@@ -241,3 +241,53 @@ async def test_two_replicas_on_one_database_declare_one_incident_for_one_new_ale
     assert group.incident_id == incident.id
     cards = [c for c in slack.calls_to("chat.postMessage") if "Link to incident" in buttons(c.args)]
     assert len(cards) == 1 and "DbDown" in texts(cards[0].args)
+
+
+async def test_a_flapping_linked_alert_is_told_to_the_war_room_at_most_once_a_minute(
+    watch, slack: FakeSlack, alerts_channel: str
+):
+    """Every flap is on the timeline; the war room hears of it once a minute, on any replica."""
+    first, one = await watch()
+    second, two = await watch()
+    await one.command("declare sev2 Checkout errors")
+    await first.settle()
+    [incident] = await incidents(first.deps.db)
+    room = incident.channel_id
+    await fire(first, one, alerts_channel, name="Flappy")
+    [group] = await alert_groups(first.deps.db)
+    await link_by_picker(one, first, alerts_channel, group.card_ts, incident.id)
+    told = len(slack.messages(room))
+
+    for n in range(10):  # resolved, firing, ten times, alternating replicas
+        bot, driver = (first, one) if n % 2 else (second, two)
+        await fire(bot, driver, alerts_channel, name="Flappy", status="resolved")
+        await fire(bot, driver, alerts_channel, name="Flappy")
+    burst = [  # and a burst both replicas take at once
+        one.message_event(alerts_channel, **am_fields(name="Flappy", status=status))
+        for status in ("resolved", "firing") * 3
+    ]
+    drivers = [one, two] * 3
+    replies = await asyncio.gather(*(d.event(e) for d, e in zip(drivers, burst, strict=True)))
+    assert {r.status for r in replies} == {200}
+    await first.settle()
+
+    posted = slack.messages(room)[told:]
+    assert [m for m in posted if "fired again" in texts(m)] == posted[1:2]
+    assert [m for m in posted if "Move to monitoring" in buttons(m)] == posted[:1]
+    assert len(posted) == 2
+    changes = [
+        e.data["change"]
+        for e in await timeline(first.deps.db, incident.id)
+        if e.kind == EventKind.ALERT and e.data.get("change") in ("resolved", "refired")
+    ]
+    assert changes.count("resolved") >= 10 and changes.count("refired") >= 10
+    [group] = await alert_groups(first.deps.db)
+    assert group.status == "firing"  # the burst's last message says so, whatever came first
+
+    # a minute on, the war room hears again: the next all-clear, the next re-fire
+    await age_alert_posts(first.deps.db, minutes=1)
+    for status in ("resolved", "firing", "resolved", "firing"):
+        await fire(second, two, alerts_channel, name="Flappy", status=status)
+    again = slack.messages(room)[told + 2 :]
+    assert len(again) == 2
+    assert "Move to monitoring" in buttons(again[0]) and "fired again" in texts(again[1])
