@@ -87,15 +87,27 @@ class SlackGateway:
         self._identity_lock = asyncio.Lock()
 
     async def identity(self) -> dict[str, str]:
-        """The bot's own `user_id` and `bot_id` (auth.test), asked once and then cached."""
+        """The bot's own `user_id`, `bot_id` and workspace `url` (auth.test), asked once."""
         async with self._identity_lock:
             if self._identity is None:
                 response = await self.client.auth_test()
                 self._identity = {
                     "user_id": str(response.get("user_id") or ""),
                     "bot_id": str(response.get("bot_id") or ""),
+                    "url": str(response.get("url") or ""),
                 }
             return self._identity
+
+    async def message_link(self, channel: str, ts: str) -> str | None:
+        """A message's permalink, built from the workspace URL without a call per message.
+
+        None when auth.test fails: a missing link must not stop what shows it.
+        """
+        identity = await self.attempt("auth_test", self.identity())
+        url = (identity or {}).get("url")
+        if not url:
+            return None
+        return f"{url.rstrip('/')}/archives/{channel}/p{ts.replace('.', '')}"
 
     async def attempt(self, what: str, call: Awaitable[Any]) -> Any:
         """Await a side effect whose failure must not stop the caller; None on failure."""

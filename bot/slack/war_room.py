@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +18,7 @@ from bot.slack.runbook_offers import offer_runbooks
 from bot.slack.views import incident as views
 from bot.slack.views.text import truncate
 from bot.store import repo
-from bot.store.tables import Incident, RoleAssignment
+from bot.store.tables import Incident, RoleAssignment, RunbookRun
 
 log = structlog.get_logger(__name__)
 MAX_NAME_ATTEMPTS = 20
@@ -35,11 +36,29 @@ class Requester:
 
 async def _load(
     deps: Deps, incident_id: int
-) -> tuple[Incident, dict[str, RoleAssignment], repo.AlertTally]:
+) -> tuple[Incident, dict[str, RoleAssignment], repo.AlertTally, Sequence[RunbookRun]]:
     async with deps.db.session() as session:
         incident = await service.get(session, incident_id)
         holders = await repo.roles_of(session, incident_id)
-        return incident, holders, await repo.alert_tally(session, incident_id)
+        alerts = await repo.alert_tally(session, incident_id)
+        return incident, holders, alerts, await repo.runbook_posts(session, incident_id)
+
+
+async def summary_links(
+    deps: Deps, incident: Incident, runs: Sequence[RunbookRun] = ()
+) -> views.SummaryLinks:
+    """Permalinks for the summary: the status card, and each runbook's latest post."""
+    card = None
+    status_channel = deps.settings.status_channel
+    if status_channel and incident.status_card_ts and not incident.is_private:
+        card = await deps.slack.message_link(status_channel, incident.status_card_ts)
+    latest = {run.runbook_name: run for run in runs if run.message_ts}
+    runbooks = []
+    for run in sorted(latest.values(), key=lambda r: r.id or 0):
+        link = await deps.slack.message_link(run.channel_id, run.message_ts[0])
+        if link:
+            runbooks.append((run.title, link))
+    return views.SummaryLinks(status_card=card, runbooks=tuple(runbooks))
 
 
 async def reply(deps: Deps, requester: Requester, text: str, blocks: list | None = None) -> None:
@@ -93,7 +112,7 @@ async def open_war_room(
     alerts = None
     retry = incident is None
     if incident is None:
-        incident, holders, alerts = await _load(deps, incident_id)
+        incident, holders, alerts, _ = await _load(deps, incident_id)
     if incident.channel_id:
         return incident
     key = (id(deps), incident_id)
@@ -181,11 +200,25 @@ async def _open(
         follow["pin"] = deps.slack.pin(channel_id, intro_ts)
         follow["offer"] = offer_runbooks(deps, incident)
         follow["link"] = _link_declared(deps, incident, intro_ts)
-    follow["store"] = _store_messages(deps, incident_id, intro_ts, card_ts)
+    if card_ts:
+        assert status_channel is not None
+        follow["thread"] = deps.slack.post(
+            status_channel, views.declared_thread_text(incident), thread_ts=card_ts
+        )
+    if card_ts and intro_ts:  # the summary links to the card, which it could not know before
+        follow["store"] = _store_and_link_card(deps, incident_id, intro_ts, card_ts)
+    else:
+        follow["store"] = _store_messages(deps, incident_id, intro_ts, card_ts)
     await deps.slack.gather(**follow)
     incident.intro_ts = intro_ts or incident.intro_ts
     incident.status_card_ts = card_ts or incident.status_card_ts
     return incident
+
+
+async def _store_and_link_card(deps: Deps, incident_id: int, intro_ts: str, card_ts: str) -> None:
+    """Store both messages, then refresh the summary so it links to the card it now knows."""
+    await _store_messages(deps, incident_id, intro_ts, card_ts)
+    await deps.refresher.run(incident_id)
 
 
 async def _attach(deps: Deps, incident_id: int, channel: dict, actor: str) -> bool:
@@ -234,7 +267,8 @@ async def _store_messages(
 
 async def refresh_messages(deps: Deps, incident_id: int) -> None:
     """Update the pinned summary and the status card in place, concurrently."""
-    incident, holders, alerts = await _load(deps, incident_id)
+    incident, holders, alerts, runs = await _load(deps, incident_id)
+    links = await summary_links(deps, incident, runs)
     calls = {}
     # a summary or card whose first post failed is posted now (ts None), not skipped
     if incident.channel_id:
@@ -244,7 +278,9 @@ async def refresh_messages(deps: Deps, incident_id: int) -> None:
             incident.channel_id,
             incident.intro_ts,
             summary=True,
-            blocks=views.summary_blocks(incident, holders, deps.settings.roles, alerts=alerts),
+            blocks=views.summary_blocks(
+                incident, holders, deps.settings.roles, alerts=alerts, links=links
+            ),
         )
     status_channel = deps.settings.status_channel
     if status_channel and not incident.is_private:

@@ -143,6 +143,14 @@ async def runbook_run(
     return result.first()
 
 
+async def runbook_posts(session: AsyncSession, incident_id: int) -> Sequence[RunbookRun]:
+    """Every runbook posted in an incident's war room, oldest first."""
+    result = await session.exec(
+        select(RunbookRun).where(RunbookRun.incident_id == incident_id).order_by(col(RunbookRun.id))
+    )
+    return result.all()
+
+
 async def runbook_runs_of(
     session: AsyncSession, incident_id: int, runbook_name: str
 ) -> Sequence[RunbookRun]:

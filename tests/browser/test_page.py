@@ -190,8 +190,10 @@ def test_the_summary_and_the_declare_form_show_the_blocks_the_bot_sends(page: An
     type_in(page, "/incident drill sev3 Replica lag game day")
     page.locator('.nav-item[data-kind="war_room"]').click()
     summary = page.locator("#messages .message", has=page.locator(".bk-header", has_text="INC-1"))
-    check(summary.locator(".bk-context")).to_contain_text("DRILL")
-    check(summary.locator(".bk-context")).to_contain_text("a game-day incident")
+    drill, links = summary.locator(".bk-context").first, summary.locator(".bk-context").last
+    check(drill).to_contain_text("DRILL")
+    check(drill).to_contain_text("a game-day incident")
+    check(links.locator("a")).to_have_text("Status card")
     check(summary.locator(".bk-fields .bk-field")).to_have_text(
         [
             re.compile(r"^Severity.+SEV3"),

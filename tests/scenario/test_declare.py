@@ -6,6 +6,7 @@ import asyncio
 import json
 
 from bot.incidents.types import EventKind
+from bot.sandbox.fake.handlers_messages import permalink
 from tests.fakes import FakeSlack, SlackDriver
 from tests.helpers import incidents, texts, timeline
 
@@ -56,9 +57,19 @@ async def test_declare_in_one_line_opens_a_war_room(bot, driver: SlackDriver, sl
     assert response.body.get("response_type", "ephemeral") == "ephemeral"
 
     status_channel = bot.deps.settings.status_channel
-    [card] = slack.messages(status_channel)
+    card, declared = slack.messages(status_channel)
     assert "INC-1" in texts(card) and f"<#{channel_id}>" in texts(card)
     assert incident.status_card_ts == card["ts"]
+    assert declared["thread_ts"] == card["ts"], "subscribers follow the card's thread"
+    assert "Declared" in texts(declared) and "Checkout is down" in texts(declared)
+    # the summary, updated in place once the card exists, links to it
+    [links] = [
+        b for b in slack.message(channel_id, intro["ts"])["blocks"] if b.get("block_id") == "links"
+    ]
+    assert texts(links) == f"<{permalink(status_channel, card)}|Status card>"
+    assert [
+        c.args["ts"] for c in slack.calls_to("chat.update") if c.args["channel"] == channel_id
+    ] == [intro["ts"]]
 
     kinds = [e.kind for e in await timeline(bot.deps.db, incident.id)]
     assert kinds[:2] == [EventKind.DECLARED, EventKind.WAR_ROOM]

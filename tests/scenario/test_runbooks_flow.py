@@ -11,6 +11,7 @@ import yaml
 from sqlmodel import select
 
 from bot.incidents.types import EventKind
+from bot.sandbox.fake.handlers_messages import permalink
 from bot.store.tables import Incident, RunbookRun, RunbookStep
 from tests.fakes import FakeSlack, SlackDriver
 from tests.fakes.blockkit import check_message
@@ -192,6 +193,7 @@ async def _click(rb_driver, run: RunbookRun, step: int, *, user: str = "U_BOB", 
 async def test_done_and_skip_update_progress_in_place(rb, rb_driver, slack):
     incident, run = await _post(rb, rb_driver, "seven-steps")
     posts_before = len(slack.calls_to("chat.postMessage"))
+    updates_before = len(slack.calls_to("chat.update"))
     for step in (0, 1, 2):
         await _click(rb_driver, run, step)
         await rb.settle()
@@ -199,8 +201,8 @@ async def test_done_and_skip_update_progress_in_place(rb, rb_driver, slack):
     assert "*3/7 done*" in texts(message)
     assert len(_buttons(message, "Done")) == 4
     assert "Done by <@U_BOB>" in texts(message)
-    updates = slack.calls_to("chat.update")
-    assert updates and {c.args["ts"] for c in updates} == {run.message_ts[0]}
+    updates = slack.calls_to("chat.update")[updates_before:]
+    assert len(updates) == 3 and {c.args["ts"] for c in updates} == {run.message_ts[0]}
     assert len(slack.calls_to("chat.postMessage")) == posts_before, "updated, never re-posted"
 
     await _click(rb_driver, run, 3, skip=True, user="U_CAROL")
@@ -296,3 +298,28 @@ async def test_an_out_of_date_step_button_is_explained(rb, rb_driver, slack):
     )
     await rb.settle()
     assert "out of date" in texts(slack.responses[-1].body)
+
+
+async def test_the_summary_links_to_each_posted_runbook(rb, rb_driver, slack):
+    incident, run = await _post(rb, rb_driver, "seven-steps")
+    [incident] = await incidents(rb.deps.db)
+
+    def links() -> str:
+        summary = slack.message(incident.channel_id, incident.intro_ts)
+        return " ".join(texts(b) for b in summary["blocks"] if b.get("block_id") == "links")
+
+    first = permalink(run.channel_id, slack.message(run.channel_id, run.message_ts[0]))
+    assert f"Runbooks: <{first}|{run.title}>" in links()
+    assert "Status card" in links()
+
+    await rb_driver.command("runbook seven-steps", channel=incident.channel_id)  # posted again
+    await rb.settle()
+    again = (await _runs(rb))[-1]
+    latest = permalink(again.channel_id, slack.message(again.channel_id, again.message_ts[0]))
+    assert f"<{latest}|{run.title}>" in links() and first not in links(), "the latest post"
+    summaries = [
+        m
+        for m in slack.messages(incident.channel_id)
+        if any(b.get("block_id") == "links" for b in m.get("blocks", []))
+    ]
+    assert [m["ts"] for m in summaries] == [incident.intro_ts], "updated in place, not re-posted"

@@ -96,6 +96,7 @@ async def post_runbook(
                 entry_id=posted.entry.id,
                 permalink=permalink,
             )
+        await deps.refresher.run(incident.id)  # the summary links to the runbook
     if error:
         await reply(
             deps,

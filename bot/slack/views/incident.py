@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -40,6 +41,29 @@ STATUS_EMOJI = {
     Status.RESOLVED: ":white_check_mark:",
     Status.CLOSED: ":lock:",
 }
+
+
+MAX_RUNBOOK_LINKS = 5
+
+
+@dataclass(frozen=True)
+class SummaryLinks:
+    """Where the summary points: the stakeholder status card and the runbooks posted so far."""
+
+    status_card: str | None = None
+    runbooks: tuple[tuple[str, str], ...] = ()  # (title, permalink), newest last
+
+    def line(self) -> str | None:
+        """One mrkdwn line of links (titles escaped), or None when there is nothing yet."""
+        parts = []
+        if self.status_card:
+            parts.append(f"<{self.status_card}|Status card>")
+        shown = self.runbooks[-MAX_RUNBOOK_LINKS:]
+        if shown:
+            runbooks = ", ".join(f"<{link}|{safe(title, 150)}>" for title, link in shown)
+            more = len(self.runbooks) - len(shown)
+            parts.append(f"Runbooks: {runbooks}" + (f" and {more} more" if more else ""))
+        return " · ".join(parts) or None
 
 
 def role_label(role: str) -> str:
@@ -173,8 +197,9 @@ def summary_blocks(
     roles: Sequence[str],
     *,
     alerts: AlertTally | None = None,
+    links: SummaryLinks | None = None,
 ) -> list[Block]:
-    """The war room's pinned live summary: facts, roles, and the controls to change them."""
+    """The war room's pinned live summary: facts, links, roles, and the controls to change them."""
     title = truncate(incident.title, 140)
     header = f"{incident_ref(incident.number)}: {title}"
     blocks: list[Block] = []
@@ -223,6 +248,9 @@ def summary_blocks(
                 text=MarkdownTextObject(text=f"*Resolution*\n{safe(incident.resolution, 2900)}")
             )
         )
+    link_line = links.line() if links else None
+    if link_line:
+        blocks.append(ContextBlock(block_id="links", elements=[MarkdownTextObject(text=link_line)]))
     blocks.append(DividerBlock())
     role_lines = []
     for role in roles:
@@ -263,6 +291,14 @@ def status_card_blocks(incident: Incident, holders: Mapping[str, RoleAssignment]
         SectionBlock(block_id="card", text=MarkdownTextObject(text="\n".join(lines))),
         ContextBlock(elements=[MarkdownTextObject(text=context + " · updates in the thread")]),
     ]
+
+
+def declared_thread_text(incident: Incident) -> str:
+    """The first reply in the status card's thread: where and when it started."""
+    return (
+        f"{SEVERITY_EMOJI[Severity(incident.severity)]} Declared {when(incident.declared_at)}: "
+        f"{headline(incident)}. Updates follow in this thread."
+    )
 
 
 def declared_reply(incident: Incident) -> tuple[str, list[Block]]:
