@@ -188,12 +188,12 @@ async def test_rename(slack: FakeSlack, client: AsyncWebClient) -> None:
 
 async def test_post_message_rules(slack: FakeSlack, client: AsyncWebClient) -> None:
     general = slack.channel_by_name("general")["id"]
+    await expect(client.chat_postMessage(channel=general, text="x"), "not_in_channel")
+    slack.chat_write_public = True  # an app granted chat:write.public may post anyway
     resp = await client.chat_postMessage(channel=general, text="public, not a member")
     assert resp["channel"] == general and resp["message"]["bot_id"] == "B_BOT"
     secret = slack.add_channel("secret", is_private=True, members=["U_ALICE"])
     await expect(client.chat_postMessage(channel=secret, text="x"), "channel_not_found")
-    slack.chat_write_public = False
-    await expect(client.chat_postMessage(channel=general, text="x"), "not_in_channel")
     dm = await client.chat_postMessage(channel="U_ALICE", text="psst")
     assert dm["channel"].startswith("D") and slack.dm_channel("U_ALICE") == dm["channel"]
     long = await client.chat_postMessage(channel="U_ALICE", text="x" * 40_001)

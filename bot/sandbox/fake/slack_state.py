@@ -18,11 +18,10 @@ BOT_USER_ID = "U_BOT"
 BOT_ID = "B_BOT"
 BOT_NAME = "incident-bot"
 APP_ID = "A_TEST"
-DEFAULT_SCOPES = (
-    "bookmarks:write,channels:history,channels:join,channels:manage,channels:read,chat:write,"
-    "chat:write.public,commands,files:write,groups:history,groups:read,groups:write,im:write,"
-    "pins:read,pins:write,reactions:read,reactions:write,usergroups:read,users:read,"
-    "users:read.email"
+DEFAULT_SCOPES = (  # what manifests/slack-app-manifest.yaml asks for
+    "channels:history,channels:join,channels:manage,channels:read,chat:write,commands,"
+    "files:write,groups:history,groups:read,groups:write,pins:read,pins:write,reactions:read,"
+    "users:read"
 )
 
 _NAME_RE = re.compile(r"^[a-z0-9_-]+$")
@@ -174,7 +173,7 @@ class SlackState:
         self.files: dict[str, dict[str, Any]] = {}
         self.trigger_ttl = 3.0
         self.home_tab_enabled = True
-        self.chat_write_public = True
+        self.chat_write_public = False  # the manifest does not ask for chat:write.public
         self.scopes = DEFAULT_SCOPES
         self._channels: dict[str, dict[str, Any]] = {}
         self._members: dict[str, list[str]] = {}
