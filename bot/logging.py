@@ -55,6 +55,12 @@ def configure(level: str = "INFO", fmt: str = "json") -> None:
     logging.getLogger("slack_bolt").setLevel(max(logging.getLevelName(level), logging.INFO))
 
 
-def bind_incident(number: int) -> None:
-    """Add the incident to every later log line of this request."""
+def bind_incident(number: int, *, channel: str | None = None) -> None:
+    """Add the incident to every later log line of this request.
+
+    `channel` (the war room) fills in the channel for requests that carry none, such as
+    modal submissions; a request's own channel is kept.
+    """
     structlog.contextvars.bind_contextvars(incident=f"INC-{number}")
+    if channel and not structlog.contextvars.get_contextvars().get("channel"):
+        structlog.contextvars.bind_contextvars(channel=channel)

@@ -43,7 +43,7 @@ async def change_status(
     except IncidentError as exc:
         await reply(deps, requester, f":warning: {exc}")
         return False
-    bind_incident(change.incident.number)
+    bind_incident(change.incident.number, channel=change.incident.channel_id)
     log.info("status_changed", old=change.old.value, new=change.new.value)
     await flows.after_status(deps, change, requester.user_id)
     return True
@@ -59,6 +59,7 @@ async def add_resolution(deps: Deps, incident_id: int, summary: str, requester: 
     except IncidentError as exc:
         await reply(deps, requester, f":warning: {exc}")
         return
+    bind_incident(incident.number, channel=incident.channel_id)
     text = (
         f"{flows.drill_prefix(incident)}:white_check_mark: Resolution of "
         f"{incident_ref(incident.number)} (by <@{requester.user_id}>): "
@@ -78,7 +79,7 @@ async def change_severity(
     except IncidentError as exc:
         await reply(deps, requester, f":warning: {exc}")
         return False
-    bind_incident(change.incident.number)
+    bind_incident(change.incident.number, channel=change.incident.channel_id)
     log.info("severity_changed", old=change.old.value, new=change.new.value)
     await flows.after_severity(deps, change, requester.user_id)
     return True
@@ -131,7 +132,7 @@ async def give_role(
     except IncidentError as exc:
         await reply(deps, requester, f":warning: {exc}")
         return
-    bind_incident(change.incident.number)
+    bind_incident(change.incident.number, channel=change.incident.channel_id)
     ref = incident_ref(change.incident.number)
     label = role_label(role).lower()
     if not change.changed:
@@ -188,6 +189,8 @@ async def step_down(deps: Deps, incident_id: int, role: str, requester: Requeste
         await reply(deps, requester, f":warning: {exc}")
         return
     incident = change.incident
+    bind_incident(incident.number, channel=incident.channel_id)
+    log.info("role_released", role=role)
     label = role_label(role).lower()
     text = f"{flows.drill_prefix(incident)}:wave: <@{requester.user_id}> stepped down as {label}."
     if role == roles.INCIDENT_COMMANDER:
@@ -222,6 +225,7 @@ async def post_update(
     except IncidentError as exc:
         await reply(deps, requester, f":warning: {exc}")
         return
+    bind_incident(incident.number, channel=incident.channel_id)
     log.info("update_posted", length=len(text))
     await flows.publish_update(
         deps, incident, requester.user_id, text, next_update_at, entry_id=entry_id

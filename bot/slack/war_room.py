@@ -12,6 +12,7 @@ from slack_sdk.errors import SlackApiError
 from bot.deps import Deps
 from bot.incidents import service, status
 from bot.incidents.types import Severity, incident_ref
+from bot.logging import bind_incident
 from bot.notify.gateway import slack_error
 from bot.slack.names import war_room_name
 from bot.slack.runbook_offers import offer_runbooks
@@ -113,6 +114,7 @@ async def open_war_room(
     retry = incident is None
     if incident is None:
         incident, holders, alerts, _ = await _load(deps, incident_id)
+        bind_incident(incident.number)
     if incident.channel_id:
         return incident
     key = (id(deps), incident_id)

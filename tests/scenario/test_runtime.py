@@ -136,3 +136,45 @@ async def test_every_log_line_in_a_request_carries_its_context(bot, driver: Slac
     assert declared["incident"] == "INC-1"
     [opened] = [e for e in logs if e["event"] == "war_room_opened"]
     assert opened["incident"] == "INC-1" and opened["user"] == "U_BOB"
+
+
+async def test_modal_submissions_and_clicks_log_the_incident_and_its_war_room(
+    bot, driver: SlackDriver, slack: FakeSlack
+):
+    """A view submission carries no channel: the war room fills it in once the incident is known."""
+    from tests.fakes.values import plain, static
+    from tests.helpers import controls
+
+    await driver.command("declare sev2 Logged", user="U_BOB")
+    await bot.settle()
+    [incident] = await incidents(bot.deps.db)
+    await driver.command("ic", user="U_BOB", channel=incident.channel_id)
+    await bot.settle()
+    with capture_logs(processors=[structlog.contextvars.merge_contextvars]) as logs:
+        await driver.command("update", user="U_BOB", channel=incident.channel_id)
+        await slack.wait_for("views.open")
+        await driver.view_submission(
+            "status_update",
+            {
+                "status": {"status": static("identified")},
+                "impact": {"impact": plain("Found it")},
+                "next_update": {"next_update": static("15m")},
+            },
+            user="U_BOB",
+        )
+        await bot.settle()
+        summary = slack.message(incident.channel_id, incident.intro_ts)
+        await driver.block_action(
+            "step_down",
+            value=controls(summary)["step_down"]["value"],
+            user="U_BOB",
+            channel=incident.channel_id,
+            message_ts=incident.intro_ts,
+        )
+        await bot.settle()
+    [update] = [e for e in logs if e["event"] == "update_posted"]
+    assert update["request_type"] == "view_submission" and update["user"] == "U_BOB"
+    assert update["incident"] == "INC-1" and update["channel"] == incident.channel_id
+    [released] = [e for e in logs if e["event"] == "role_released"]
+    assert released["request_type"] == "block_actions" and released["incident"] == "INC-1"
+    assert released["channel"] == incident.channel_id
