@@ -57,6 +57,10 @@ async def test_ic_from_the_keyboard_takes_over_and_hands_over(
     [stored] = await incidents(bot.deps.db)
     acknowledged = stored.acknowledged_at
     assert acknowledged is not None
+    summary = slack.message(channel, incident.intro_ts)
+    [fields] = [b["fields"] for b in summary["blocks"] if b.get("block_id") == "summary"]
+    [shown] = [f["text"] for f in fields if f["text"].startswith("*Acknowledged*")]
+    assert f"<!date^{int(acknowledged.timestamp())}^" in shown, "the summary shows when"
     await driver.command("ic", user="U_ALICE", channel=channel)
     await bot.settle()
     assert await roles(bot.deps.db, incident.id) == {"incident_commander": "U_ALICE"}

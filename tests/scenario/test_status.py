@@ -163,6 +163,23 @@ async def test_escalation_posts_a_clear_notice(bot, driver: SlackDriver, slack: 
     await driver.command("sev 3", channel=incident.channel_id)
     await bot.settle()
     assert "already SEV3" in texts(slack.responses[-1].body)
+    await driver.command("sev 2", channel=incident.channel_id)  # SEV2 escalates too
+    await bot.settle()
+    escalations = [
+        m for m in slack.messages(incident.channel_id) if "escalated" in m.get("text", "")
+    ]
+    assert len(escalations) == 2 and "escalated to SEV2" in escalations[-1]["text"]
+
+
+async def test_raising_a_minor_incident_is_no_escalation(
+    bot, driver: SlackDriver, slack: FakeSlack
+):
+    incident = await declare(bot, driver, "declare sev4 Typo on the status page")
+    await driver.command("sev 3", channel=incident.channel_id)
+    await bot.settle()
+    [stored] = await incidents(bot.deps.db)
+    assert stored.severity == "sev3"
+    assert not [m for m in slack.messages(incident.channel_id) if "escalated" in m.get("text", "")]
 
 
 async def test_severity_select_on_the_summary(bot, driver: SlackDriver, slack: FakeSlack):
