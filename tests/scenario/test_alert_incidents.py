@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from bot.incidents.types import EventKind
@@ -131,6 +133,62 @@ async def test_link_to_incident_offers_open_incidents_and_links(
     assert any(e.kind == EventKind.ALERT and "DiskFull" in e.text for e in entries)
     for call in slack.calls:
         assert slack.pings(call) == []
+
+
+def _webhook_alert(name: str, starts_at: str) -> dict:
+    labels = {"alertname": name, "service": "checkout-api", "severity": "warning"}
+    return {"status": "firing", "labels": labels, "annotations": {}, "startsAt": starts_at}
+
+
+async def test_detection_is_the_earliest_alerts_start_whatever_order_they_are_linked(
+    watch, slack: FakeSlack, alerts_channel: str
+):
+    bot, driver = await watch(alertmanager_token="am-token")
+    early_start = datetime(2024, 11, 27, 5, 0, 0, tzinfo=UTC)
+    late_start = datetime(2024, 11, 27, 5, 20, 0, tzinfo=UTC)
+    body = {
+        "version": "4",
+        "status": "firing",
+        "alerts": [  # the later-starting alert arrives (and is stored) first
+            _webhook_alert("LatencyHigh", "2024-11-27T05:20:00Z"),
+            _webhook_alert("Errors5xx", "2024-11-27T05:00:00Z"),
+        ],
+    }
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            f"{bot.url}/webhooks/alertmanager",
+            json=body,
+            headers={"Authorization": "Bearer am-token"},
+        ) as response,
+    ):
+        assert response.status == 200
+    await bot.settle()
+    late, early = await alert_groups(bot.deps.db)
+    assert (late.name, late.started_at) == ("LatencyHigh", late_start)
+    assert (early.name, early.started_at) == ("Errors5xx", early_start)
+
+    # declared from the later alert's card: detection is that alert's start, for now
+    await driver.block_action(Action.ALERT_DECLARE, channel=alerts_channel, message_ts=late.card_ts)
+    await bot.settle()
+    reply = await driver.view_submission(
+        Callback.DECLARE, {"title": {"title": plain("Checkout slow")}}
+    )
+    assert reply.status == 200
+    await bot.settle()
+    [incident] = await incidents(bot.deps.db)
+    assert incident.detected_at == late_start
+
+    # then the earlier-starting alert is linked: detection moves back to its start
+    await link_by_picker(driver, bot, alerts_channel, early.card_ts, incident.id)
+    [incident] = await incidents(bot.deps.db)
+    assert {g.incident_id for g in await alert_groups(bot.deps.db)} == {incident.id}
+    assert incident.detected_at == early_start
+    assert incident.detected_at < incident.declared_at
+    linked = [e.text for e in await timeline(bot.deps.db, incident.id) if e.kind == EventKind.ALERT]
+    assert [t.split(": ")[1].split(" ")[0] for t in linked] == ["LatencyHigh", "Errors5xx"]
+    summary = slack.message(incident.channel_id, incident.intro_ts)
+    assert "2 firing · since <!date^1732683600^" in texts(summary)  # 05:00 UTC, not 05:20
 
 
 async def test_auto_declare_declares_once_for_alerts_arriving_together(

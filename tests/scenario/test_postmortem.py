@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.incidents.types import EventKind
-from bot.store.tables import Postmortem, Reminder, RunbookRun, RunbookStep, TimelineEvent, utcnow
+from bot.slack.ids import Action, Block, Callback
+from bot.store.tables import (
+    AlertGroup,
+    Incident,
+    Postmortem,
+    Reminder,
+    RunbookRun,
+    RunbookStep,
+    TimelineEvent,
+    utcnow,
+)
+from tests.alert_messages import AM_LINK, alert_groups, am_fields
+from tests.conftest import SIGNING_SECRET
 from tests.fakes import FakeSlack, SlackDriver
+from tests.fakes.values import static
 from tests.helpers import controls, declare, incidents, texts, timeline
 
 
@@ -101,6 +114,73 @@ async def test_resolving_drafts_and_shares_the_postmortem(
     }
     events = await timeline(bot.deps.db, incident.id)
     assert any(e.kind == EventKind.POSTMORTEM for e in events)
+
+
+async def test_the_draft_lists_linked_alerts_and_durations_from_stored_times(
+    start_bot, slack: FakeSlack
+):
+    alerts = slack.add_channel("alerts")
+    bot = await start_bot(alert_channels=[alerts])
+    driver = SlackDriver(bot.url, SIGNING_SECRET, slack)
+    incident = await declare(bot, driver, "declare sev2 Checkout errors")
+    room = incident.channel_id
+    for name, severity in (
+        ("Errors5xx", "critical"),
+        ("Errors5xx", "critical"),
+        ("LatencyHigh", "high"),
+    ):
+        event = driver.message_event(alerts, **am_fields(name=name, severity=severity))
+        assert (await driver.event(event)).status == 200
+        await bot.settle()
+    for group in await alert_groups(bot.deps.db):
+        await driver.block_action(Action.ALERT_LINK, channel=alerts, message_ts=group.card_ts)
+        await bot.settle()
+        await driver.view_submission(
+            Callback.LINK_ALERT, {Block.INCIDENT: {Block.INCIDENT: static(str(incident.id))}}
+        )
+        await bot.settle()
+    for text in ("ic", "status identified", "status monitoring", "resolve Rolled back"):
+        await driver.command(text, channel=room)
+        await bot.settle()
+
+    at = datetime(2024, 11, 27, 5, 0, tzinfo=UTC)
+    async with bot.deps.db.session() as session:
+        stored = await session.get(Incident, incident.id)
+        stored.detected_at = at - timedelta(minutes=11, seconds=30)
+        stored.declared_at = at
+        stored.acknowledged_at = at + timedelta(seconds=45)
+        stored.mitigated_at = at + timedelta(hours=1, minutes=5)
+        stored.resolved_at = at + timedelta(days=2, hours=3, minutes=20)
+        query = select(AlertGroup).order_by(col(AlertGroup.id))
+        errors, latency = (await session.exec(query)).all()
+        errors.started_at = at - timedelta(minutes=11, seconds=30)  # its own start, shown
+        errors.first_seen_at = at - timedelta(minutes=5)  # before the bot saw it
+        errors.resolved_at = at + timedelta(minutes=50)
+        latency.first_seen_at = at + timedelta(minutes=3)
+        await session.commit()
+    slack.reset_calls()
+    await driver.command("postmortem", channel=room)
+    await bot.settle()
+
+    [(name, markdown)] = _uploaded(slack)
+    assert name == "INC-1-postmortem.md"
+    [share] = slack.calls_to("files.completeUploadExternal")
+    assert share.args["channel_id"] == room
+    for row in (
+        "| Time to detect | 2024-11-27 04:48 UTC → 2024-11-27 05:00 UTC | **11m** |",
+        "| Time to acknowledge | 2024-11-27 05:00 UTC → 2024-11-27 05:00 UTC | **45s** |",
+        "| Time to mitigate | 2024-11-27 05:00 UTC → 2024-11-27 06:05 UTC | **1h 05m** |",
+        "| Time to resolve | 2024-11-27 05:00 UTC → 2024-11-29 08:20 UTC | **2d 3h** |",
+    ):
+        assert row in markdown.splitlines(), row
+    section = markdown.split("## Linked alerts\n\n", 1)[1].split("\n\n", 1)[0]
+    assert section.splitlines()[2:] == [
+        f"| [Errors5xx]({AM_LINK}) | alertmanager | critical | checkout-api "
+        "| 2024-11-27 04:48 UTC | 2024-11-27 05:50 UTC | 2 |",
+        f"| [LatencyHigh]({AM_LINK}) | alertmanager | high | checkout-api "
+        "| 2024-11-27 05:03 UTC | — | 1 |",
+    ]
+    assert (await _postmortem(bot.deps.db, incident.id)).markdown == markdown
 
 
 async def test_postmortem_of_an_unresolved_incident_offers_the_draft_so_far(

@@ -207,6 +207,50 @@ def test_generic_bot_uses_title_colour_and_fields():
     assert (back.status, back.fingerprint) == (R, alert.fingerprint)
 
 
+# Slack hands a named attachment colour back as hex; both spellings must read the same.
+SLACK_COLOURS = [  # named, hex as Slack returns it, status, severity the colour alone says
+    ("danger", "a30200", F, Severity.HIGH),
+    ("warning", "daa038", F, Severity.WARNING),
+    ("good", "2eb886", R, None),
+]
+COLOUR_ONLY = [  # (username, attachment without colour): nothing but the colour says status
+    ("ci-bot", {"title": "Nightly backup job"}, AlertSource.GENERIC),
+    (
+        "AWS Chatbot",
+        {"title": "CloudWatch Alarm | checkout-api-5xx-high | us-east-1 | Account: 123456789012"},
+        AlertSource.CLOUDWATCH,
+    ),
+]
+
+
+@pytest.mark.parametrize(("username", "attachment", "source"), COLOUR_ONLY)
+@pytest.mark.parametrize(("named", "hexed", "status", "severity"), SLACK_COLOURS)
+def test_named_and_hex_slack_colours_read_the_same(
+    username, attachment, source, named, hexed, status, severity
+):
+    read = [
+        parse_slack_message(bot(username=username, attachments=[{**attachment, "color": c}]))
+        for c in (named, hexed, f"#{hexed.upper()}")
+    ]
+    assert [[(a.source, a.status) for a in alerts] for alerts in read] == [[(source, status)]] * 3
+    by_name, by_hex, by_hash = (alerts[0] for alerts in read)
+    assert by_name.severity == by_hex.severity == by_hash.severity
+    assert by_name.fingerprint == by_hex.fingerprint == by_hash.fingerprint
+    if severity is not None:  # a green bar says nothing of severity; each parser has a default
+        assert by_name.severity == severity
+
+
+@pytest.mark.parametrize(("named", "hexed", "status", "severity"), SLACK_COLOURS[:2])
+def test_alertmanager_group_severity_comes_from_either_colour_spelling(
+    named, hexed, status, severity
+):
+    for colour in (named, hexed):
+        attachment = {"title": "[FIRING:1] Latency (prod)", "color": colour}
+        (alert,) = parse_slack_message(bot(username="alertmanager", attachments=[attachment]))
+        assert alert.source is AlertSource.ALERTMANAGER
+        assert (alert.status, alert.severity) == (status, severity)
+
+
 def test_different_alerts_have_different_fingerprints():
     names = ["alertmanager_firing_single", "alertmanager_firing_grouped", "grafana_resolved"]
     names += ["datadog_triggered", "pagerduty_triggered", "opsgenie_created"]
