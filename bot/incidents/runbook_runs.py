@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -82,6 +83,36 @@ async def start_run(
     )
     await session.commit()
     return Posted(run, entry)
+
+
+async def claim_offers(
+    session: AsyncSession, *, incident_id: int, names: Sequence[str]
+) -> list[str]:
+    """Of `names`, those the incident was neither offered nor shown yet, now stored as offered.
+
+    The incident row is locked, so two offers at once never both claim a runbook; commits.
+    """
+    incident = await repo.incident_locked(session, incident_id)
+    if incident is None:
+        return []
+    seen = set(incident.offered_runbooks)
+    seen.update(run.runbook_name for run in await repo.runbook_posts(session, incident_id))
+    claimed = [name for name in dict.fromkeys(names) if name not in seen]
+    if claimed:
+        incident.offered_runbooks = [*incident.offered_runbooks, *claimed]
+        session.add(incident)
+    await session.commit()
+    return claimed
+
+
+async def release_offers(session: AsyncSession, *, incident_id: int, names: Sequence[str]) -> None:
+    """Forget claimed offers whose message never reached Slack, so a later offer retries; commits."""
+    incident = await repo.incident_locked(session, incident_id)
+    if incident is None:
+        return
+    incident.offered_runbooks = [n for n in incident.offered_runbooks if n not in set(names)]
+    session.add(incident)
+    await session.commit()
 
 
 async def set_pages(

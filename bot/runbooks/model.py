@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from fnmatch import fnmatchcase
@@ -248,13 +248,22 @@ class RunbookSet:
         severity: Severity | None,
         service: str | None,
         title: str,
-        labels: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | Sequence[Mapping[str, str]] | None = None,
     ) -> list[Runbook]:
-        """Runbooks that apply to an incident, strongest match first."""
+        """Runbooks that apply to an incident, strongest match first.
+
+        `labels` is one alert's labels, or several alerts' (the best-matching one counts).
+        """
+        label_sets: Sequence[Mapping[str, str] | None]
+        if labels is None or isinstance(labels, Mapping):
+            label_sets = [labels]
+        else:
+            label_sets = list(labels) or [None]
         scored = []
         for runbook in self.runbooks.values():
-            score = runbook.match_score(
-                severity=severity, service=service, title=title, labels=labels
+            score = max(
+                runbook.match_score(severity=severity, service=service, title=title, labels=one)
+                for one in label_sets
             )
             if score:
                 scored.append((-score, runbook.title.lower(), runbook.name, runbook))

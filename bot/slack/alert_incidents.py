@@ -18,6 +18,7 @@ from bot.logging import bind_incident
 from bot.slack import alert_cards
 from bot.slack.flows import announce, sync_reminders
 from bot.slack.operations import change_status
+from bot.slack.runbook_offers import offer_runbooks
 from bot.slack.views.alerts import (
     alert_line,
     all_resolved_message,
@@ -55,7 +56,8 @@ async def link_alert(
         return True
     log.info("alert_linked", group=group_id, incident=ref)
     calls: dict[str, Awaitable[Any]] = {
-        "card": alert_cards.update_card(deps, linked.group, linked.incident)
+        "card": alert_cards.update_card(deps, linked.group, linked.incident),
+        "runbooks": offer_runbooks(deps, linked.incident),  # ones its labels newly match
     }
     if linked.previous is not None and linked.previous.id is not None:
         calls["previous"] = deps.refresher.run(linked.previous.id)
@@ -134,7 +136,9 @@ async def auto_declare(deps: Deps, folded: Folded) -> Incident | None:
     if incident is None or incident.id is None:
         return None
     if not declared:
-        await deps.refresher.run(incident.id)
+        await deps.slack.gather(
+            refresh=deps.refresher.run(incident.id), runbooks=offer_runbooks(deps, incident)
+        )
         return incident
     bind_incident(incident.number)
     log.info("incident_auto_declared", severity=incident.severity, group=group.id)

@@ -151,7 +151,7 @@ async def after_severity(deps: Deps, change: SeverityChange, actor: str) -> None
     results = await deps.slack.gather(
         announce=announce(deps, incident, text, topic=True),
         reminders=sync_reminders(deps, incident.id or 0, reset_update=True),
-        runbooks=offer_runbooks(deps, incident, previous_severity=change.old),
+        runbooks=offer_runbooks(deps, incident),
     )
     await link_to_post(deps, incident, change.entry_id, war_room_post(results))
 

@@ -344,6 +344,14 @@ async def incident_locked(session: AsyncSession, incident_id: int) -> Incident |
     return (await session.exec(_locked(query, True))).first()
 
 
+async def alert_groups_of(session: AsyncSession, incident_id: int) -> Sequence[AlertGroup]:
+    """The alert groups linked to an incident, oldest first."""
+    result = await session.exec(
+        select(AlertGroup).where(AlertGroup.incident_id == incident_id).order_by(col(AlertGroup.id))
+    )
+    return result.all()
+
+
 async def incidents_by_id(session: AsyncSession, ids: Sequence[int]) -> dict[int, Incident]:
     if not ids:
         return {}

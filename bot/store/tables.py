@@ -79,6 +79,9 @@ class Incident(SQLModel, table=True):
     identified_at: datetime | None = _when()
     last_update_at: datetime | None = _when()
     all_clear_posted_at: datetime | None = _when()  # last "every alert resolved" offer
+    offered_runbooks: list[str] = Field(  # names offered in the war room, never offered twice
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
 
 
 class RoleAssignment(SQLModel, table=True):

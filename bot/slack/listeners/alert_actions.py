@@ -16,6 +16,7 @@ from bot.slack.ids import Action, Block, Callback
 from bot.slack.listeners.actions import requester_of
 from bot.slack.listeners.commands import visible_to
 from bot.slack.parse import view_metadata
+from bot.slack.runbook_offers import runbooks_for_alert
 from bot.slack.views.alerts import incident_severity, incident_title, link_modal, runbook_hint
 from bot.slack.views.modals import declare_modal
 from bot.slack.war_room import Requester, reply
@@ -79,12 +80,7 @@ async def declare_clicked(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> No
         await reply(deps, requester, OUTDATED)
         return
     severity = incident_severity(group.severity)
-    runbooks = deps.runbooks.matching(
-        severity=severity,
-        service=group.service,
-        title=f"{group.name} {group.summary[:500]}",
-        labels={str(k): str(v) for k, v in group.labels.items()},
-    )
+    runbooks = runbooks_for_alert(deps, group)
     summary = group.summary + (f"\n{group.link}" if group.link else "")
     view = declare_modal(
         origin_channel=group.channel_id,
