@@ -266,7 +266,8 @@ async def test_the_bots_own_posts_are_never_alerts_even_when_auth_test_fails(
     [summary] = [p for p in posts(slack, alerts_channel) if not p.args.get("thread_ts")]
     assert "Alert storm" in texts(summary.args)
     groups = await alert_groups(bot.deps.db)
-    assert [g.name for g in groups] == ["Shard0Down", "Shard1Down", "Shard2Down"]
+    # acked one by one, then handled concurrently: stored in whatever order they finished
+    assert sorted(g.name for g in groups) == ["Shard0Down", "Shard1Down", "Shard2Down"]
     stored = slack.message(alerts_channel, summary.response["ts"])
     assert stored["app_id"] == APP_ID == driver.api_app_id  # the envelope names the same app
     relayed = {**stored, "text": "", "attachments": [am_attachment("Echo")]}
