@@ -52,8 +52,8 @@ def command_body(text: str, response_url: str) -> bytes:
 
 async def fire(
     http: aiohttp.ClientSession, url: str, slack: RemoteSlack, n: int, prefix: str
-) -> tuple[list[float], list[float]]:
-    """Send n signed declares at once; return ack latencies and declare-to-intro times."""
+) -> tuple[list[float], list[float], list[float]]:
+    """Send n signed declares at once; ack latencies, declare-to-create and -to-intro times."""
     urls = await slack.response_urls(n)
     signer = SignatureVerifier(SECRET)
     sent: dict[str, float] = {}
@@ -88,12 +88,13 @@ async def fire(
         if len(intro_at) == n or time.monotonic() > deadline:
             break
         await asyncio.sleep(0.5)
-    to_intro = []
+    to_intro, to_create = [], []
     for channel_id, create in channels.items():
         match = TOKEN_RE.search(create["args"]["name"])
         assert match is not None
         to_intro.append(intro_at[channel_id] - sent[match.group(1)])
-    return list(acks), to_intro
+        to_create.append(create["at"] - sent[match.group(1)])
+    return list(acks), to_create, to_intro
 
 
 async def measure(
@@ -117,10 +118,10 @@ async def main() -> None:
     url = database_url(args.database_url)
     await reset_postgres(url)
     async with remote_slack() as slack:
-        base_acks, base_intro = await measure(
+        base_acks, base_create, base_intro = await measure(
             ["bench/minimal_app.py"], slack, args.n, args.latency, "base"
         )
-        bot_acks, bot_intro = await measure(
+        bot_acks, bot_create, bot_intro = await measure(
             ["-m", "bot"], slack, args.n, args.latency, "bot", DATABASE_URL=url
         )
 
@@ -129,6 +130,8 @@ async def main() -> None:
         summary("ack, incident bot", bot_acks),
         summary("declare -> intro posted, minimal app", base_intro),
         summary("declare -> intro posted, incident bot", bot_intro),
+        summary("declare -> channel asked for, minimal app", base_create),
+        summary("declare -> channel asked for, incident bot", bot_create),
     ]
     print(
         f"{args.n} concurrent declares, fake Slack latency {args.latency * 1000:.0f} ms, "

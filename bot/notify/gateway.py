@@ -229,7 +229,14 @@ class SlackGateway:
         replace_original: bool = False,
     ) -> None:
         """Answer the person who ran a command or clicked, ephemerally, via response_url."""
-        webhook = AsyncWebhookClient(response_url, timeout=10)
+        # the Web API's keep-alive pool (opened at start-up) and its retries, not a new
+        # session per answer
+        webhook = AsyncWebhookClient(
+            response_url,
+            timeout=10,
+            session=self.client.session,
+            retry_handlers=self.client.retry_handlers,
+        )
         response = await webhook.send(
             text=text,
             blocks=_blocks(blocks),

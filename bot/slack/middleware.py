@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 import structlog
@@ -14,6 +15,7 @@ from slack_bolt.response import BoltResponse
 
 from bot.deps import Deps
 from bot.store import repo
+from bot.store.batch import GroupCommit
 from bot.store.tables import utcnow
 
 log = structlog.get_logger(__name__)
@@ -47,6 +49,8 @@ def request_context(body: dict[str, Any]) -> dict[str, Any]:
 
 def build(deps: Deps) -> list[Callable[..., Awaitable[Any]]]:
     """The global middleware, in order."""
+    # a burst of events claims its ids in a few transactions, not one each
+    claims: GroupCommit[str, bool] = GroupCommit(partial(_claim_all, deps))
 
     async def bind_context(
         req: AsyncBoltRequest, resp: BoltResponse, next: Callable[[], Awaitable[None]]
@@ -71,7 +75,7 @@ def build(deps: Deps) -> list[Callable[..., Awaitable[Any]]]:
         if req.body.get("type") == "event_callback" and event_id:
             retry = (req.headers.get("x-slack-retry-num") or [None])[0]
             structlog.contextvars.bind_contextvars(event_id=event_id, retry_num=retry)
-            req.context[CLAIM] = asyncio.ensure_future(_claim(deps, str(event_id)))
+            req.context[CLAIM] = asyncio.ensure_future(_claim(claims, str(event_id)))
         await next()
         return resp
 
@@ -81,9 +85,22 @@ def build(deps: Deps) -> list[Callable[..., Awaitable[Any]]]:
 CLAIM = "event_claim"
 
 
-async def _claim(deps: Deps, event_id: str) -> bool:
+async def _claim(claims: GroupCommit[str, bool], event_id: str) -> bool:
+    return await claims.submit(event_id)
+
+
+async def _claim_all(deps: Deps, event_ids: list[str]) -> list[bool]:
+    """Claim a batch of event ids in one transaction; each True where this delivery won.
+
+    An id twice in one batch (a retry arriving with its original) is won by the first.
+    """
     async with deps.db.session() as session:
-        return await repo.claim_event(session, event_id, utcnow())
+        taken = await repo.claim_events(session, event_ids, utcnow())
+    won = []
+    for event_id in event_ids:
+        won.append(event_id in taken)
+        taken.discard(event_id)
+    return won
 
 
 def once_per_event(listener: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[None]]:

@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import case, delete, func, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -190,15 +192,26 @@ async def forget_events(session: AsyncSession, before: datetime) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-async def claim_event(session: AsyncSession, event_id: str, at: datetime) -> bool:
-    """Record a Slack event id; False when it was already taken (a retry or duplicate)."""
-    session.add(ProcessedEvent(event_id=event_id, received_at=at))
-    try:
-        await session.commit()
-    except IntegrityError:
-        await session.rollback()
-        return False
-    return True
+async def claim_events(session: AsyncSession, event_ids: Sequence[str], at: datetime) -> set[str]:
+    """Record Slack event ids in one statement; the ids newly taken (not retries or duplicates).
+
+    `INSERT … ON CONFLICT DO NOTHING RETURNING`: an id another delivery, replica or batch
+    took first is left out, on SQLite and PostgreSQL alike. Commits.
+    """
+    unique = list(dict.fromkeys(event_ids))
+    if not unique:
+        return set()
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert(ProcessedEvent)
+        .values([{"event_id": event_id, "received_at": at} for event_id in unique])
+        .on_conflict_do_nothing(index_elements=["event_id"])
+        .returning(col(ProcessedEvent.event_id))
+    )
+    taken = set((await session.exec(statement)).scalars().all())  # type: ignore[call-overload]
+    await session.commit()
+    return taken
 
 
 async def declared_entry_id(session: AsyncSession, incident_id: int) -> int | None:
