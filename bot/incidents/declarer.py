@@ -5,7 +5,13 @@ from __future__ import annotations
 from functools import partial
 
 from bot.config import Settings
-from bot.incidents.service import Declaration, clean_title, declare_many
+from bot.incidents.service import (
+    Declaration,
+    WarRoom,
+    attach_war_rooms,
+    clean_title,
+    declare_many,
+)
 from bot.jobs.schedule import first_reminders
 from bot.store.batch import GroupCommit
 from bot.store.db import Database
@@ -13,7 +19,7 @@ from bot.store.tables import Incident
 
 
 class Declarer:
-    """Declares incidents; concurrent declarations are written in one transaction.
+    """Declares incidents and stores their new war rooms, concurrent ones in one transaction.
 
     Numbers stay sequential and unique (one counter update per batch), and twenty people
     declaring at once wait for two transactions instead of twenty. Each incident's first
@@ -24,6 +30,7 @@ class Declarer:
         self._db = db
         self._reminders = partial(first_reminders, settings)
         self._batches: GroupCommit[Declaration, Incident] = GroupCommit(self._write)
+        self._rooms: GroupCommit[WarRoom, Incident] = GroupCommit(self._attach)
 
     async def declare(self, declaration: Declaration) -> Incident:
         clean_title(declaration.title)  # refuse bad input before it joins a batch
@@ -32,3 +39,11 @@ class Declarer:
     async def _write(self, declarations: list[Declaration]) -> list[Incident]:
         async with self._db.session() as session:
             return await declare_many(session, declarations, reminders=self._reminders)
+
+    async def attach(self, room: WarRoom) -> Incident:
+        """Store a new incident's war room (see `service.attach_war_rooms`)."""
+        return await self._rooms.submit(room)
+
+    async def _attach(self, rooms: list[WarRoom]) -> list[Incident]:
+        async with self._db.session() as session:
+            return await attach_war_rooms(session, rooms)

@@ -136,10 +136,37 @@ async def get(session: AsyncSession, incident_id: int, *, lock: bool = False) ->
     return incident
 
 
+@dataclass(frozen=True)
+class WarRoom:
+    """A channel just created for an incident, to be stored with it."""
+
+    incident_id: int
+    channel_id: str
+    channel_name: str
+    actor: str
+
+
 async def attach_war_room(
     session: AsyncSession, *, incident_id: int, channel_id: str, channel_name: str, actor: str
 ) -> Incident:
     """Remember the incident's war-room channel by ID; refuse when it already has one."""
+    incident = await _attach(session, WarRoom(incident_id, channel_id, channel_name, actor))
+    await session.commit()
+    return incident
+
+
+async def attach_war_rooms(session: AsyncSession, rooms: Sequence[WarRoom]) -> list[Incident]:
+    """Store many new incidents' war rooms in one transaction (rows locked in id order)."""
+    attached = {
+        room.incident_id: await _attach(session, room)
+        for room in sorted(rooms, key=lambda r: r.incident_id)
+    }
+    await session.commit()
+    return [attached[room.incident_id] for room in rooms]
+
+
+async def _attach(session: AsyncSession, room: WarRoom) -> Incident:
+    incident_id, channel_id, channel_name = room.incident_id, room.channel_id, room.channel_name
     incident = await get(session, incident_id, lock=True)
     if incident.channel_id and incident.channel_id != channel_id:
         raise IncidentError(
@@ -152,11 +179,10 @@ async def attach_war_room(
         session,
         incident_id=incident_id,
         kind=EventKind.WAR_ROOM,
-        actor=actor,
+        actor=room.actor,
         text=f"War room #{channel_name} opened",
         data={"channel_id": channel_id},
     )
-    await session.commit()
     return incident
 
 

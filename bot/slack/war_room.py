@@ -154,7 +154,6 @@ async def _open(
         await reply(deps, requester, text, blocks)
         return incident
     channel_id = channel["id"]
-    calls: dict[str, Any] = {}
     if retry:
         # Another replica may have opened it meanwhile: store first, and only one wins.
         try:
@@ -163,21 +162,26 @@ async def _open(
             await deps.slack.attempt("archive duplicate", deps.slack.archive(channel_id))
             await reply(deps, requester, f":information_source: {exc}")
             return incident
-    else:
-        # A new incident: the channel is stored by ID while the intro, invite and topic go
-        # out; none of them needs the write, and the intro sooner is what people wait for.
-        calls["attach"] = _attach(deps, incident_id, channel, requester.user_id)
     incident.channel_id, incident.channel_name = channel_id, channel["name"]
+    # the intro is what people wait for: its request goes out first
+    calls: dict[str, Any] = {
+        "intro": deps.slack.post(
+            channel_id,
+            views.summary_text(incident),
+            views.summary_blocks(incident, holders, deps.settings.roles, alerts=alerts),
+        )
+    }
+    if not retry:
+        # A new incident: the channel is stored by ID (with other new ones, in one write)
+        # while the intro, invite and topic go out; none of them needs the write.
+        calls["attach"] = deps.declarer.attach(
+            service.WarRoom(incident_id, channel_id, channel["name"], requester.user_id)
+        )
     log.info("war_room_opened", channel=channel_id, name=channel["name"])
     text, blocks = views.declared_reply(incident)
     calls |= {
         "invite": deps.slack.invite(channel_id, [incident.declared_by]),
         "topic": deps.slack.set_topic(channel_id, topic_for(incident)),
-        "intro": deps.slack.post(
-            channel_id,
-            views.summary_text(incident),
-            views.summary_blocks(incident, holders, deps.settings.roles, alerts=alerts),
-        ),
         "reply": reply(deps, requester, text, blocks),
     }
     status_channel = deps.settings.status_channel
