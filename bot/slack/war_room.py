@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -191,7 +192,9 @@ async def _open(
             views.summary_text(incident),
             views.status_card_blocks(incident, holders),
         )
-    results = await deps.slack.gather(**calls)
+    intro = calls.pop("intro")
+    rest = {name: _after_a_turn(call) for name, call in calls.items()}
+    results = await deps.slack.gather(intro=intro, **rest)
     if not retry and not results["attach"]:
         log.error("war_room_not_recorded", channel=channel_id)
         await reply(
@@ -219,6 +222,16 @@ async def _open(
     incident.intro_ts = intro_ts or incident.intro_ts
     incident.status_card_ts = card_ts or incident.status_card_ts
     return incident
+
+
+async def _after_a_turn(call: Awaitable[Any]) -> Any:
+    """Start `call` one event-loop turn later, so intros ready at the same time go out first.
+
+    Under a burst every new war room's calls are ready at once; the intro is what people
+    wait for, and its request is written before the invites, topics, replies and cards.
+    """
+    await asyncio.sleep(0)
+    return await call
 
 
 async def _store_and_link_card(deps: Deps, incident_id: int, intro_ts: str, card_ts: str) -> None:
