@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.incidents.types import EventKind, Severity, Status, incident_ref
@@ -83,36 +84,46 @@ async def declare_many(
     """
     now = utcnow()
     numbers = await repo.take_numbers(session, len(declarations))
-    incidents = [
-        Incident(
-            number=number,
-            title=clean_title(declaration.title),
-            description=declaration.description.strip(),
-            service=declaration.service.strip()[:200],
-            severity=declaration.severity.value,
-            status=Status.INVESTIGATING.value,
-            is_private=declaration.private,
-            is_drill=declaration.drill,
-            declared_by=declaration.declared_by,
-            origin_channel_id=declaration.origin_channel_id,
-            declared_at=now,
-        )
+    rows = [
+        {
+            "number": number,
+            "title": clean_title(declaration.title),
+            "description": declaration.description.strip(),
+            "service": declaration.service.strip()[:200],
+            "severity": declaration.severity.value,
+            "status": Status.INVESTIGATING.value,
+            "is_private": declaration.private,
+            "is_drill": declaration.drill,
+            "declared_by": declaration.declared_by,
+            "origin_channel_id": declaration.origin_channel_id,
+            "declared_at": now,
+        }
         for number, declaration in zip(numbers, declarations, strict=True)
     ]
-    session.add_all(incidents)
-    await session.flush()
-    for incident in incidents:
-        assert incident.id is not None
-        await record(
-            session,
-            incident_id=incident.id,
-            kind=EventKind.DECLARED,
-            actor=incident.declared_by,
-            text=f"Declared {Severity(incident.severity).label}: {incident.title}",
-            at=now,
-            data={"severity": incident.severity, "drill": incident.is_drill},
-        )
-        session.add_all(reminders(incident))
+    # ORM bulk inserts (one statement per table, RETURNING the new incidents): a burst of
+    # declarations costs a few statements, not a unit-of-work flush per row
+    created = await session.exec(insert(Incident).returning(Incident), params=rows)  # type: ignore[call-overload]
+    incidents: list[Incident] = list(created.scalars().all())
+    incidents.sort(key=lambda incident: incident.number)
+    entries = [
+        {
+            "incident_id": incident.id,
+            "kind": EventKind.DECLARED.value,
+            "occurred_at": now,
+            "actor_id": incident.declared_by,
+            "text": f"Declared {Severity(incident.severity).label}: {incident.title}",
+            "data": {"severity": incident.severity, "drill": incident.is_drill},
+        }
+        for incident in incidents
+    ]
+    await session.exec(insert(TimelineEvent), params=entries)  # type: ignore[call-overload]
+    first = [
+        {"incident_id": r.incident_id, "kind": r.kind, "due_at": r.due_at}
+        for incident in incidents
+        for r in reminders(incident)
+    ]
+    if first:
+        await session.exec(insert(Reminder), params=first)  # type: ignore[call-overload]
     await session.commit()
     return incidents
 
