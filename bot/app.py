@@ -49,7 +49,7 @@ from bot.store.db import Database
 log = structlog.get_logger(__name__)
 # Bolt runs a listener after its ack as a task of the first name: the work a person is
 # waiting for; the second claims an event's id (bot/slack/middleware.py)
-IN_FLIGHT = ("run_ack_function_asynchronously", "_claim")
+IN_FLIGHT = ("run_ack_function_asynchronously", "_claim", "_drain")
 # how long stopping waits for that work, then for the background loops' current round
 DRAIN_SECONDS = 5.0
 

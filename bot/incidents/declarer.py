@@ -30,7 +30,7 @@ class Declarer:
         self._db = db
         self._reminders = partial(first_reminders, settings)
         self._batches: GroupCommit[Declaration, Incident] = GroupCommit(self._write)
-        self._rooms: GroupCommit[WarRoom, Incident] = GroupCommit(self._attach)
+        self._rooms: GroupCommit[WarRoom, Incident | Exception] = GroupCommit(self._attach)
 
     async def declare(self, declaration: Declaration) -> Incident:
         clean_title(declaration.title)  # refuse bad input before it joins a batch
@@ -41,9 +41,12 @@ class Declarer:
             return await declare_many(session, declarations, reminders=self._reminders)
 
     async def attach(self, room: WarRoom) -> Incident:
-        """Store a new incident's war room (see `service.attach_war_rooms`)."""
-        return await self._rooms.submit(room)
+        """Store a new incident's war room (see `service.attach_war_rooms`); raises its error."""
+        outcome = await self._rooms.submit(room)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
 
-    async def _attach(self, rooms: list[WarRoom]) -> list[Incident]:
+    async def _attach(self, rooms: list[WarRoom]) -> list[Incident | Exception]:
         async with self._db.session() as session:
             return await attach_war_rooms(session, rooms)

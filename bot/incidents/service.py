@@ -166,12 +166,21 @@ async def attach_war_room(
     return incident
 
 
-async def attach_war_rooms(session: AsyncSession, rooms: Sequence[WarRoom]) -> list[Incident]:
-    """Store many new incidents' war rooms in one transaction (rows locked in id order)."""
-    attached = {
-        room.incident_id: await _attach(session, room)
-        for room in sorted(rooms, key=lambda r: r.incident_id)
-    }
+async def attach_war_rooms(
+    session: AsyncSession, rooms: Sequence[WarRoom]
+) -> list[Incident | Exception]:
+    """Store many new incidents' war rooms in one transaction (rows locked in id order).
+
+    Each room is stored in its own savepoint: one that fails gets its error back, and the
+    others are kept.
+    """
+    attached: dict[int, Incident | Exception] = {}
+    for room in sorted(rooms, key=lambda r: r.incident_id):
+        try:
+            async with session.begin_nested():
+                attached[room.incident_id] = await _attach(session, room)
+        except Exception as exc:
+            attached[room.incident_id] = exc
     await session.commit()
     return [attached[room.incident_id] for room in rooms]
 

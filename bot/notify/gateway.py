@@ -235,7 +235,11 @@ class SlackGateway:
             response_url,
             timeout=10,
             session=self.client.session,
-            retry_handlers=self.client.retry_handlers,
+            # no retry on a dropped connection: Slack may have shown the answer already
+            retry_handlers=[
+                AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+                AsyncServerErrorRetryHandler(max_retry_count=2),
+            ],
         )
         response = await webhook.send(
             text=text,

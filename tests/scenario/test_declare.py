@@ -231,3 +231,26 @@ async def test_twenty_concurrent_declares_get_distinct_numbers_and_rooms(
     assert len(slack.calls_to("conversations.create")) == 20
     titles = {i.title for i in stored}
     assert titles == {f"Outage {i}" for i in range(20)}
+
+
+async def test_war_rooms_stored_together_keep_each_other_when_one_fails(bot, driver, slack):
+    """Concurrent declarations store their war rooms in one write; one bad room spoils none."""
+    from bot.incidents.service import IncidentError, WarRoom
+
+    await driver.command("declare sev3 First")
+    await driver.command("declare sev3 Second")
+    await bot.settle()
+    first, second = await incidents(bot.deps.db)
+    rooms = [
+        WarRoom(first.id, "C_NEW1", "inc-renamed", "U_ALICE"),  # it has a war room already
+        WarRoom(second.id, second.channel_id, second.channel_name, "U_ALICE"),
+        WarRoom(10_000, "C_NONE", "inc-none", "U_ALICE"),  # no such incident
+    ]
+    outcomes = await asyncio.gather(
+        *(bot.deps.declarer.attach(room) for room in rooms), return_exceptions=True
+    )
+    assert isinstance(outcomes[0], IncidentError) and isinstance(outcomes[2], IncidentError)
+    assert outcomes[1].channel_id == second.channel_id
+    stored_first, stored_second = await incidents(bot.deps.db)
+    assert stored_first.channel_id == first.channel_id, "the refused room changed nothing"
+    assert stored_second.channel_id == second.channel_id

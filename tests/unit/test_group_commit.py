@@ -21,7 +21,7 @@ async def test_concurrent_items_share_writes_and_get_their_own_results():
     results = await asyncio.gather(*(commit.submit(i) for i in range(20)))
     assert results == [i * 10 for i in range(20)]
     assert sorted(i for b in batches for i in b) == list(range(20))
-    assert len(batches) == 2, "the first caller writes alone, everyone who waited writes next"
+    assert len(batches) == 1, "everyone who arrived together shares one write"
     assert await commit.submit(7) == 70  # alone, a caller writes its own
 
 
@@ -41,15 +41,14 @@ async def test_a_failed_write_fails_its_batch_only():
     assert await commit.submit("b") == "b"
 
 
-async def test_items_of_a_cancelled_writer_are_written_by_the_next():
+async def test_a_cancelled_caller_never_cancels_the_write_others_wait_for():
     started = asyncio.Event()
+    release = asyncio.Event()
     written: list[list[str]] = []
 
     async def write(items: list[str]) -> list[str]:
-        if not written and items == ["first"]:
-            written.append(items)
-            started.set()
-            await asyncio.sleep(10)  # cancelled here
+        started.set()
+        await release.wait()
         written.append(items)
         return [f"{i}!" for i in items]
 
@@ -57,9 +56,12 @@ async def test_items_of_a_cancelled_writer_are_written_by_the_next():
     first = asyncio.create_task(commit.submit("first"))
     await started.wait()
     second = asyncio.create_task(commit.submit("second"))
+    third = asyncio.create_task(commit.submit("third"))
     await asyncio.sleep(0)
-    first.cancel()
-    assert await second == "second!"
+    first.cancel()  # while its transaction is in flight
+    await asyncio.sleep(0)
+    release.set()
+    assert await asyncio.gather(second, third) == ["second!", "third!"]
     with pytest.raises(asyncio.CancelledError):
         await first
-    assert written[-1] == ["second"], "the cancelled caller's item is not written for it"
+    assert written == [["first"], ["second", "third"]], "each item written once"
