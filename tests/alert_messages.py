@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import col, select
 
+from bot.slack.ids import Action, Block, Callback
 from bot.store.db import Database
 from bot.store.tables import AlertEvent, AlertGroup, Incident
+from tests.fakes.values import static
+
+if TYPE_CHECKING:
+    from tests.fakes import SlackDriver
 
 AM_BOT_ID = "B07AMHOOK1"
 AM_LINK = "http://alertmanager.example.com:9093/#/alerts?receiver=slack"
@@ -91,3 +96,24 @@ def buttons(message: dict[str, Any]) -> list[str]:
             elements.append(block["accessory"])
         labels += [e["text"]["text"] for e in elements if e.get("type") == "button"]
     return labels
+
+
+async def fire(bot: Any, driver: SlackDriver, channel: str, **alert: Any) -> dict[str, Any]:
+    """Post one Alertmanager alert in the alert channel, as its Slack app would; the event."""
+    event = driver.message_event(channel, **am_fields(**alert))
+    assert (await driver.event(event)).status == 200
+    await bot.settle()
+    return event
+
+
+async def link_by_picker(
+    driver: SlackDriver, bot: Any, channel: str, card_ts: str, incident_id: int
+) -> None:
+    """Click "Link to incident" on an alert card and pick the incident."""
+    await driver.block_action(Action.ALERT_LINK, channel=channel, message_ts=card_ts)
+    await bot.settle()
+    reply = await driver.view_submission(
+        Callback.LINK_ALERT, {Block.INCIDENT: {Block.INCIDENT: static(str(incident_id))}}
+    )
+    assert reply.status == 200 and reply.body == ""
+    await bot.settle()

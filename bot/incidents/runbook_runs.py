@@ -96,7 +96,7 @@ async def claim_offers(
     if incident is None:
         return []
     seen = set(incident.offered_runbooks)
-    seen.update(run.runbook_name for run in await repo.runbook_posts(session, incident_id))
+    seen.update(run.runbook_name for run in await repo.runbook_runs_of(session, incident_id))
     claimed = [name for name in dict.fromkeys(names) if name not in seen]
     if claimed:
         incident.offered_runbooks = [*incident.offered_runbooks, *claimed]

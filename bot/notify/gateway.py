@@ -71,6 +71,13 @@ def build_client(token: str, base_url: str, metrics: Metrics) -> CountingWebClie
     )
 
 
+# response_url answers are not retried on a dropped connection: Slack may have shown them
+_ANSWER_RETRIES = [
+    AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+    AsyncServerErrorRetryHandler(max_retry_count=2),
+]
+
+
 def _blocks(blocks: Sequence[Block | dict[str, Any]] | None) -> list[dict[str, Any]] | None:
     if blocks is None:
         return None
@@ -229,17 +236,12 @@ class SlackGateway:
         replace_original: bool = False,
     ) -> None:
         """Answer the person who ran a command or clicked, ephemerally, via response_url."""
-        # the Web API's keep-alive pool (opened at start-up) and its retries, not a new
-        # session per answer
+        # the Web API's keep-alive pool (opened at start-up), not a new session per answer
         webhook = AsyncWebhookClient(
             response_url,
             timeout=10,
             session=self.client.session,
-            # no retry on a dropped connection: Slack may have shown the answer already
-            retry_handlers=[
-                AsyncRateLimitErrorRetryHandler(max_retry_count=3),
-                AsyncServerErrorRetryHandler(max_retry_count=2),
-            ],
+            retry_handlers=_ANSWER_RETRIES,
         )
         response = await webhook.send(
             text=text,

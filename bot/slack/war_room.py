@@ -43,7 +43,7 @@ async def _load(
         incident = await service.get(session, incident_id)
         holders = await repo.roles_of(session, incident_id)
         alerts = await repo.alert_tally(session, incident_id)
-        return incident, holders, alerts, await repo.runbook_posts(session, incident_id)
+        return incident, holders, alerts, await repo.runbook_runs_of(session, incident_id)
 
 
 async def summary_links(

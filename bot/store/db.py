@@ -38,6 +38,11 @@ def _sqlite_setup(engine: AsyncEngine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def dialect_of(session: AsyncSession) -> str:
+    """The session's database dialect name: `sqlite` or `postgresql`."""
+    return session.bind.dialect.name if session.bind is not None else "sqlite"
+
+
 class Database:
     """Owns the engine; hands out sessions that commit at the caller's boundary."""
 

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.store.db import dialect_of
 from bot.store.tables import (
     AlertGroup,
     FollowUp,
@@ -176,7 +177,7 @@ def _epoch(column: Any, dialect: str) -> Any:
 
 async def stats_rows(session: AsyncSession, since: datetime) -> list[StatsRow]:
     """Every incident (drills included, flagged) declared at or after `since`."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    dialect = dialect_of(session)
     times = [
         Incident.detected_at,
         Incident.declared_at,

@@ -14,6 +14,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.incidents.types import EventKind, Status
+from bot.store.db import dialect_of
 from bot.store.tables import (
     AlertChannelState,
     AlertEvent,
@@ -145,23 +146,14 @@ async def runbook_run(
     return result.first()
 
 
-async def runbook_posts(session: AsyncSession, incident_id: int) -> Sequence[RunbookRun]:
-    """Every runbook posted in an incident's war room, oldest first."""
-    result = await session.exec(
-        select(RunbookRun).where(RunbookRun.incident_id == incident_id).order_by(col(RunbookRun.id))
-    )
-    return result.all()
-
-
 async def runbook_runs_of(
-    session: AsyncSession, incident_id: int, runbook_name: str
+    session: AsyncSession, incident_id: int, runbook_name: str | None = None
 ) -> Sequence[RunbookRun]:
-    """Posts of one runbook in an incident, oldest first."""
-    result = await session.exec(
-        select(RunbookRun)
-        .where(RunbookRun.incident_id == incident_id, RunbookRun.runbook_name == runbook_name)
-        .order_by(col(RunbookRun.id))
-    )
+    """Runbooks posted in an incident's war room (only `runbook_name`'s, when given), oldest first."""
+    query = select(RunbookRun).where(RunbookRun.incident_id == incident_id)
+    if runbook_name is not None:
+        query = query.where(RunbookRun.runbook_name == runbook_name)
+    result = await session.exec(query.order_by(col(RunbookRun.id)))
     return result.all()
 
 
@@ -201,8 +193,7 @@ async def claim_events(session: AsyncSession, event_ids: Sequence[str], at: date
     unique = list(dict.fromkeys(event_ids))
     if not unique:
         return set()
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    insert = postgresql_insert if dialect_of(session) == "postgresql" else sqlite_insert
     statement = (
         insert(ProcessedEvent)
         .values([{"event_id": event_id, "received_at": at} for event_id in unique])

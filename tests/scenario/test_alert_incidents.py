@@ -12,7 +12,14 @@ import pytest
 
 from bot.incidents.types import EventKind
 from bot.slack.ids import Action, Block, Callback
-from tests.alert_messages import age_alert_posts, alert_groups, am_fields, buttons
+from tests.alert_messages import (
+    age_alert_posts,
+    alert_groups,
+    am_fields,
+    buttons,
+    fire,
+    link_by_picker,
+)
 from tests.conftest import SIGNING_SECRET
 from tests.fakes import FakeSlack, SlackDriver
 from tests.fakes.values import plain, static
@@ -33,23 +40,6 @@ def watch(start_bot, slack: FakeSlack, alerts_channel: str):
         return bot, SlackDriver(bot.url, SIGNING_SECRET, slack)
 
     return start
-
-
-async def fire(bot, driver: SlackDriver, channel: str, **alert) -> dict:
-    event = driver.message_event(channel, **am_fields(**alert))
-    assert (await driver.event(event)).status == 200
-    await bot.settle()
-    return event
-
-
-async def link_by_picker(driver: SlackDriver, bot, channel: str, card_ts: str, incident_id: int):
-    await driver.block_action(Action.ALERT_LINK, channel=channel, message_ts=card_ts)
-    await bot.settle()
-    reply = await driver.view_submission(
-        Callback.LINK_ALERT, {Block.INCIDENT: {Block.INCIDENT: static(str(incident_id))}}
-    )
-    assert reply.status == 200 and reply.body == ""
-    await bot.settle()
 
 
 async def test_declare_from_a_card_prefills_the_form_and_links_the_alert(

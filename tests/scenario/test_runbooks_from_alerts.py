@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.slack.ids import Action, Block, Callback
-from tests.alert_messages import alert_groups, am_fields
+from bot.slack.ids import Action, Callback
+from tests.alert_messages import alert_groups, fire, link_by_picker
 from tests.conftest import SIGNING_SECRET
 from tests.fakes import FakeSlack, SlackDriver
 from tests.fakes.values import plain, static
@@ -49,23 +49,6 @@ async def bot(start_bot, alerts_channel: str, tmp_path: Path):
 @pytest.fixture
 def driver(bot, slack: FakeSlack) -> SlackDriver:
     return SlackDriver(bot.url, SIGNING_SECRET, slack)
-
-
-async def fire(bot, driver: SlackDriver, channel: str, **alert) -> None:
-    """Post one Alertmanager alert in the alert channel, as its Slack app would."""
-    assert (await driver.event(driver.message_event(channel, **am_fields(**alert)))).status == 200
-    await bot.settle()
-
-
-async def link_by_picker(driver: SlackDriver, bot, channel: str, card_ts: str, incident_id: int):
-    """Click "Link to incident" on an alert card and pick the incident."""
-    await driver.block_action(Action.ALERT_LINK, channel=channel, message_ts=card_ts)
-    await bot.settle()
-    reply = await driver.view_submission(
-        Callback.LINK_ALERT, {Block.INCIDENT: {Block.INCIDENT: static(str(incident_id))}}
-    )
-    assert reply.status == 200 and reply.body == ""
-    await bot.settle()
 
 
 def offers(slack: FakeSlack, channel: str | None) -> list[list[str]]:
