@@ -25,7 +25,7 @@ from bot.notify.coalesce import Coalescer
 from bot.notify.gateway import SlackGateway, build_client
 from bot.runbooks import RunbookSet, load_runbooks
 from bot.slack import middleware
-from bot.slack.alert_cards import run_flusher
+from bot.slack.alert_incidents import run_flusher
 from bot.slack.listeners import (
     actions,
     alert_actions,

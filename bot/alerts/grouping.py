@@ -10,13 +10,14 @@ from enum import StrEnum
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.alerts import room
 from bot.alerts.linking import describe
 from bot.alerts.model import Alert, AlertStatus
-from bot.alerts.pacing import CARD_REFRESH, CARD_RETRY, ROOM_NOTICE
+from bot.alerts.pacing import CARD_REFRESH, CARD_RETRY
 from bot.alerts.storm import StormMove, track_storm
 from bot.incidents.service import record
-from bot.incidents.types import EventKind, Status
-from bot.store import repo
+from bot.incidents.types import EventKind
+from bot.store import claims, repo
 from bot.store.tables import AlertEvent, AlertGroup, Incident, utcnow
 
 MAX_KEY = 200
@@ -206,27 +207,12 @@ def _decide_card(folded: Folded, now: datetime) -> None:
         group.card_posted_at, group.card_count = now, group.count
 
 
-def _room_due(last: datetime | None, now: datetime) -> bool:
-    return last is None or last <= now - ROOM_NOTICE
-
-
-def _tell_refired(folded: Folded, incident: Incident, now: datetime) -> None:
-    """Claim the war-room notice of a re-fired group (the group and incident rows are locked).
-
-    A flapping alert is told once per ROOM_NOTICE; the rest is on the timeline.
-    """
-    group = folded.group
-    if not (Status(incident.status).is_open and incident.channel_id):
-        return
-    if _room_due(group.room_posted_at, now):
-        folded.tell_room, group.room_posted_at = True, now
-
-
 async def _follow_incidents(session: AsyncSession, result: Ingested, now: datetime) -> None:
     """Timeline entries for linked groups that resolved or re-fired; which war rooms to tell.
 
     Every change is recorded; war-room notices are claimed here, under the row locks, so
-    however many replicas take a flapping alert, each room hears of it once per ROOM_NOTICE.
+    however many replicas take a flapping alert, each room hears of it once per ROOM_NOTICE
+    (a notice held back is posted by the flusher: `bot.alerts.room`).
     """
     linked = sorted({f.group.incident_id for f in result.folded if f.group.incident_id})
     for incident_id in linked:  # in id order, so concurrent transactions never deadlock
@@ -243,7 +229,7 @@ async def _follow_incidents(session: AsyncSession, result: Ingested, now: dateti
             verb = "resolved" if folded.change is Change.RESOLVED else "re-fired"
             resolved = resolved or folded.change is Change.RESOLVED
             if folded.change is Change.REFIRED:
-                _tell_refired(folded, incident, now)
+                folded.tell_room = room.claim_refired(folded.group, incident, now)
             await record(
                 session,
                 incident_id=incident_id,
@@ -253,11 +239,8 @@ async def _follow_incidents(session: AsyncSession, result: Ingested, now: dateti
                 at=folded.group.last_seen_at,
                 data={"group_id": folded.group.id, "change": folded.change.value},
             )
-        if resolved and Status(incident.status).is_open:
-            tally = await repo.alert_tally(session, incident_id)
-            if tally.linked and not tally.firing and _room_due(incident.all_clear_posted_at, now):
-                incident.all_clear_posted_at = now
-                result.all_resolved.append(incident_id)
+        if resolved and await room.claim_all_clear(session, incident, now):
+            result.all_resolved.append(incident_id)
 
 
 async def ingest(
@@ -303,7 +286,7 @@ async def ingest(
 
 async def remember_card(session: AsyncSession, *, group_id: int, ts: str | None) -> None:
     """Store the ts of the group's card (None: the card is gone; a later alert posts anew)."""
-    await repo.set_card(session, group_id, ts)
+    await claims.set_card(session, group_id, ts)
     await session.commit()
 
 
@@ -316,8 +299,8 @@ async def claim_due_cards(
     """
     before = now - CARD_REFRESH
     claimed: list[AlertGroup] = []
-    for group in await repo.due_cards(session, before=before, limit=limit):
-        if group.id is not None and await repo.claim_card(
+    for group in await claims.due_cards(session, before=before, limit=limit):
+        if group.id is not None and await claims.claim_card(
             session, group.id, before=before, now=now
         ):
             await session.refresh(group)

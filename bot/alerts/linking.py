@@ -41,11 +41,13 @@ async def link_group(
     incident_id: int,
     actor: str | None,
     automatic: bool = False,
+    announced: bool = False,
 ) -> Linked:
     """Link an alert group to an open incident (moving it from another one); commit.
 
-    The incident's `detected_at` becomes its earliest linked alert's start (MTTD). Raises
-    IncidentError when the alert or incident is gone, or the incident is closed.
+    The incident's `detected_at` becomes its earliest linked alert's start (MTTD). An
+    `announced` link is told in the war room: that is the room's latest word on the alert.
+    Raises IncidentError when the alert or incident is gone, or the incident is closed.
     """
     group = await repo.alert_group(session, group_id, lock=True)
     if group is None:
@@ -67,6 +69,9 @@ async def link_group(
     if group.incident_id is not None:
         previous = locked.get(group.incident_id)
     group.incident_id = incident_id
+    group.room_pending = False  # a notice owed to the room it leaves is moot
+    if announced:
+        group.room_posted_at = utcnow()
     if group.card_ts:  # the card changes now (its buttons and link line): the caller updates it
         group.card_posted_at, group.card_count = utcnow(), group.count
     earliest = await _detected(session, incident)

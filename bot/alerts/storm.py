@@ -10,7 +10,7 @@ from typing import Protocol
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.alerts.pacing import CARD_REFRESH, CARD_RETRY, STORM_WINDOW
-from bot.store import repo
+from bot.store import claims, repo
 from bot.store.tables import AlertChannelState
 
 
@@ -68,11 +68,11 @@ def roll_window(state: AlertChannelState, now: datetime, threshold: int) -> Stor
 
 async def channel_state(session: AsyncSession, channel_id: str, now: datetime) -> AlertChannelState:
     """The channel's storm row, created on first use, locked for this transaction."""
-    state = await repo.channel_state(session, channel_id, lock=True)
+    state = await claims.channel_state(session, channel_id, lock=True)
     if state is None:
         state = AlertChannelState(channel_id=channel_id, window_start=now)
         if not await repo.add_once(session, state):
-            state = await repo.channel_state(session, channel_id, lock=True)
+            state = await claims.channel_state(session, channel_id, lock=True)
             assert state is not None
     return state
 
@@ -112,7 +112,7 @@ async def track_storm(
 
 async def set_storm_ts(session: AsyncSession, *, channel_id: str, ts: str) -> None:
     """Remember the summary message just posted for the channel's current storm."""
-    state = await repo.channel_state(session, channel_id, lock=True)
+    state = await claims.channel_state(session, channel_id, lock=True)
     if state is not None and _active(state):
         state.storm_ts = ts
     await session.commit()
@@ -121,7 +121,7 @@ async def set_storm_ts(session: AsyncSession, *, channel_id: str, ts: str) -> No
 async def due_storms(session: AsyncSession, *, now: datetime, threshold: int) -> list[Storm]:
     """Claim storm work that came due without new alerts: calm storms end, stale ones update."""
     work: list[Storm] = []
-    for state in await repo.storm_states(session, lock=True):
+    for state in await claims.storm_states(session, lock=True):
         ended = roll_window(state, now, threshold)
         if ended is not None:
             work.append(ended)
@@ -130,7 +130,7 @@ async def due_storms(session: AsyncSession, *, now: datetime, threshold: int) ->
             continue
         if state.storm_updated_at > now - CARD_REFRESH:
             continue
-        if await repo.channel_changed_since(session, state.channel_id, state.storm_updated_at):
+        if await claims.channel_changed_since(session, state.channel_id, state.storm_updated_at):
             state.storm_updated_at = now
             work.append(_snapshot(state))
     await session.commit()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable
 from datetime import UTC, datetime
 from typing import Any
@@ -11,13 +10,11 @@ import structlog
 from slack_sdk.errors import SlackApiError
 
 from bot.alerts import grouping
-from bot.alerts.pacing import FLUSH_EVERY
 from bot.alerts.storm import Storm, due_storms, set_storm_ts
 from bot.deps import Deps
-from bot.jobs import pause
 from bot.notify.gateway import slack_error
 from bot.slack.views.alerts import STORM_LIST, card_blocks, card_text, storm_message
-from bot.store import repo
+from bot.store import claims
 from bot.store.tables import AlertGroup, Incident, utcnow
 
 log = structlog.get_logger(__name__)
@@ -69,7 +66,7 @@ def _posted_at(ts: str | None) -> datetime | None:
 async def show_storm(deps: Deps, storm: Storm, *, post: bool) -> None:
     """Post the channel's storm summary, or update it with the latest counts."""
     async with deps.db.session() as session:
-        groups = await repo.uncarded_firing(session, storm.channel_id, limit=STORM_LIST)
+        groups = await claims.uncarded_firing(session, storm.channel_id, limit=STORM_LIST)
     text, blocks = storm_message(
         storm,
         groups,
@@ -108,15 +105,3 @@ async def flush(deps: Deps, now: datetime | None = None) -> int:
     if calls:
         await deps.slack.gather(**calls)
     return len(calls)
-
-
-async def run_flusher(deps: Deps, stopping: asyncio.Event) -> None:
-    """Sweep for due refreshes every few seconds, until `stopping` is set.
-
-    The first sweep waits one interval: nothing it does is urgent at start-up.
-    """
-    while await pause(stopping, FLUSH_EVERY):
-        try:
-            await flush(deps)
-        except Exception as exc:  # keep sweeping: the next tick retries
-            log.error("alert_flush_failed", error=repr(exc), exc_info=exc)

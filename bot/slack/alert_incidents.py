@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 import structlog
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.alerts import meets
+from bot.alerts import meets, room
 from bot.alerts.grouping import Change, Folded, Ingested
 from bot.alerts.linking import link_group
-from bot.alerts.pacing import STORM_WINDOW
+from bot.alerts.pacing import FLUSH_EVERY, STORM_WINDOW
 from bot.deps import Deps
 from bot.incidents.service import Declaration, IncidentError
 from bot.incidents.types import INCIDENT_COMMANDER, Status, incident_ref
+from bot.jobs import pause
 from bot.logging import bind_incident
+from bot.notify.gateway import slack_error
 from bot.slack import alert_cards
 from bot.slack.flows import announce, sync_reminders
 from bot.slack.operations import change_status
@@ -45,7 +50,11 @@ async def link_alert(
     try:
         async with deps.db.session() as session:
             linked = await link_group(
-                session, group_id=group_id, incident_id=incident_id, actor=requester.user_id
+                session,
+                group_id=group_id,
+                incident_id=incident_id,
+                actor=requester.user_id,
+                announced=tell,
             )
     except IncidentError as exc:
         await reply(deps, requester, f":warning: {exc}")
@@ -165,6 +174,28 @@ async def _declare_then_card(deps: Deps, folded: Folded, incident: Incident | No
         await alert_cards.update_card(deps, folded.group, incident)
 
 
+async def _retry_later(
+    deps: Deps, exc: Exception, retry: Callable[[AsyncSession], Awaitable[None]]
+) -> None:
+    """A war-room notice did not post: log it, and mark it pending unless the room is gone."""
+    error = slack_error(exc)
+    log.warning("alert_notice_not_posted", error=error)
+    if error not in room.GONE:
+        async with deps.db.session() as session:
+            await retry(session)
+
+
+async def tell_refired(deps: Deps, group: AlertGroup, incident: Incident) -> None:
+    """Tell the war room a linked alert fired again (the notice was claimed)."""
+    if not incident.channel_id or group.id is None:
+        return
+    try:
+        await deps.slack.post(incident.channel_id, refired_text(group))
+    except Exception as exc:
+        group_id = group.id
+        await _retry_later(deps, exc, lambda s: room.retry_refired(s, group_id))
+
+
 async def tell_all_resolved(deps: Deps, incident_id: int) -> None:
     """Tell the IC (or the war room) that every linked alert resolved; offer monitoring."""
     async with deps.db.session() as session:
@@ -174,7 +205,37 @@ async def tell_all_resolved(deps: Deps, incident_id: int) -> None:
         return
     ic = holders.get(INCIDENT_COMMANDER)
     text, blocks = all_resolved_message(incident, ic.user_id if ic else None)
-    await deps.slack.post(incident.channel_id, text, blocks)
+    try:
+        await deps.slack.post(incident.channel_id, text, blocks)
+    except Exception as exc:
+        await _retry_later(deps, exc, lambda s: room.retry_all_clear(s, incident_id))
+
+
+async def flush_notices(deps: Deps, now: datetime | None = None) -> int:
+    """Post the war-room alert notices pacing held back or a failure left pending.
+
+    Returns how many notices this process posted (or tried to).
+    """
+    async with deps.db.session() as session:
+        due = await room.claim_due(session, now=now or utcnow())
+    calls: dict[str, Awaitable[Any]] = {}
+    for group, incident in due.refired:
+        calls[f"refired{group.id}"] = tell_refired(deps, group, incident)
+    for incident_id in due.all_clear:
+        calls[f"resolved{incident_id}"] = tell_all_resolved(deps, incident_id)
+    if calls:
+        await deps.slack.gather(**calls)
+    return len(calls)
+
+
+async def run_flusher(deps: Deps, stopping: asyncio.Event) -> None:
+    """Every few seconds, until `stopping` is set: refresh cards and storm summaries, post
+    held-back war-room notices. The first sweep waits one interval: nothing is urgent then."""
+    while await pause(stopping, FLUSH_EVERY):
+        try:
+            await asyncio.gather(alert_cards.flush(deps), flush_notices(deps))
+        except Exception as exc:  # keep sweeping: the next tick retries
+            log.error("alert_flush_failed", error=repr(exc), exc_info=exc)
 
 
 async def follow_up(deps: Deps, result: Ingested) -> None:
@@ -189,8 +250,8 @@ async def follow_up(deps: Deps, result: Ingested) -> None:
             calls[f"alert{index}"] = alert_cards.post_card(deps, group, incident)
         elif folded.refresh_card:
             calls[f"alert{index}"] = alert_cards.update_card(deps, group, incident)
-        if folded.tell_room and incident and incident.channel_id:  # paced in `ingest`
-            calls[f"refired{index}"] = deps.slack.post(incident.channel_id, refired_text(group))
+        if folded.tell_room and incident:  # paced in `ingest`
+            calls[f"refired{index}"] = tell_refired(deps, group, incident)
     storm = result.storm
     if storm is not None and storm.storm is not None:
         calls["storm"] = alert_cards.show_storm(deps, storm.storm, post=storm.post)

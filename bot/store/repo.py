@@ -1,4 +1,4 @@
-"""Every query the bot runs. Services call these; nothing else builds SQL."""
+"""Every query the bot runs (alert pacing: `claims`). Services call these, and build no SQL."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.incidents.types import EventKind, Status
 from bot.store.db import dialect_of
 from bot.store.tables import (
-    AlertChannelState,
     AlertEvent,
     AlertGroup,
     Counter,
@@ -306,7 +305,7 @@ class AlertTally(NamedTuple):
     earliest: datetime | None
 
 
-def _locked(query: Any, lock: bool) -> Any:
+def locked_query(query: Any, lock: bool) -> Any:
     # populate_existing: a row already in the session is refreshed from the locked read
     return query.with_for_update().execution_options(populate_existing=True) if lock else query
 
@@ -325,27 +324,27 @@ async def alert_event(
     session: AsyncSession, source_key: str, *, lock: bool = False
 ) -> AlertEvent | None:
     query = select(AlertEvent).where(AlertEvent.source_key == source_key)
-    return (await session.exec(_locked(query, lock))).first()
+    return (await session.exec(locked_query(query, lock))).first()
 
 
 async def alert_group(
     session: AsyncSession, group_id: int, *, lock: bool = False
 ) -> AlertGroup | None:
     query = select(AlertGroup).where(AlertGroup.id == group_id)
-    return (await session.exec(_locked(query, lock))).first()
+    return (await session.exec(locked_query(query, lock))).first()
 
 
 async def alert_group_by_fingerprint(
     session: AsyncSession, fingerprint: str, *, lock: bool = False
 ) -> AlertGroup | None:
     query = select(AlertGroup).where(AlertGroup.fingerprint == fingerprint)
-    return (await session.exec(_locked(query, lock))).first()
+    return (await session.exec(locked_query(query, lock))).first()
 
 
 async def incident_locked(session: AsyncSession, incident_id: int) -> Incident | None:
     """The incident, row-locked until commit (PostgreSQL; SQLite serialises writers anyway)."""
     query = select(Incident).where(Incident.id == incident_id)
-    return (await session.exec(_locked(query, True))).first()
+    return (await session.exec(locked_query(query, True))).first()
 
 
 async def alert_groups_of(session: AsyncSession, incident_id: int) -> Sequence[AlertGroup]:
@@ -371,86 +370,6 @@ async def alert_tally(session: AsyncSession, incident_id: int) -> AlertTally:
     )
     linked, firing_count, earliest = result.one()
     return AlertTally(int(linked or 0), int(firing_count or 0), earliest)
-
-
-async def due_cards(
-    session: AsyncSession, *, before: datetime, limit: int = 50
-) -> Sequence[AlertGroup]:
-    """Groups whose card changed since it was last written, last written before `before`."""
-    result = await session.exec(
-        select(AlertGroup)
-        .where(
-            col(AlertGroup.card_ts).is_not(None),
-            col(AlertGroup.card_posted_at) <= before,
-            col(AlertGroup.last_seen_at) > col(AlertGroup.card_posted_at),
-        )
-        .order_by(col(AlertGroup.card_posted_at))
-        .limit(limit)
-    )
-    return result.all()
-
-
-async def claim_card(
-    session: AsyncSession, group_id: int, *, before: datetime, now: datetime
-) -> bool:
-    """Compare-and-set: take the refresh of a due card; False when someone else took it."""
-    result = await session.exec(
-        update(AlertGroup)
-        .where(
-            col(AlertGroup.id) == group_id,
-            col(AlertGroup.card_posted_at) <= before,
-            col(AlertGroup.last_seen_at) > col(AlertGroup.card_posted_at),
-        )
-        .values(card_posted_at=now, card_count=AlertGroup.count)
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
-async def set_card(session: AsyncSession, group_id: int, ts: str | None) -> None:
-    """Store the card's message ts (None forgets a card that is gone)."""
-    await session.exec(update(AlertGroup).where(col(AlertGroup.id) == group_id).values(card_ts=ts))
-
-
-async def uncarded_firing(
-    session: AsyncSession, channel_id: str, limit: int = 10
-) -> Sequence[AlertGroup]:
-    """Firing groups of a channel that have no card (a storm covers them), most counted first."""
-    result = await session.exec(
-        select(AlertGroup)
-        .where(
-            AlertGroup.channel_id == channel_id,
-            AlertGroup.status == "firing",
-            col(AlertGroup.card_ts).is_(None),
-        )
-        .order_by(col(AlertGroup.count).desc(), col(AlertGroup.id))
-        .limit(limit)
-    )
-    return result.all()
-
-
-async def channel_state(
-    session: AsyncSession, channel_id: str, *, lock: bool = False
-) -> AlertChannelState | None:
-    query = select(AlertChannelState).where(AlertChannelState.channel_id == channel_id)
-    return (await session.exec(_locked(query, lock))).first()
-
-
-async def storm_states(session: AsyncSession, *, lock: bool = False) -> Sequence[AlertChannelState]:
-    """Channels in an alert storm."""
-    query = select(AlertChannelState).where(col(AlertChannelState.storm_updated_at).is_not(None))
-    return (
-        await session.exec(_locked(query.order_by(col(AlertChannelState.channel_id)), lock))
-    ).all()
-
-
-async def channel_changed_since(session: AsyncSession, channel_id: str, since: datetime) -> bool:
-    """Whether any alert group of the channel was seen after `since`."""
-    result = await session.exec(
-        select(AlertGroup.id)
-        .where(AlertGroup.channel_id == channel_id, col(AlertGroup.last_seen_at) > since)
-        .limit(1)
-    )
-    return result.first() is not None
 
 
 async def recent_auto_incident(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Date, DateTime, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Date, DateTime, Text, UniqueConstraint, false
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -79,6 +79,9 @@ class Incident(SQLModel, table=True):
     identified_at: datetime | None = _when()
     last_update_at: datetime | None = _when()
     all_clear_posted_at: datetime | None = _when()  # last "every alert resolved" offer
+    all_clear_pending: bool = Field(  # an all-clear held back or failed: the flusher posts it
+        default=False, sa_column_kwargs={"server_default": false()}
+    )
     offered_runbooks: list[str] = Field(  # names offered in the war room, never offered twice
         default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
     )
@@ -205,6 +208,9 @@ class AlertGroup(SQLModel, table=True):
     card_count: int = 0
     incident_id: int | None = Field(default=None, foreign_key="incidents.id", index=True)
     room_posted_at: datetime | None = _when()  # last war-room post about this group
+    room_pending: bool = Field(  # a "fired again" held back or failed: the flusher posts it
+        default=False, sa_column_kwargs={"server_default": false()}
+    )
 
 
 class AlertEvent(SQLModel, table=True):

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
 import pytest
 
 from bot.incidents.types import EventKind
+from bot.slack.alert_incidents import flush_notices
 from bot.slack.ids import Action, Block, Callback
+from bot.store.tables import utcnow
 from tests.alert_messages import (
     age_alert_posts,
     alert_groups,
@@ -319,10 +322,8 @@ async def test_a_flapping_linked_alert_is_told_to_the_war_room_at_most_once_a_mi
     assert {r.status for r in replies} == {200}
     await first.settle()
 
-    posted = slack.messages(room)[told:]
-    assert [m for m in posted if "fired again" in texts(m)] == posted[1:2]
-    assert [m for m in posted if "Move to monitoring" in buttons(m)] == posted[:1]
-    assert len(posted) == 2
+    posted = slack.messages(room)[told:]  # the link was told: the next re-fire waits
+    assert len(posted) == 1 and "Move to monitoring" in buttons(posted[0])
     changes = [
         e.data["change"]
         for e in await timeline(first.deps.db, incident.id)
@@ -332,10 +333,115 @@ async def test_a_flapping_linked_alert_is_told_to_the_war_room_at_most_once_a_mi
     [group] = await alert_groups(first.deps.db)
     assert group.status == "firing"  # the burst's last message says so, whatever came first
 
-    # a minute on, the war room hears again: the next all-clear, the next re-fire
-    await age_alert_posts(first.deps.db, minutes=1)
+    # a minute on, one sweep (on either replica) tells the room it fired again
+    later = utcnow() + timedelta(seconds=61)
+    swept = await asyncio.gather(
+        flush_notices(first.deps, later), flush_notices(second.deps, later)
+    )
+    assert sorted(swept) == [0, 1]
+    posted = slack.messages(room)[told:]
+    assert len(posted) == 2 and "fired again" in texts(posted[1])
+
+    # and later still, the war room hears again: the next all-clear, the next re-fire
+    await age_alert_posts(first.deps.db, minutes=2.1)
     for status in ("resolved", "firing", "resolved", "firing"):
         await fire(second, two, alerts_channel, name="Flappy", status=status)
     again = slack.messages(room)[told + 2 :]
     assert len(again) == 2
     assert "Move to monitoring" in buttons(again[0]) and "fired again" in texts(again[1])
+
+
+def _alert_notices(slack: FakeSlack, room: str) -> list[str]:
+    """What the war room was told about its alerts, in order: "clear" or "firing"."""
+    said = []
+    for message in slack.messages(room):
+        if "Move to monitoring" in buttons(message):
+            said.append("clear")
+        elif "fired again" in texts(message) or texts(message).startswith(":link:"):
+            said.append("firing")
+    return said
+
+
+async def _linked_room(watch, alerts_channel: str, name: str = "Flappy"):
+    """A declared incident with one firing alert linked by picker: (bot, driver, room)."""
+    bot, driver = await watch()
+    await driver.command("declare sev2 Checkout errors")
+    await bot.settle()
+    [incident] = await incidents(bot.deps.db)
+    await fire(bot, driver, alerts_channel, name=name)
+    [group] = await alert_groups(bot.deps.db)
+    await link_by_picker(driver, bot, alerts_channel, group.card_ts, incident.id)
+    return bot, driver, incident.channel_id
+
+
+@pytest.mark.parametrize(
+    "flaps",
+    [
+        ["resolved", "firing"],  # all clear, then fired again within the minute
+        ["resolved", "firing", "resolved"],  # ... and resolved again
+        ["resolved", "firing", "resolved", "firing"],
+        ["resolved", "firing", "resolved", "firing", "resolved"],
+    ],
+)
+async def test_a_notice_pacing_holds_back_is_posted_once_due_so_the_rooms_last_word_is_true(
+    watch, slack: FakeSlack, alerts_channel: str, flaps: list[str]
+):
+    bot, driver, room = await _linked_room(watch, alerts_channel)
+    for status in flaps:
+        await fire(bot, driver, alerts_channel, name="Flappy", status=status)
+    assert await flush_notices(bot.deps) == 0  # nothing is due within the minute
+    said = _alert_notices(slack, room)
+
+    later = utcnow() + timedelta(seconds=61)
+    await flush_notices(bot.deps, now=later)
+    await flush_notices(bot.deps, now=later + timedelta(seconds=61))
+    [group] = await alert_groups(bot.deps.db)
+    assert group.status == flaps[-1]
+    after = _alert_notices(slack, room)
+    assert after[-1] == ("clear" if group.status == "resolved" else "firing")
+    assert after[: len(said)] == said  # nothing taken back, only the due notice added
+    assert all(a != b for a, b in itertools.pairwise(after)), after  # never told twice
+    assert await flush_notices(bot.deps, now=later + timedelta(minutes=5)) == 0
+
+
+async def test_a_war_room_notice_whose_post_fails_is_tried_again_a_minute_later(
+    watch, slack: FakeSlack, alerts_channel: str
+):
+    bot, driver, room = await _linked_room(watch, alerts_channel)
+    slack.fail("chat.postMessage", "fatal_error")
+    await fire(bot, driver, alerts_channel, name="Flappy", status="resolved")
+    assert _alert_notices(slack, room) == ["firing"]  # the link; the all-clear failed
+
+    assert await flush_notices(bot.deps) == 0  # once a minute, not on every sweep
+    assert await flush_notices(bot.deps, now=utcnow() + timedelta(seconds=61)) == 1
+    assert _alert_notices(slack, room) == ["firing", "clear"]
+    assert await flush_notices(bot.deps, now=utcnow() + timedelta(minutes=3)) == 0
+
+
+async def test_a_notice_for_a_war_room_that_is_gone_is_not_retried(
+    watch, slack: FakeSlack, alerts_channel: str
+):
+    bot, driver, room = await _linked_room(watch, alerts_channel)
+    slack.fail("chat.postMessage", "is_archived")
+    await fire(bot, driver, alerts_channel, name="Flappy", status="resolved")
+    assert await flush_notices(bot.deps, now=utcnow() + timedelta(seconds=61)) == 0
+    assert _alert_notices(slack, room) == ["firing"]
+    [incident] = await incidents(bot.deps.db)
+    assert incident.all_clear_posted_at is not None and not incident.all_clear_pending
+
+
+async def test_a_held_back_notice_is_dropped_when_the_incident_resolves(
+    watch, slack: FakeSlack, alerts_channel: str
+):
+    bot, driver, room = await _linked_room(watch, alerts_channel)
+    for status in ("resolved", "firing"):
+        await fire(bot, driver, alerts_channel, name="Flappy", status=status)
+    [group] = await alert_groups(bot.deps.db)
+    assert group.room_pending
+    await driver.command("resolve Rolled back the deploy", channel=room)
+    await bot.settle()
+    before = len(slack.messages(room))
+    assert await flush_notices(bot.deps, now=utcnow() + timedelta(seconds=61)) == 0
+    assert len(slack.messages(room)) == before
+    [group] = await alert_groups(bot.deps.db)
+    assert not group.room_pending

@@ -1,0 +1,144 @@
+"""Queries behind alert pacing: card refreshes, storm windows and war-room notices.
+
+Claims are compare-and-set or taken under a row lock, so several replicas never post twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.store.repo import locked_query
+from bot.store.tables import AlertChannelState, AlertGroup, Incident
+
+
+async def due_cards(
+    session: AsyncSession, *, before: datetime, limit: int = 50
+) -> Sequence[AlertGroup]:
+    """Groups whose card changed since it was last written, last written before `before`."""
+    result = await session.exec(
+        select(AlertGroup)
+        .where(
+            col(AlertGroup.card_ts).is_not(None),
+            col(AlertGroup.card_posted_at) <= before,
+            col(AlertGroup.last_seen_at) > col(AlertGroup.card_posted_at),
+        )
+        .order_by(col(AlertGroup.card_posted_at))
+        .limit(limit)
+    )
+    return result.all()
+
+
+async def claim_card(
+    session: AsyncSession, group_id: int, *, before: datetime, now: datetime
+) -> bool:
+    """Compare-and-set: take the refresh of a due card; False when someone else took it."""
+    result = await session.exec(
+        update(AlertGroup)
+        .where(
+            col(AlertGroup.id) == group_id,
+            col(AlertGroup.card_posted_at) <= before,
+            col(AlertGroup.last_seen_at) > col(AlertGroup.card_posted_at),
+        )
+        .values(card_posted_at=now, card_count=AlertGroup.count)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def set_card(session: AsyncSession, group_id: int, ts: str | None) -> None:
+    """Store the card's message ts (None forgets a card that is gone)."""
+    await session.exec(update(AlertGroup).where(col(AlertGroup.id) == group_id).values(card_ts=ts))
+
+
+async def pending_refires(
+    session: AsyncSession, *, before: datetime, limit: int = 50
+) -> Sequence[int]:
+    """Groups with a held-back "fired again" notice whose last room post was before `before`."""
+    result = await session.exec(
+        select(AlertGroup.id)
+        .where(col(AlertGroup.room_pending), col(AlertGroup.room_posted_at) <= before)
+        .order_by(col(AlertGroup.room_posted_at))
+        .limit(limit)
+    )
+    return [i for i in result.all() if i is not None]
+
+
+async def pending_all_clears(
+    session: AsyncSession, *, before: datetime, limit: int = 50
+) -> Sequence[int]:
+    """Incidents with a held-back "every alert resolved" notice last posted before `before`."""
+    result = await session.exec(
+        select(Incident.id)
+        .where(col(Incident.all_clear_pending), col(Incident.all_clear_posted_at) <= before)
+        .order_by(col(Incident.all_clear_posted_at))
+        .limit(limit)
+    )
+    return [i for i in result.all() if i is not None]
+
+
+async def told_alerts_since(session: AsyncSession, incident_id: int, since: datetime) -> bool:
+    """Whether the incident's war room heard of one of its alerts after `since`."""
+    result = await session.exec(
+        select(func.count()).where(
+            AlertGroup.incident_id == incident_id, col(AlertGroup.room_posted_at) > since
+        )
+    )
+    return bool(result.one())
+
+
+async def set_room_pending(session: AsyncSession, group_id: int) -> None:
+    await session.exec(
+        update(AlertGroup).where(col(AlertGroup.id) == group_id).values(room_pending=True)
+    )
+
+
+async def set_all_clear_pending(session: AsyncSession, incident_id: int) -> None:
+    await session.exec(
+        update(Incident).where(col(Incident.id) == incident_id).values(all_clear_pending=True)
+    )
+
+
+async def uncarded_firing(
+    session: AsyncSession, channel_id: str, limit: int = 10
+) -> Sequence[AlertGroup]:
+    """Firing groups of a channel that have no card (a storm covers them), most counted first."""
+    result = await session.exec(
+        select(AlertGroup)
+        .where(
+            AlertGroup.channel_id == channel_id,
+            AlertGroup.status == "firing",
+            col(AlertGroup.card_ts).is_(None),
+        )
+        .order_by(col(AlertGroup.count).desc(), col(AlertGroup.id))
+        .limit(limit)
+    )
+    return result.all()
+
+
+async def channel_state(
+    session: AsyncSession, channel_id: str, *, lock: bool = False
+) -> AlertChannelState | None:
+    query = select(AlertChannelState).where(AlertChannelState.channel_id == channel_id)
+    return (await session.exec(locked_query(query, lock))).first()
+
+
+async def storm_states(session: AsyncSession, *, lock: bool = False) -> Sequence[AlertChannelState]:
+    """Channels in an alert storm."""
+    query = select(AlertChannelState).where(col(AlertChannelState.storm_updated_at).is_not(None))
+    return (
+        await session.exec(locked_query(query.order_by(col(AlertChannelState.channel_id)), lock))
+    ).all()
+
+
+async def channel_changed_since(session: AsyncSession, channel_id: str, since: datetime) -> bool:
+    """Whether any alert group of the channel was seen after `since`."""
+    result = await session.exec(
+        select(AlertGroup.id)
+        .where(AlertGroup.channel_id == channel_id, col(AlertGroup.last_seen_at) > since)
+        .limit(1)
+    )
+    return result.first() is not None
