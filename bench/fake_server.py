@@ -41,6 +41,7 @@ def control(slack: FakeSlack) -> web.Application:
                 "blocks": bool(c.args.get("blocks")),
                 "ok": c.ok,
                 "at": c.at,
+                "received": c.received,
                 "channel_id": (c.response.get("channel") or {}).get("id")
                 if isinstance(c.response.get("channel"), dict)
                 else c.response.get("channel"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -143,35 +143,43 @@ async def _open(
 ) -> Incident:
     assert incident.id is not None
     incident_id = incident.id
-    channel, error = await _create_channel(deps, incident)
-    if channel is None:
-        assert error is not None
-        async with deps.db.session() as session:
-            incident = await service.record_setup_failure(
-                session, incident_id=incident_id, error=error, actor=requester.user_id
-            )
-        log.warning("war_room_failed", error=error)
-        text, blocks = views.setup_failed_reply(incident, error)
-        await reply(deps, requester, text, blocks)
-        return incident
-    channel_id = channel["id"]
-    if retry:
-        # Another replica may have opened it meanwhile: store first, and only one wins.
-        try:
-            await _attach(deps, incident_id, channel, requester.user_id)
-        except service.IncidentError as exc:
-            await deps.slack.attempt("archive duplicate", deps.slack.archive(channel_id))
-            await reply(deps, requester, f":information_source: {exc}")
+    with deps.urgency.held():  # until the intro is on its way, other calls wait
+        creating = asyncio.ensure_future(_create_channel(deps, incident))
+        # Two turns: every channel asked for at this moment is asked for before any intro is
+        # built (about 1 ms each), and the intro is built while Slack answers.
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        intro_text = views.summary_text(incident)
+        intro_blocks = [
+            b.to_dict()
+            for b in views.summary_blocks(incident, holders, deps.settings.roles, alerts=alerts)
+        ]
+        channel, error = await creating
+        if channel is None:
+            assert error is not None
+            async with deps.db.session() as session:
+                incident = await service.record_setup_failure(
+                    session, incident_id=incident_id, error=error, actor=requester.user_id
+                )
+            log.warning("war_room_failed", error=error)
+            text, blocks = views.setup_failed_reply(incident, error)
+            await reply(deps, requester, text, blocks)
             return incident
-    incident.channel_id, incident.channel_name = channel_id, channel["name"]
-    # the intro is what people wait for: its request goes out first
-    calls: dict[str, Any] = {
-        "intro": deps.slack.post(
-            channel_id,
-            views.summary_text(incident),
-            views.summary_blocks(incident, holders, deps.settings.roles, alerts=alerts),
+        channel_id = channel["id"]
+        if retry:
+            # Another replica may have opened it meanwhile: store first, and only one wins.
+            try:
+                await _attach(deps, incident_id, channel, requester.user_id)
+            except service.IncidentError as exc:
+                await deps.slack.attempt("archive duplicate", deps.slack.archive(channel_id))
+                await reply(deps, requester, f":information_source: {exc}")
+                return incident
+        incident.channel_id, incident.channel_name = channel_id, channel["name"]
+        intro = asyncio.ensure_future(
+            deps.slack.attempt("intro", deps.slack.post(channel_id, intro_text, intro_blocks))
         )
-    }
+        await asyncio.sleep(0)  # the intro's request is written before the gate opens
+    calls: dict[str, Any] = {}
     if not retry:
         # A new incident: the channel is stored by ID (with other new ones, in one write)
         # while the intro, invite and topic go out; none of them needs the write.
@@ -192,9 +200,9 @@ async def _open(
             views.summary_text(incident),
             views.status_card_blocks(incident, holders),
         )
-    intro = calls.pop("intro")
-    rest = {name: _after_a_turn(call) for name, call in calls.items()}
-    results = await deps.slack.gather(intro=intro, **rest)
+    later = deps.urgency.after_urgent
+    results = await deps.slack.gather(**{name: later(call) for name, call in calls.items()})
+    results["intro"] = await intro
     if not retry and not results["attach"]:
         log.error("war_room_not_recorded", channel=channel_id)
         await reply(
@@ -218,20 +226,10 @@ async def _open(
         follow["store"] = _store_and_link_card(deps, incident_id, intro_ts, card_ts)
     else:
         follow["store"] = _store_messages(deps, incident_id, intro_ts, card_ts)
-    await deps.slack.gather(**follow)
+    await deps.slack.gather(**{name: later(call) for name, call in follow.items()})
     incident.intro_ts = intro_ts or incident.intro_ts
     incident.status_card_ts = card_ts or incident.status_card_ts
     return incident
-
-
-async def _after_a_turn(call: Awaitable[Any]) -> Any:
-    """Start `call` one event-loop turn later, so intros ready at the same time go out first.
-
-    Under a burst every new war room's calls are ready at once; the intro is what people
-    wait for, and its request is written before the invites, topics, replies and cards.
-    """
-    await asyncio.sleep(0)
-    return await call
 
 
 async def _store_and_link_card(deps: Deps, incident_id: int, intro_ts: str, card_ts: str) -> None:
@@ -258,7 +256,7 @@ async def link_to_post(
     """Point a timeline entry at the war-room message that announced it (with its permalink)."""
     if entry_id is None or not posted_ts or not incident.channel_id:
         return
-    permalink = await deps.slack.permalink(incident.channel_id, posted_ts)
+    permalink = await deps.slack.message_link(incident.channel_id, posted_ts)
     async with deps.db.session() as session:
         await status.link_entry(
             session, entry_id=entry_id, message_ts=posted_ts, permalink=permalink

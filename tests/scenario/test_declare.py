@@ -97,6 +97,28 @@ async def test_intro_and_invite_run_concurrently_after_create(
     assert abs(post.at - invite.at) < 0.15
 
 
+async def test_under_a_burst_intros_go_out_before_any_invite_topic_or_reply(
+    bot, driver: SlackDriver, slack: FakeSlack
+):
+    """While war rooms wait for their intro, their invites, topics and replies hold back."""
+    slack.set_latency("conversations.create", 0.3)  # every channel is asked for at once
+    replies = await asyncio.gather(*(driver.command(f"declare sev2 Outage {i}") for i in range(10)))
+    assert all(r.status == 200 for r in replies)
+    await bot.settle()
+    rooms = {c.response["channel"]["id"] for c in slack.calls_to("conversations.create")}
+    assert len(rooms) == 10
+    intros = [c for c in slack.calls_to("chat.postMessage") if c.args["channel"] in rooms]
+    rest = [
+        c for c in slack.calls if c.method in ("conversations.invite", "conversations.setTopic")
+    ]
+    assert len(intros) == 10 and len(rest) == 20
+    # nothing else starts until every war room has its channel and its intro under way
+    last_room = max(c.at for c in slack.calls_to("conversations.create"))
+    assert last_room <= min(c.received for c in rest)
+    assert last_room <= min(r.at for r in slack.responses)
+    assert all(c.args["channel"] in rooms for c in rest)
+
+
 async def test_declaring_records_the_title_exactly_even_with_mentions(
     bot, driver: SlackDriver, slack: FakeSlack
 ):

@@ -51,6 +51,7 @@ class Call:
     at: float  # time.monotonic() when the request was answered
     response: dict[str, Any]
     status: int = 200
+    received: float | None = None  # time.monotonic() when the request arrived
 
     @property
     def ok(self) -> bool:
@@ -284,6 +285,7 @@ class FakeSlack(SlackState):
         return SlackError(error, messages=[f"[ERROR] missing required field: {arg}"]).body()
 
     async def _handle_api(self, request: web.Request) -> web.Response:
+        received = time.monotonic()
         method = request.match_info["method"]
         headers = {k.lower(): v for k, v in request.headers.items()}
         parse_error: SlackError | None = None
@@ -298,7 +300,8 @@ class FakeSlack(SlackState):
         else:
             status, body, extra = self._dispatch(method, args, headers)
         args.pop("token", None)
-        await self._record(Call(method, args, headers, time.monotonic(), body, status))
+        answered = time.monotonic()
+        await self._record(Call(method, args, headers, answered, body, status, received))
         return web.json_response(
             body, status=status, headers={"x-oauth-scopes": self.scopes, **extra}
         )
