@@ -68,6 +68,7 @@ class Folded:
     refresh_card: bool = False
     storm: bool = False  # a new group the storm summary covers instead of a card
     tell_room: bool = False  # a linked group re-fired: its incident's war room hears of it
+    room_before: datetime | None = None  # when that room last heard of it before
 
     @property
     def opened(self) -> bool:
@@ -82,7 +83,8 @@ class Ingested:
     duplicates: int = 0
     storm: StormMove | None = None
     incidents: dict[int, Incident] = field(default_factory=dict)
-    all_resolved: list[int] = field(default_factory=list)  # incidents to offer the all-clear
+    # incidents to offer the all-clear -> when their room last heard one before
+    all_resolved: dict[int, datetime | None] = field(default_factory=dict)
 
 
 def _new_group(alert: Alert, origin: Origin, now: datetime) -> AlertGroup:
@@ -229,6 +231,7 @@ async def _follow_incidents(session: AsyncSession, result: Ingested, now: dateti
             verb = "resolved" if folded.change is Change.RESOLVED else "re-fired"
             resolved = resolved or folded.change is Change.RESOLVED
             if folded.change is Change.REFIRED:
+                folded.room_before = folded.group.room_posted_at
                 folded.tell_room = room.claim_refired(folded.group, incident, now)
             await record(
                 session,
@@ -239,8 +242,9 @@ async def _follow_incidents(session: AsyncSession, result: Ingested, now: dateti
                 at=folded.group.last_seen_at,
                 data={"group_id": folded.group.id, "change": folded.change.value},
             )
+        before = incident.all_clear_posted_at
         if resolved and await room.claim_all_clear(session, incident, now):
-            result.all_resolved.append(incident_id)
+            result.all_resolved[incident_id] = before
 
 
 async def ingest(

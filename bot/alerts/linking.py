@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.alerts import room
 from bot.incidents.service import IncidentError, record
 from bot.incidents.types import EventKind, Status, incident_ref
 from bot.store import repo
@@ -21,6 +22,9 @@ class Linked:
     incident: Incident
     previous: Incident | None
     changed: bool
+    # the incident it left has every alert resolved now: its room hears so (heard one before)
+    previous_cleared: bool = False
+    previous_before: datetime | None = None
 
 
 def describe(group: AlertGroup) -> str:
@@ -69,9 +73,9 @@ async def link_group(
     if group.incident_id is not None:
         previous = locked.get(group.incident_id)
     group.incident_id = incident_id
-    group.room_pending = False  # a notice owed to the room it leaves is moot
-    if announced:
-        group.room_posted_at = utcnow()
+    # a notice owed to the room it leaves is moot; the new room has heard of it if told
+    group.room_pending, group.room_retry_at = False, None
+    group.room_posted_at = utcnow() if announced else None
     if group.card_ts:  # the card changes now (its buttons and link line): the caller updates it
         group.card_posted_at, group.card_count = utcnow(), group.count
     earliest = await _detected(session, incident)
@@ -86,8 +90,11 @@ async def link_group(
         text=f"Alert linked {how}: {describe(group)}",
         data={"group_id": group.id, "change": "linked", "status": group.status},
     )
+    cleared, before = False, None
     if previous is not None and previous.id is not None:
         previous.detected_at = await _detected(session, previous)
+        before = previous.all_clear_posted_at
+        cleared = await room.claim_all_clear(session, previous, utcnow())
         await record(
             session,
             incident_id=previous.id,
@@ -97,4 +104,4 @@ async def link_group(
             data={"group_id": group.id, "change": "moved", "to": incident_id},
         )
     await session.commit()
-    return Linked(group, incident, previous, changed=True)
+    return Linked(group, incident, previous, True, cleared, before)

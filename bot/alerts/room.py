@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import structlog
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.alerts.model import AlertStatus
@@ -19,12 +20,18 @@ from bot.incidents.types import Status
 from bot.store import claims, repo
 from bot.store.tables import AlertGroup, Incident
 
+log = structlog.get_logger(__name__)
+
 GONE = ("channel_not_found", "is_archived", "not_in_channel")
 """Post errors that retrying cannot fix: the war room is gone or the bot is not in it."""
 
 
 def _due(last: datetime | None, now: datetime) -> bool:
     return last is None or last <= now - ROOM_NOTICE
+
+
+def _retry_due(retry_at: datetime | None, now: datetime) -> bool:
+    return retry_at is None or retry_at <= now
 
 
 def _has_room(incident: Incident | None) -> bool:
@@ -39,12 +46,11 @@ def claim_refired(group: AlertGroup, incident: Incident, now: datetime) -> bool:
     """
     if not _has_room(incident):
         return False
-    if _due(group.room_posted_at, now):
-        group.room_posted_at, group.room_pending = now, False
+    last, cleared = group.room_posted_at, incident.all_clear_posted_at
+    if _due(last, now) and _retry_due(group.room_retry_at, now):
+        group.room_posted_at, group.room_pending, group.room_retry_at = now, False, None
         return True
-    cleared = incident.all_clear_posted_at
-    assert group.room_posted_at is not None
-    if cleared is not None and cleared >= group.room_posted_at:
+    if cleared is not None and last is not None and cleared >= last:
         group.room_pending = True
     return False
 
@@ -58,66 +64,102 @@ async def _all_clear(session: AsyncSession, incident: Incident) -> bool:
 async def claim_all_clear(session: AsyncSession, incident: Incident, now: datetime) -> bool:
     """Whether the room hears now that every linked alert resolved (the incident is locked).
 
-    Held back by pacing, the notice is pending only when the room heard of a linked alert
-    firing since its last all-clear; otherwise its last word is still right.
+    The room needs it the first time, and after it heard of a linked alert firing since its
+    last all-clear; otherwise its last word is still right. Held back by pacing, a needed
+    all-clear is pending.
     """
+    assert incident.id is not None
     if not await _all_clear(session, incident):
         return False
     last = incident.all_clear_posted_at
-    if _due(last, now):
+    if last is not None and not await claims.told_alerts_since(session, incident.id, last):
+        return False
+    if _due(last, now) and _retry_due(incident.all_clear_retry_at, now):
         incident.all_clear_posted_at, incident.all_clear_pending = now, False
+        incident.all_clear_retry_at = None
         return True
-    assert incident.id is not None and last is not None
-    if await claims.told_alerts_since(session, incident.id, last):
-        incident.all_clear_pending = True
+    incident.all_clear_pending = True
     return False
 
 
 @dataclass
 class DueNotices:
-    """Pending notices claimed by one sweep: what to post, checked against the state now."""
+    """Pending notices claimed by one sweep, checked against the state now, each with when
+    the room last heard such a notice before (restored if this post fails)."""
 
-    refired: list[tuple[AlertGroup, Incident]] = field(default_factory=list)
-    all_clear: list[int] = field(default_factory=list)
+    refired: list[tuple[AlertGroup, Incident, datetime | None]] = field(default_factory=list)
+    all_clear: list[tuple[int, datetime | None]] = field(default_factory=list)
+
+
+async def _claim_refire(
+    session: AsyncSession, group_id: int, now: datetime, due: DueNotices
+) -> None:
+    group = await repo.alert_group(session, group_id, lock=True)
+    if group is None or not group.room_pending:
+        return
+    if not (_due(group.room_posted_at, now) and _retry_due(group.room_retry_at, now)):
+        return
+    group.room_pending, group.room_retry_at = False, None
+    incident = await repo.incident_by_id(session, group.incident_id or 0)
+    if incident is not None and _has_room(incident) and group.status == AlertStatus.FIRING:
+        due.refired.append((group, incident, group.room_posted_at))
+        group.room_posted_at = now
+
+
+async def _claim_all_clear(
+    session: AsyncSession, incident_id: int, now: datetime, due: DueNotices
+) -> None:
+    incident = await repo.incident_locked(session, incident_id)
+    if incident is None or not incident.all_clear_pending:
+        return
+    if not (
+        _due(incident.all_clear_posted_at, now) and _retry_due(incident.all_clear_retry_at, now)
+    ):
+        return
+    incident.all_clear_pending, incident.all_clear_retry_at = False, None
+    if await _all_clear(session, incident):
+        due.all_clear.append((incident_id, incident.all_clear_posted_at))
+        incident.all_clear_posted_at = now
 
 
 async def claim_due(session: AsyncSession, *, now: datetime, limit: int = 50) -> DueNotices:
-    """Claim pending notices whose ROOM_NOTICE has passed, one row lock per commit.
+    """Claim pending notices that are due, one row lock per commit.
 
     A pending notice whose state no longer holds (the alert resolved again, another fired)
     is dropped: the room already heard the notice that is true. Each claim re-checks under
-    its row lock, so with several replicas each notice is posted once.
+    its row lock, so with several replicas each notice is posted once. A database error
+    stops the sweep, and what it claimed before is still returned to be posted.
     """
     before = now - ROOM_NOTICE
     due = DueNotices()
-    for group_id in await claims.pending_refires(session, before=before, limit=limit):
-        group = await repo.alert_group(session, group_id, lock=True)
-        if group is not None and group.room_pending and _due(group.room_posted_at, now):
-            group.room_pending = False
-            incident = await repo.incident_by_id(session, group.incident_id or 0)
-            if incident is not None and _has_room(incident) and group.status == AlertStatus.FIRING:
-                group.room_posted_at = now
-                due.refired.append((group, incident))
-        await session.commit()
-    for incident_id in await claims.pending_all_clears(session, before=before, limit=limit):
-        incident = await repo.incident_locked(session, incident_id)
-        pending = incident is not None and incident.all_clear_pending
-        if incident is not None and pending and _due(incident.all_clear_posted_at, now):
-            incident.all_clear_pending = False
-            if await _all_clear(session, incident):
-                incident.all_clear_posted_at = now
-                due.all_clear.append(incident_id)
-        await session.commit()
+    try:
+        for group_id in await claims.pending_refires(session, before=before, now=now, limit=limit):
+            await _claim_refire(session, group_id, now, due)
+            await session.commit()
+        for incident_id in await claims.pending_all_clears(
+            session, before=before, now=now, limit=limit
+        ):
+            await _claim_all_clear(session, incident_id, now, due)
+            await session.commit()
+    except Exception as exc:  # post what is claimed; the rest stays pending for the next sweep
+        await session.rollback()
+        log.error("room_notice_sweep_failed", error=repr(exc), exc_info=exc)
     return due
 
 
-async def retry_refired(session: AsyncSession, group_id: int) -> None:
-    """A "fired again" post failed: the flusher tries again after ROOM_NOTICE."""
-    await claims.set_room_pending(session, group_id)
+async def retry_refired(
+    session: AsyncSession, group_id: int, *, before: datetime | None, now: datetime
+) -> None:
+    """A "fired again" post failed: the room did not hear it (its last notice was `before`);
+    the flusher tries again after ROOM_NOTICE."""
+    await claims.retry_room_notice(session, group_id, before=before, at=now + ROOM_NOTICE)
     await session.commit()
 
 
-async def retry_all_clear(session: AsyncSession, incident_id: int) -> None:
-    """An "every alert resolved" post failed: the flusher tries again after ROOM_NOTICE."""
-    await claims.set_all_clear_pending(session, incident_id)
+async def retry_all_clear(
+    session: AsyncSession, incident_id: int, *, before: datetime | None, now: datetime
+) -> None:
+    """An "every alert resolved" post failed: the room did not hear it (its last all-clear
+    was `before`); the flusher tries again after ROOM_NOTICE."""
+    await claims.retry_all_clear(session, incident_id, before=before, at=now + ROOM_NOTICE)
     await session.commit()

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from datetime import datetime
 from typing import Any
 
 import structlog
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.alerts import meets, room
 from bot.alerts.grouping import Change, Folded, Ingested
@@ -70,6 +69,8 @@ async def link_alert(
     }
     if linked.previous is not None and linked.previous.id is not None:
         calls["previous"] = deps.refresher.run(linked.previous.id)
+        if linked.previous_cleared:
+            calls["cleared"] = tell_all_resolved(deps, linked.previous.id, linked.previous_before)
     if tell:
         text = f":link: <@{requester.user_id}> linked an alert: {alert_line(linked.group)}"
         calls["announce"] = announce(deps, linked.incident, text, stakeholders=False)
@@ -174,30 +175,33 @@ async def _declare_then_card(deps: Deps, folded: Folded, incident: Incident | No
         await alert_cards.update_card(deps, folded.group, incident)
 
 
-async def _retry_later(
-    deps: Deps, exc: Exception, retry: Callable[[AsyncSession], Awaitable[None]]
-) -> None:
-    """A war-room notice did not post: log it, and mark it pending unless the room is gone."""
+def _retry_later(exc: Exception) -> bool:
+    """A war-room notice did not post: log it; whether to try again (not if the room is gone)."""
     error = slack_error(exc)
     log.warning("alert_notice_not_posted", error=error)
-    if error not in room.GONE:
-        async with deps.db.session() as session:
-            await retry(session)
+    return error not in room.GONE
 
 
-async def tell_refired(deps: Deps, group: AlertGroup, incident: Incident) -> None:
-    """Tell the war room a linked alert fired again (the notice was claimed)."""
+async def tell_refired(
+    deps: Deps, group: AlertGroup, incident: Incident, before: datetime | None
+) -> None:
+    """Tell the war room a linked alert fired again (the notice was claimed; the room last
+    heard of the alert `before`)."""
     if not incident.channel_id or group.id is None:
         return
     try:
         await deps.slack.post(incident.channel_id, refired_text(group))
     except Exception as exc:
-        group_id = group.id
-        await _retry_later(deps, exc, lambda s: room.retry_refired(s, group_id))
+        if _retry_later(exc):
+            async with deps.db.session() as session:
+                await room.retry_refired(session, group.id, before=before, now=utcnow())
 
 
-async def tell_all_resolved(deps: Deps, incident_id: int) -> None:
-    """Tell the IC (or the war room) that every linked alert resolved; offer monitoring."""
+async def tell_all_resolved(deps: Deps, incident_id: int, before: datetime | None) -> None:
+    """Tell the IC (or the war room) that every linked alert resolved; offer monitoring.
+
+    The notice was claimed; the room last heard one `before`.
+    """
     async with deps.db.session() as session:
         incident = await repo.incident_by_id(session, incident_id)
         holders = await repo.roles_of(session, incident_id)
@@ -208,7 +212,9 @@ async def tell_all_resolved(deps: Deps, incident_id: int) -> None:
     try:
         await deps.slack.post(incident.channel_id, text, blocks)
     except Exception as exc:
-        await _retry_later(deps, exc, lambda s: room.retry_all_clear(s, incident_id))
+        if _retry_later(exc):
+            async with deps.db.session() as session:
+                await room.retry_all_clear(session, incident_id, before=before, now=utcnow())
 
 
 async def flush_notices(deps: Deps, now: datetime | None = None) -> int:
@@ -219,10 +225,10 @@ async def flush_notices(deps: Deps, now: datetime | None = None) -> int:
     async with deps.db.session() as session:
         due = await room.claim_due(session, now=now or utcnow())
     calls: dict[str, Awaitable[Any]] = {}
-    for group, incident in due.refired:
-        calls[f"refired{group.id}"] = tell_refired(deps, group, incident)
-    for incident_id in due.all_clear:
-        calls[f"resolved{incident_id}"] = tell_all_resolved(deps, incident_id)
+    for group, incident, before in due.refired:
+        calls[f"refired{group.id}"] = tell_refired(deps, group, incident, before)
+    for incident_id, before in due.all_clear:
+        calls[f"resolved{incident_id}"] = tell_all_resolved(deps, incident_id, before)
     if calls:
         await deps.slack.gather(**calls)
     return len(calls)
@@ -251,7 +257,7 @@ async def follow_up(deps: Deps, result: Ingested) -> None:
         elif folded.refresh_card:
             calls[f"alert{index}"] = alert_cards.update_card(deps, group, incident)
         if folded.tell_room and incident:  # paced in `ingest`
-            calls[f"refired{index}"] = tell_refired(deps, group, incident)
+            calls[f"refired{index}"] = tell_refired(deps, group, incident, folded.room_before)
     storm = result.storm
     if storm is not None and storm.storm is not None:
         calls["storm"] = alert_cards.show_storm(deps, storm.storm, post=storm.post)
@@ -264,8 +270,8 @@ async def follow_up(deps: Deps, result: Ingested) -> None:
     }
     for incident_id in sorted(i for i in touched if i):
         calls[f"summary{incident_id}"] = deps.refresher.run(incident_id)
-    for incident_id in result.all_resolved:
-        calls[f"resolved{incident_id}"] = tell_all_resolved(deps, incident_id)
+    for incident_id, before in result.all_resolved.items():
+        calls[f"resolved{incident_id}"] = tell_all_resolved(deps, incident_id, before)
     if calls:
         await deps.slack.gather(**calls)
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import and_, func, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -54,28 +55,44 @@ async def set_card(session: AsyncSession, group_id: int, ts: str | None) -> None
     await session.exec(update(AlertGroup).where(col(AlertGroup.id) == group_id).values(card_ts=ts))
 
 
+def _pending(flag: Any, posted_at: Any, retry_at: Any, *, before: datetime, now: datetime) -> Any:
+    return and_(
+        col(flag),
+        or_(col(posted_at).is_(None), col(posted_at) <= before),
+        or_(col(retry_at).is_(None), col(retry_at) <= now),
+    )
+
+
 async def pending_refires(
-    session: AsyncSession, *, before: datetime, limit: int = 50
+    session: AsyncSession, *, before: datetime, now: datetime, limit: int = 50
 ) -> Sequence[int]:
-    """Groups with a held-back "fired again" notice whose last room post was before `before`."""
+    """Groups with a held-back "fired again": last room post before `before`, retry due."""
+    due = _pending(
+        AlertGroup.room_pending,
+        AlertGroup.room_posted_at,
+        AlertGroup.room_retry_at,
+        before=before,
+        now=now,
+    )
     result = await session.exec(
-        select(AlertGroup.id)
-        .where(col(AlertGroup.room_pending), col(AlertGroup.room_posted_at) <= before)
-        .order_by(col(AlertGroup.room_posted_at))
-        .limit(limit)
+        select(AlertGroup.id).where(due).order_by(col(AlertGroup.id)).limit(limit)
     )
     return [i for i in result.all() if i is not None]
 
 
 async def pending_all_clears(
-    session: AsyncSession, *, before: datetime, limit: int = 50
+    session: AsyncSession, *, before: datetime, now: datetime, limit: int = 50
 ) -> Sequence[int]:
-    """Incidents with a held-back "every alert resolved" notice last posted before `before`."""
+    """Incidents with a held-back "every alert resolved": last one before `before`, retry due."""
+    due = _pending(
+        Incident.all_clear_pending,
+        Incident.all_clear_posted_at,
+        Incident.all_clear_retry_at,
+        before=before,
+        now=now,
+    )
     result = await session.exec(
-        select(Incident.id)
-        .where(col(Incident.all_clear_pending), col(Incident.all_clear_posted_at) <= before)
-        .order_by(col(Incident.all_clear_posted_at))
-        .limit(limit)
+        select(Incident.id).where(due).order_by(col(Incident.id)).limit(limit)
     )
     return [i for i in result.all() if i is not None]
 
@@ -90,15 +107,25 @@ async def told_alerts_since(session: AsyncSession, incident_id: int, since: date
     return bool(result.one())
 
 
-async def set_room_pending(session: AsyncSession, group_id: int) -> None:
+async def retry_room_notice(
+    session: AsyncSession, group_id: int, *, before: datetime | None, at: datetime
+) -> None:
+    """A "fired again" that did not post: the room last heard of the group `before`."""
     await session.exec(
-        update(AlertGroup).where(col(AlertGroup.id) == group_id).values(room_pending=True)
+        update(AlertGroup)
+        .where(col(AlertGroup.id) == group_id)
+        .values(room_pending=True, room_posted_at=before, room_retry_at=at)
     )
 
 
-async def set_all_clear_pending(session: AsyncSession, incident_id: int) -> None:
+async def retry_all_clear(
+    session: AsyncSession, incident_id: int, *, before: datetime | None, at: datetime
+) -> None:
+    """An all-clear that did not post: the room last heard one `before`."""
     await session.exec(
-        update(Incident).where(col(Incident.id) == incident_id).values(all_clear_pending=True)
+        update(Incident)
+        .where(col(Incident.id) == incident_id)
+        .values(all_clear_pending=True, all_clear_posted_at=before, all_clear_retry_at=at)
     )
 
 

@@ -82,6 +82,7 @@ class Incident(SQLModel, table=True):
     all_clear_pending: bool = Field(  # an all-clear held back or failed: the flusher posts it
         default=False, sa_column_kwargs={"server_default": false()}
     )
+    all_clear_retry_at: datetime | None = _when()  # a failed all-clear is tried again then
     offered_runbooks: list[str] = Field(  # names offered in the war room, never offered twice
         default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
     )
@@ -211,6 +212,7 @@ class AlertGroup(SQLModel, table=True):
     room_pending: bool = Field(  # a "fired again" held back or failed: the flusher posts it
         default=False, sa_column_kwargs={"server_default": false()}
     )
+    room_retry_at: datetime | None = _when()  # a failed "fired again" is tried again then
 
 
 class AlertEvent(SQLModel, table=True):

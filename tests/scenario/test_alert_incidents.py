@@ -445,3 +445,54 @@ async def test_a_held_back_notice_is_dropped_when_the_incident_resolves(
     assert len(slack.messages(room)) == before
     [group] = await alert_groups(bot.deps.db)
     assert not group.room_pending
+
+
+async def _sweep_for_minutes(bot, minutes: int = 4) -> None:
+    """Run the notice sweep as it would run over the next few minutes."""
+    start = utcnow()
+    for k in range(1, minutes + 1):
+        await flush_notices(bot.deps, now=start + timedelta(seconds=61 * k))
+
+
+async def test_a_notice_that_failed_is_not_taken_as_heard(
+    watch, slack: FakeSlack, alerts_channel: str
+):
+    """The all-clear failed, so the room's last word is still "firing": a re-fire adds
+    nothing; and a re-fire that failed is not what the next all-clear follows."""
+    bot, driver, room = await _linked_room(watch, alerts_channel)
+    slack.fail("chat.postMessage", "fatal_error")
+    await fire(bot, driver, alerts_channel, name="Flappy", status="resolved")
+    await fire(bot, driver, alerts_channel, name="Flappy", status="firing")
+    await _sweep_for_minutes(bot)
+    assert _alert_notices(slack, room) == ["firing"]  # the link, and it is firing
+
+    await fire(bot, driver, alerts_channel, name="Flappy", status="resolved")
+    await _sweep_for_minutes(bot)
+    assert _alert_notices(slack, room) == ["firing", "clear"]
+    await age_alert_posts(bot.deps.db, minutes=10)
+    slack.fail("chat.postMessage", "fatal_error")
+    await fire(bot, driver, alerts_channel, name="Flappy", status="firing")  # not heard
+    await fire(bot, driver, alerts_channel, name="Flappy", status="resolved")
+    await _sweep_for_minutes(bot)
+    assert _alert_notices(slack, room) == ["firing", "clear"]
+
+
+async def test_moving_the_last_firing_alert_away_tells_the_old_room_all_resolved(
+    watch, slack: FakeSlack, alerts_channel: str
+):
+    bot, driver = await watch()
+    for title in ("Checkout errors", "Payments errors"):
+        await driver.command(f"declare sev2 {title}")
+        await bot.settle()
+    checkout, payments = await incidents(bot.deps.db)
+    await fire(bot, driver, alerts_channel, name="One", instance="h1")
+    await fire(bot, driver, alerts_channel, name="Two", instance="h2")
+    one, two = await alert_groups(bot.deps.db)
+    for group in (one, two):
+        await link_by_picker(driver, bot, alerts_channel, group.card_ts, checkout.id)
+    await fire(bot, driver, alerts_channel, name="Two", instance="h2", status="resolved")
+    assert _alert_notices(slack, checkout.channel_id)[-1] == "firing"
+
+    await link_by_picker(driver, bot, alerts_channel, one.card_ts, payments.id)
+    assert _alert_notices(slack, checkout.channel_id)[-1] == "clear"
+    assert _alert_notices(slack, payments.channel_id) == ["firing"]
