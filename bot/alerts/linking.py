@@ -104,4 +104,6 @@ async def link_group(
             data={"group_id": group.id, "change": "moved", "to": incident_id},
         )
     await session.commit()
-    return Linked(group, incident, previous, True, cleared, before)
+    return Linked(
+        group, incident, previous, changed=True, previous_cleared=cleared, previous_before=before
+    )

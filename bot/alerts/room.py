@@ -26,12 +26,10 @@ GONE = ("channel_not_found", "is_archived", "not_in_channel")
 """Post errors that retrying cannot fix: the war room is gone or the bot is not in it."""
 
 
-def _due(last: datetime | None, now: datetime) -> bool:
-    return last is None or last <= now - ROOM_NOTICE
-
-
-def _retry_due(retry_at: datetime | None, now: datetime) -> bool:
-    return retry_at is None or retry_at <= now
+def _may_post(last: datetime | None, retry_at: datetime | None, now: datetime) -> bool:
+    """Pacing: ROOM_NOTICE since the room last heard such a notice, and any retry is due."""
+    paced = last is None or last <= now - ROOM_NOTICE
+    return paced and (retry_at is None or retry_at <= now)
 
 
 def _has_room(incident: Incident | None) -> bool:
@@ -47,7 +45,7 @@ def claim_refired(group: AlertGroup, incident: Incident, now: datetime) -> bool:
     if not _has_room(incident):
         return False
     last, cleared = group.room_posted_at, incident.all_clear_posted_at
-    if _due(last, now) and _retry_due(group.room_retry_at, now):
+    if _may_post(last, group.room_retry_at, now):
         group.room_posted_at, group.room_pending, group.room_retry_at = now, False, None
         return True
     if cleared is not None and last is not None and cleared >= last:
@@ -74,7 +72,7 @@ async def claim_all_clear(session: AsyncSession, incident: Incident, now: dateti
     last = incident.all_clear_posted_at
     if last is not None and not await claims.told_alerts_since(session, incident.id, last):
         return False
-    if _due(last, now) and _retry_due(incident.all_clear_retry_at, now):
+    if _may_post(last, incident.all_clear_retry_at, now):
         incident.all_clear_posted_at, incident.all_clear_pending = now, False
         incident.all_clear_retry_at = None
         return True
@@ -97,7 +95,7 @@ async def _claim_refire(
     group = await repo.alert_group(session, group_id, lock=True)
     if group is None or not group.room_pending:
         return
-    if not (_due(group.room_posted_at, now) and _retry_due(group.room_retry_at, now)):
+    if not _may_post(group.room_posted_at, group.room_retry_at, now):
         return
     group.room_pending, group.room_retry_at = False, None
     incident = await repo.incident_by_id(session, group.incident_id or 0)
@@ -112,9 +110,7 @@ async def _claim_all_clear(
     incident = await repo.incident_locked(session, incident_id)
     if incident is None or not incident.all_clear_pending:
         return
-    if not (
-        _due(incident.all_clear_posted_at, now) and _retry_due(incident.all_clear_retry_at, now)
-    ):
+    if not _may_post(incident.all_clear_posted_at, incident.all_clear_retry_at, now):
         return
     incident.all_clear_pending, incident.all_clear_retry_at = False, None
     if await _all_clear(session, incident):

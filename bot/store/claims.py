@@ -55,46 +55,57 @@ async def set_card(session: AsyncSession, group_id: int, ts: str | None) -> None
     await session.exec(update(AlertGroup).where(col(AlertGroup.id) == group_id).values(card_ts=ts))
 
 
-def _pending(flag: Any, posted_at: Any, retry_at: Any, *, before: datetime, now: datetime) -> Any:
-    return and_(
+async def _pending_ids(
+    session: AsyncSession,
+    key: Any,
+    flag: Any,
+    posted_at: Any,
+    retry_at: Any,
+    *,
+    before: datetime,
+    now: datetime,
+    limit: int,
+) -> Sequence[int]:
+    """Rows whose `flag` is set, last posted before `before` (or never), retry due: their ids."""
+    due = and_(
         col(flag),
         or_(col(posted_at).is_(None), col(posted_at) <= before),
         or_(col(retry_at).is_(None), col(retry_at) <= now),
     )
+    result = await session.exec(select(key).where(due).order_by(col(key)).limit(limit))
+    return [i for i in result.all() if i is not None]
 
 
 async def pending_refires(
     session: AsyncSession, *, before: datetime, now: datetime, limit: int = 50
 ) -> Sequence[int]:
     """Groups with a held-back "fired again": last room post before `before`, retry due."""
-    due = _pending(
+    return await _pending_ids(
+        session,
+        AlertGroup.id,
         AlertGroup.room_pending,
         AlertGroup.room_posted_at,
         AlertGroup.room_retry_at,
         before=before,
         now=now,
+        limit=limit,
     )
-    result = await session.exec(
-        select(AlertGroup.id).where(due).order_by(col(AlertGroup.id)).limit(limit)
-    )
-    return [i for i in result.all() if i is not None]
 
 
 async def pending_all_clears(
     session: AsyncSession, *, before: datetime, now: datetime, limit: int = 50
 ) -> Sequence[int]:
     """Incidents with a held-back "every alert resolved": last one before `before`, retry due."""
-    due = _pending(
+    return await _pending_ids(
+        session,
+        Incident.id,
         Incident.all_clear_pending,
         Incident.all_clear_posted_at,
         Incident.all_clear_retry_at,
         before=before,
         now=now,
+        limit=limit,
     )
-    result = await session.exec(
-        select(Incident.id).where(due).order_by(col(Incident.id)).limit(limit)
-    )
-    return [i for i in result.all() if i is not None]
 
 
 async def told_alerts_since(session: AsyncSession, incident_id: int, since: datetime) -> bool:
