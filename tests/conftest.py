@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -40,13 +42,19 @@ async def reset_postgres(url: str) -> None:
     await engine.dispose()
 
 
+# Two checkouts testing against one server at once (a CI run beside a developer's) must not
+# reset each other's databases: their per-worker databases carry the checkout's own mark.
+CHECKOUT = hashlib.sha256(str(Path(__file__).resolve().parent).encode()).hexdigest()[:8]
+_MADE: set[str] = set()  # databases this worker made, dropped when it finishes
+
+
 async def worker_database(url: str) -> str:
     """Under pytest-xdist, each worker gets a PostgreSQL database of its own, made on demand."""
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if not worker:
         return url
     parts = make_url(url)
-    name = f"{parts.database}_{worker}"
+    name = f"{parts.database}_{CHECKOUT}_{worker}"
     engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
     async with engine.connect() as connection:
         exists = await connection.scalar(
@@ -55,7 +63,24 @@ async def worker_database(url: str) -> str:
         if not exists:
             await connection.execute(text(f'CREATE DATABASE "{name}"'))
     await engine.dispose()
+    _MADE.add(url)
     return parts.set(database=name).render_as_string(hide_password=False)
+
+
+async def _drop_made() -> None:
+    for url in _MADE:
+        parts = make_url(url)
+        engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+        async with engine.connect() as connection:
+            name = f"{parts.database}_{CHECKOUT}_{os.environ['PYTEST_XDIST_WORKER']}"
+            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await engine.dispose()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Drop this worker's databases: every checkout makes its own, so none is left behind."""
+    if _MADE:
+        asyncio.run(_drop_made())
 
 
 @pytest.fixture(params=BACKENDS)
