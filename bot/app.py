@@ -11,12 +11,13 @@ from typing import Any
 import aiohttp
 import structlog
 from aiohttp import web
-from slack_bolt.async_app import AsyncApp
 
 from bot.config import Settings
 from bot.deps import Deps
 from bot.http import routes
 from bot.http.alertmanager import alertmanager_webhook
+from bot.http.errors import json_errors
+from bot.http.slack import slack_handler
 from bot.incidents.declarer import Declarer
 from bot.jobs.runner import JobRunner
 from bot.jobs.stats import StatsExporter
@@ -26,6 +27,8 @@ from bot.notify.gateway import SlackGateway, build_client
 from bot.runbooks import RunbookSet, load_runbooks
 from bot.slack import middleware
 from bot.slack.alert_incidents import run_flusher
+from bot.slack.claims import Claims
+from bot.slack.guard import GuardedApp, on_error
 from bot.slack.listeners import (
     actions,
     alert_actions,
@@ -43,13 +46,15 @@ from bot.slack.listeners.learning import install_learning
 from bot.slack.listeners.runbooks import RunbookCommands
 from bot.slack.listeners.timeline import TimelineCommands
 from bot.slack.startup import warn_about_channels
-from bot.slack.war_room import Requester, refresh_messages, reply
+from bot.slack.war_room import refresh_messages
 from bot.store.db import Database
 
 log = structlog.get_logger(__name__)
 # Bolt runs a listener after its ack as a task of the first name: the work a person is
 # waiting for; the second claims an event's id (bot/slack/middleware.py)
 IN_FLIGHT = ("run_ack_function_asynchronously", "_claim", "_drain")
+# Slack's largest requests (a view submission with its whole view) are a few hundred kB
+MAX_BODY = 1024 * 1024
 # how long stopping waits for that work, then for the background loops' current round
 DRAIN_SECONDS = 5.0
 
@@ -59,7 +64,7 @@ class BotApp:
     """A built bot: serve `web` over HTTP, or `bolt` over Socket Mode."""
 
     deps: Deps
-    bolt: AsyncApp
+    bolt: GuardedApp
     web: web.Application
     jobs: JobRunner
     stats: StatsExporter
@@ -82,6 +87,7 @@ class BotApp:
         self.tasks.append(asyncio.create_task(self.jobs.run_forever(self.stopping)))
         self.tasks.append(asyncio.create_task(self.stats.run_forever(self.stopping)))
         self.tasks.append(asyncio.create_task(run_flusher(self.deps, self.stopping)))
+        self.tasks.append(asyncio.create_task(self.deps.replay.run_forever(self.stopping)))
         # Everything loaded so far lives as long as the process: keep it out of the garbage
         # collector's full passes, which otherwise stall every in-flight request at once.
         gc.freeze()
@@ -122,26 +128,6 @@ async def _finish(tasks: list[asyncio.Task[Any]], wait: float) -> None:
     await asyncio.gather(*tasks, return_exceptions=True)
 
 
-def _error_handler(deps: Deps) -> Any:
-    async def on_error(error: Exception, body: dict[str, Any]) -> None:
-        log.error("listener_failed", error=repr(error), exc_info=error)
-        user = body.get("user_id") or (body.get("user") or {}).get("id")
-        if not isinstance(user, str):
-            return
-        channel = body.get("channel_id") or (body.get("channel") or {}).get("id")
-        requester = Requester(
-            user_id=user, response_url=body.get("response_url"), channel_id=channel
-        )
-        await reply(
-            deps,
-            requester,
-            f":x: Something went wrong while handling that (`{type(error).__name__}`). "
-            "Nothing already recorded was lost. Try again; if it repeats, check the bot's logs.",
-        )
-
-    return on_error
-
-
 def build_app(
     settings: Settings, *, db: Database | None = None, runbooks: RunbookSet | None = None
 ) -> BotApp:
@@ -160,14 +146,15 @@ def build_app(
     for problem in deps.runbooks.problems:
         log.warning("runbook_skipped", problem=str(problem))
     deps.refresher = Coalescer(lambda incident_id: refresh_messages(deps, int(incident_id)))
-    bolt = AsyncApp(
+    bolt = GuardedApp(
         client=client,
         signing_secret=settings.slack_signing_secret or "",
         process_before_response=False,
     )
-    for fn in middleware.build(deps):
+    claims = Claims(database)
+    for fn in middleware.build(deps, claims):
         bolt.middleware(fn)
-    bolt.error(_error_handler(deps))
+    bolt.error(on_error)
     router = commands.register(bolt, deps)
     IncidentControls(deps).install(router)
     TimelineCommands(deps).install(router)
@@ -187,7 +174,7 @@ def build_app(
     events.register(bolt)
     alert_actions.register(bolt)
 
-    application = web.Application()
+    application = web.Application(middlewares=[json_errors], client_max_size=MAX_BODY)
     bot = BotApp(
         deps=deps,
         bolt=bolt,
@@ -203,7 +190,7 @@ def build_app(
 
     application.cleanup_ctx.append(lifecycle)
     if not settings.socket_mode:
-        application.router.add_post("/slack/events", routes.slack_handler(bolt, deps))
+        application.router.add_post("/slack/events", slack_handler(bolt, deps, claims))
     application.router.add_get("/healthz", routes.healthz(deps))
     application.router.add_get("/metrics", routes.metrics(deps))
     application.router.add_post("/webhooks/alertmanager", alertmanager_webhook(deps))

@@ -12,6 +12,7 @@ from bot.notify.coalesce import Coalescer
 from bot.notify.gateway import SlackGateway
 from bot.notify.priority import Urgency
 from bot.runbooks.model import RunbookSet
+from bot.slack.replay import EventReplay
 from bot.store.db import Database
 
 
@@ -25,6 +26,8 @@ class Deps:
     metrics: Metrics
     declarer: Declarer
     runbooks: RunbookSet = field(default_factory=RunbookSet)
+    # events that met a database that did not answer, replayed once it does
+    replay: EventReplay = field(init=False)
     # war-room channel -> (incident id, number): a channel never changes incident, so cached
     war_rooms: dict[str, tuple[int, int]] = field(default_factory=dict)
     # set by build_app: refreshes an incident's summary and status card, coalesced
@@ -33,3 +36,6 @@ class Deps:
     alert_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # war rooms waiting for their intro go first; their other calls wait for `after_urgent`
     urgency: Urgency = field(default_factory=Urgency)
+
+    def __post_init__(self) -> None:
+        self.replay = EventReplay(self.db)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-import json
 from typing import Any
 
 import structlog
@@ -12,6 +11,8 @@ from aiohttp import web
 from bot.alerts import WebhookError, parse_alertmanager_webhook
 from bot.alerts.grouping import Change, Origin, ingest
 from bot.deps import Deps
+from bot.http.bodies import BodyError, json_object, require_json, text_of
+from bot.http.errors import refuse
 from bot.slack.alert_incidents import follow_up
 
 log = structlog.get_logger(__name__)
@@ -24,10 +25,6 @@ UNAUTHORIZED = (
     "Missing or wrong bearer token. Send 'Authorization: Bearer <ALERTMANAGER_TOKEN>' "
     "(alertmanager.yml: webhook_configs > http_config > authorization > credentials)."
 )
-
-
-def _error(status: int, message: str, **headers: str) -> web.Response:
-    return web.json_response({"error": message}, status=status, headers=headers or None)
 
 
 def _authorized(header: str, token: str) -> bool:
@@ -43,18 +40,18 @@ def alertmanager_webhook(deps: Deps) -> Any:
     async def handle(request: web.Request) -> web.StreamResponse:
         token = deps.settings.alertmanager_token
         if not token:
-            return _error(404, DISABLED)
+            return refuse(request, 404, DISABLED)
         if not _authorized(request.headers.get("Authorization", ""), token):
-            log.warning("alertmanager_unauthorized")
-            return _error(401, UNAUTHORIZED, **{"WWW-Authenticate": "Bearer"})
+            return refuse(request, 401, UNAUTHORIZED, **{"WWW-Authenticate": "Bearer"})
         try:
-            payload = json.loads(await request.read())
-        except (ValueError, UnicodeDecodeError) as exc:
-            return _error(400, f"Malformed JSON: {str(exc)[:200]}. Send Alertmanager's JSON.")
+            require_json(request, "Alertmanager")
+            payload = json_object(text_of(await request.read()))
+        except BodyError as exc:
+            return refuse(request, exc.status, f"{exc} Send Alertmanager's webhook JSON.")
         try:
             alerts = parse_alertmanager_webhook(payload)
         except WebhookError as exc:
-            return _error(400, f"Not an Alertmanager version 4 webhook: {exc}.")
+            return refuse(request, 400, f"Not an Alertmanager version 4 webhook: {exc}.")
         channels = deps.settings.alert_channels
         origin = Origin(channel_id=channels[0] if channels else None)
         async with deps.db.session() as session:

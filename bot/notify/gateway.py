@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 import structlog
 from slack_sdk.errors import SlackApiError
@@ -71,6 +72,15 @@ def build_client(token: str, base_url: str, metrics: Metrics) -> CountingWebClie
     )
 
 
+# where Slack's response_urls live; the origin of SLACK_API_URL is trusted too (a local fake)
+SLACK_HOOKS = "https://hooks.slack.com/"
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}/".lower()
+
+
 # response_url answers are not retried on a dropped connection: Slack may have shown them
 _ANSWER_RETRIES = [
     AsyncRateLimitErrorRetryHandler(max_retry_count=3),
@@ -90,6 +100,7 @@ class SlackGateway:
     def __init__(self, client: CountingWebClient, metrics: Metrics) -> None:
         self.client = client
         self.metrics = metrics
+        self._answerable = (SLACK_HOOKS, _origin(client.base_url))
         self._identity: dict[str, str] | None = None
         self._identity_lock = asyncio.Lock()
 
@@ -234,8 +245,15 @@ class SlackGateway:
         blocks: Sequence[Block | dict[str, Any]] | None = None,
         *,
         replace_original: bool = False,
-    ) -> None:
-        """Answer the person who ran a command or clicked, ephemerally, via response_url."""
+    ) -> bool:
+        """Answer the person who ran a command or clicked, ephemerally, via response_url.
+
+        False (nothing sent) for a URL that is not Slack's: the bot never posts to an address
+        a request merely named.
+        """
+        if not response_url.lower().startswith(self._answerable):
+            log.warning("response_url_refused", host=urlsplit(response_url).netloc[:100])
+            return False
         # the Web API's keep-alive pool (opened at start-up), not a new session per answer
         webhook = AsyncWebhookClient(
             response_url,
@@ -253,6 +271,7 @@ class SlackGateway:
         self.metrics.api_calls.labels("response_url", outcome).inc()
         if response.status_code != 200:
             log.warning("respond_failed", status=response.status_code, body=response.body[:200])
+        return True
 
     async def open_view(self, trigger_id: str, view: View) -> None:
         await self.client.views_open(trigger_id=trigger_id, view=view)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import Awaitable, Callable
-from functools import partial
 from typing import Any
 
 import structlog
@@ -14,11 +13,27 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
 from bot.deps import Deps
-from bot.store import repo
-from bot.store.batch import GroupCommit
-from bot.store.tables import utcnow
+from bot.slack.claims import Claims, release
+from bot.slack.replay import database_failed
 
 log = structlog.get_logger(__name__)
+# context keys: the claim of an event's id, and of a signed request's signature (bot/http)
+CLAIM = "event_claim"
+REQUEST_CLAIM = "request_claim"
+# the request kinds metrics are labelled with; anything else counts as "other"
+KINDS = frozenset(
+    {
+        "command",
+        "block_actions",
+        "block_suggestion",
+        "view_submission",
+        "view_closed",
+        "message_action",
+        "shortcut",
+        "event",
+        "url_verification",
+    }
+)
 
 
 def request_type(body: dict[str, Any]) -> str:
@@ -29,6 +44,13 @@ def request_type(body: dict[str, Any]) -> str:
     if kind == "event_callback":
         return f"event:{(body.get('event') or {}).get('type', 'unknown')}"
     return kind
+
+
+def metric_kind(body: dict[str, Any]) -> str:
+    """`request_type` folded into a fixed set, so metric labels cannot grow with input."""
+    kind = request_type(body)
+    kind = "event" if kind.startswith("event:") else kind
+    return kind if kind in KINDS else "other"
 
 
 def request_context(body: dict[str, Any]) -> dict[str, Any]:
@@ -47,10 +69,8 @@ def request_context(body: dict[str, Any]) -> dict[str, Any]:
     return {"user": user, "channel": channel, "team": body.get("team_id")}
 
 
-def build(deps: Deps) -> list[Callable[..., Awaitable[Any]]]:
+def build(deps: Deps, claims: Claims) -> list[Callable[..., Awaitable[Any]]]:
     """The global middleware, in order."""
-    # a burst of events claims its ids in a few transactions, not one each
-    claims: GroupCommit[str, bool] = GroupCommit(partial(_claim_all, deps))
 
     async def bind_context(
         req: AsyncBoltRequest, resp: BoltResponse, next: Callable[[], Awaitable[None]]
@@ -75,56 +95,53 @@ def build(deps: Deps) -> list[Callable[..., Awaitable[Any]]]:
         if req.body.get("type") == "event_callback" and event_id:
             retry = (req.headers.get("x-slack-retry-num") or [None])[0]
             structlog.contextvars.bind_contextvars(event_id=event_id, retry_num=retry)
-            req.context[CLAIM] = asyncio.ensure_future(_claim(claims, str(event_id)))
+            req.context[CLAIM] = claims.start(str(event_id))
         await next()
         return resp
 
     return [bind_context, claim_events]
 
 
-CLAIM = "event_claim"
-
-
-async def _claim(claims: GroupCommit[str, bool], event_id: str) -> bool:
-    return await claims.submit(event_id)
-
-
-async def _claim_all(deps: Deps, event_ids: list[str]) -> list[bool]:
-    """Claim a batch of event ids in one transaction; each True where this delivery won.
-
-    An id twice in one batch (a retry arriving with its original) is won by the first.
-    """
-    async with deps.db.session() as session:
-        taken = await repo.claim_events(session, event_ids, utcnow())
-    won = []
-    for event_id in event_ids:
-        won.append(event_id in taken)
-        taken.discard(event_id)
-    return won
-
-
 def once_per_event(listener: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[None]]:
     """Wrap an event listener so it runs once per Slack event id, after the ack.
 
     Bolt passes its `args` to the wrapper; the listener still gets the arguments it names.
+    An event that meets a database that does not answer is kept and replayed once it does
+    (`deps.replay`): Slack was told it arrived, so nobody else will deliver it again.
     """
     names = inspect.getfullargspec(inspect.unwrap(listener)).args
 
     async def gated(args: AsyncArgs) -> None:
+        deps: Deps = args.context["deps"]
         claim: asyncio.Future[bool] | None = args.context.get(CLAIM)
-        if claim is not None and not await claim:
+        event_id = str((args.body or {}).get("event_id") or "")
+        available = {**args.context, **vars(args)}
+
+        async def run() -> None:
+            await listener(**{name: available.get(name) for name in names})
+
+        try:
+            won = True if claim is None else await claim
+        except Exception as exc:
+            if not database_failed(exc):
+                raise
+            deps.replay.keep(event_id, run, claimed=False)
+            return
+        if not won:
             log.info("event_duplicate_ignored")
             return
-        available = {**args.context, **vars(args)}
+        if deps.replay.pending:  # earlier events wait for the database: keep their order
+            deps.replay.keep(event_id, run, claimed=True)
+            return
         try:
-            await listener(**{name: available.get(name) for name in names})
-        except Exception:
+            await run()
+        except Exception as exc:
+            if database_failed(exc) and not await deps.db.writable():
+                deps.replay.keep(event_id, run, claimed=True)
+                return
             # a failure must not swallow the event: a later delivery of it gets its turn
-            event_id = (args.body or {}).get("event_id")
             if claim is not None and event_id:
-                deps: Deps = args.context["deps"]
-                async with deps.db.session() as session:
-                    await repo.release_event(session, str(event_id))
+                await release(deps.db, event_id)
             raise
 
     gated.__name__ = getattr(listener, "__name__", "listener")

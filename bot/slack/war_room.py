@@ -68,10 +68,11 @@ async def reply(deps: Deps, requester: Requester, text: str, blocks: list | None
     if requester.silent:
         return
     if requester.response_url:
-        await deps.slack.attempt(
+        sent = await deps.slack.attempt(
             "respond", deps.slack.respond(requester.response_url, text, blocks)
         )
-        return
+        if sent is not False:  # False: not a Slack address, so answer in Slack instead
+            return
     await deps.slack.attempt(
         "tell",
         deps.slack.tell(requester.user_id, text, channel=requester.channel_id, blocks=blocks),

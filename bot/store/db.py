@@ -63,6 +63,7 @@ class Database:
         # SQLite has one writer at a time; queueing here is fair and fast, where SQLite's own
         # busy handler sleeps and retries. Sessions are short: no Slack call happens inside one.
         self._sqlite_lock = asyncio.Lock() if self.is_sqlite else None
+        self._probe: asyncio.Future[bool] | None = None
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -84,6 +85,30 @@ class Database:
         """True when the database answers a trivial query."""
         try:
             async with self.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception:
+            return False
+        return True
+
+    async def writable(self, within: float = 0.9) -> bool:
+        """True when a write transaction can start now; answers within `within` seconds.
+
+        One probe runs at a time and callers share it: a database that hangs is not asked
+        again by every health check while the first question is still open.
+        """
+        if self._probe is None or self._probe.done():
+            self._probe = asyncio.ensure_future(self._try_write())
+        try:
+            return await asyncio.wait_for(asyncio.shield(self._probe), within)
+        except TimeoutError:
+            return False
+
+    async def _try_write(self) -> bool:
+        try:
+            # SQLite: the transaction begins IMMEDIATE, taking the write lock (_sqlite_setup)
+            async with self.engine.begin() as connection:
+                if not self.is_sqlite:  # refused on a read-only server or a standby
+                    await connection.execute(text("SET TRANSACTION READ WRITE"))
                 await connection.execute(text("SELECT 1"))
         except Exception:
             return False

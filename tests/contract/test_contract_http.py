@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit
 
 import aiohttp
 import pytest
@@ -17,6 +16,7 @@ from slack_sdk.signature import SignatureVerifier
 from tests.conftest import SIGNING_SECRET
 from tests.fakes import FakeSlack, SlackDriver
 from tests.helpers import incidents
+from tests.outage import Relay
 
 # -- /slack/events: signed requests only (v0, 5-minute window), anything else 401 -------------
 
@@ -111,50 +111,13 @@ async def test_healthz_answers_ok_json(bot):
         assert await response.json() == {"status": "ok"}
 
 
-class _Proxy:
-    """A TCP relay to a database that can be cut, so the database stops answering."""
-
-    def __init__(self, host: str, port: int) -> None:
-        self.target = (host, port)
-        self.writers: list[asyncio.StreamWriter] = []
-        self.server: asyncio.Server | None = None
-
-    async def start(self) -> int:
-        self.server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
-        return self.server.sockets[0].getsockname()[1]
-
-    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        up_reader, up_writer = await asyncio.open_connection(*self.target)
-        self.writers += [writer, up_writer]
-
-        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
-            with contextlib.suppress(Exception):
-                while data := await src.read(65536):
-                    dst.write(data)
-                    await dst.drain()
-            dst.close()
-
-        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
-
-    async def cut(self) -> None:
-        assert self.server is not None
-        self.server.close()
-        for writer in self.writers:
-            writer.close()
-        await asyncio.sleep(0.1)
-
-
 async def test_healthz_is_503_when_the_database_does_not_answer(start_bot, database_url: str):
     if not database_url.startswith("postgresql"):
         pytest.skip("needs a database server to cut off (runs with TEST_DATABASE_URL)")
     parts = urlsplit(database_url)
-    proxy = _Proxy(parts.hostname or "127.0.0.1", parts.port or 5432)
-    port = await proxy.start()
-    netloc = parts.netloc.rsplit("@", 1)
-    host_part = f"127.0.0.1:{port}"
-    relayed = urlunsplit(
-        parts._replace(netloc=f"{netloc[0]}@{host_part}" if len(netloc) == 2 else host_part)
-    )
+    proxy = Relay(parts.hostname or "127.0.0.1", parts.port or 5432)
+    await proxy.start()
+    relayed = proxy.url(database_url)
     bot = await start_bot(database_url=relayed)
     async with aiohttp.ClientSession() as http:
         async with http.get(bot.url + "/healthz") as response:

@@ -1,0 +1,80 @@
+"""`POST /slack/events`: only Slack's signed, well-formed requests reach Bolt, each once."""
+
+from __future__ import annotations
+
+import time
+
+import structlog
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+
+from bot.deps import Deps
+from bot.http.bodies import BodyError, media_type, slack_body
+from bot.http.errors import json_error, refuse
+from bot.http.signature import SIGNATURE, refusal
+from bot.slack.claims import Claims
+from bot.slack.guard import VERIFIED
+from bot.slack.middleware import REQUEST_CLAIM, metric_kind
+
+log = structlog.get_logger(__name__)
+# requests that change nothing (or are claimed by event id instead) need no replay claim
+UNCLAIMED = frozenset({"event_callback", "url_verification", "ssl_check", "block_suggestion"})
+
+
+def slack_handler(bolt: AsyncApp, deps: Deps, claims: Claims) -> web.Handler:
+    """Verify, validate and claim a request, then dispatch it to Bolt.
+
+    The signature is checked on the raw bytes before anything reads them, so no listener, no
+    middleware and no error handler ever sees an unverified body. Slack is never answered
+    404/5xx (it would retry); a replayed request is answered but does nothing.
+    """
+    secret = deps.settings.slack_signing_secret or ""
+    metrics = deps.metrics
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        started = time.perf_counter()
+        structlog.contextvars.clear_contextvars()
+        kind = "other"
+
+        def count(outcome: str) -> None:
+            metrics.requests.labels(kind, outcome).inc()
+            metrics.ack_seconds.labels(kind).observe(time.perf_counter() - started)
+
+        raw = await request.read()
+        headers = {name.lower(): request.headers.getall(name) for name in request.headers}
+        why = refusal(headers, raw, secret, time.time())
+        if why is not None:
+            count("rejected")
+            return refuse(request, 401, f"invalid request: {why}")
+        try:
+            text, body = slack_body(raw, media_type(request))
+        except BodyError as exc:
+            count("malformed")
+            return refuse(request, exc.status, str(exc))
+        kind = metric_kind(body)
+        context: dict[str, object] = {VERIFIED: True}
+        if body.get("type") == "event_callback" and deps.replay.full:
+            count("deferred")
+            log.warning("event_deferred_to_slack", reason="database down, replay queue full")
+            return json_error(503, "The database does not answer; deliver this event later.")
+        if "command" in body or body.get("type") not in UNCLAIMED:
+            context[REQUEST_CLAIM] = claims.start("sig:" + headers[SIGNATURE.lower()][0][3:])
+        bolt_request = AsyncBoltRequest(
+            body=text, query=request.query_string, headers=dict(request.headers), context=context
+        )
+        response = await bolt.async_dispatch(bolt_request)
+        if response.status == 401:
+            outcome = "rejected"
+        elif response.status == 404 or response.status >= 500:
+            outcome = "unhandled" if response.status == 404 else "failed"
+            log.info("slack_request_answered_anyway", status=response.status, request_type=kind)
+            response.status, response.body = 200, ""
+            response.headers = {"x-slack-no-retry": ["1"]}
+        else:
+            outcome = "ok"
+        count(outcome)
+        return await to_aiohttp_response(response)
+
+    return handle

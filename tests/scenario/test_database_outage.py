@@ -1,0 +1,127 @@
+"""The database going away: /healthz says so within a second, and no Slack event is lost."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+import pytest
+
+from bot.incidents.types import EventKind
+from tests.conftest import SIGNING_SECRET, RunningBot
+from tests.fakes import FakeSlack, SlackDriver
+from tests.helpers import declare, timeline
+from tests.outage import BrokenFile, Relay
+
+# a server that goes away is the realistic outage; a broken SQLite file is over quickly
+OUTAGE_SECONDS = {"postgresql": 30.0, "sqlite": 5.0}
+
+
+@dataclass
+class Outage:
+    bot: RunningBot
+    driver: SlackDriver
+    cut: Callable[[], Any]
+    restore: Callable[[], Any]
+    seconds: float
+
+
+@pytest.fixture
+async def outage(start_bot, database_url: str, slack: FakeSlack) -> AsyncIterator[Outage]:
+    status = slack.add_channel("incident-status")
+    if database_url.startswith("postgresql"):
+        parts = urlsplit(database_url)
+        relay = Relay(parts.hostname or "127.0.0.1", parts.port or 5432)
+        await relay.start()
+        bot = await start_bot(database_url=relay.url(database_url), status_channel=status)
+        cut, restore, seconds = relay.cut, relay.restore, OUTAGE_SECONDS["postgresql"]
+    else:
+        bot = await start_bot(database_url=database_url, status_channel=status)
+        broken = BrokenFile(Path(database_url.split("///", 1)[1]), bot.deps.db)
+        cut, restore, seconds = broken.cut, broken.restore, OUTAGE_SECONDS["sqlite"]
+    yield Outage(bot, SlackDriver(bot.url, SIGNING_SECRET, slack), cut, restore, seconds)
+    await restore()
+
+
+async def _health(bot: RunningBot) -> tuple[int, float]:
+    started = time.monotonic()
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(bot.url + "/healthz", timeout=aiohttp.ClientTimeout(total=10)) as response,
+    ):
+        await response.read()
+        return response.status, time.monotonic() - started
+
+
+async def _eventually(check: Callable[[], Any], within: float) -> None:
+    deadline = time.monotonic() + within
+    while not await check():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.2)
+
+
+async def test_pushpins_made_while_the_database_is_down_reach_the_timeline(
+    outage: Outage, slack: FakeSlack
+):
+    bot, driver = outage.bot, outage.driver
+    incident = await declare(bot, driver, "declare sev2 Payments flaky")
+    room = incident.channel_id
+    findings = [slack.add_message(room, f"finding {n}", user="U_BOB") for n in range(4)]
+    await outage.cut()
+    started = time.monotonic()
+    for n, message in enumerate(findings):  # spread over the outage
+        await asyncio.sleep(max(0.0, started + n * outage.seconds / 5 - time.monotonic()))
+        reply = await driver.event(driver.reaction_added(room, message["ts"], "pushpin"))
+        assert reply.status == 200 and reply.elapsed < 1.0, (reply.status, reply.elapsed)
+    status, took = await _health(bot)
+    assert status == 503 and took < 1.0, (status, took)
+    await asyncio.sleep(max(0.0, started + outage.seconds - time.monotonic()))
+    await outage.restore()
+
+    async def all_on_the_timeline() -> bool:
+        entries = await timeline(bot.deps.db, incident.id)
+        pinned = {e.message_ts for e in entries if e.kind == EventKind.REACTION.value}
+        return pinned == {m["ts"] for m in findings}
+
+    await _eventually(all_on_the_timeline, within=20)
+    status, _ = await _health(bot)
+    assert status == 200
+
+
+async def test_healthz_answers_within_a_second_when_the_database_cannot_be_written(
+    start_bot, database_url: str
+):
+    if database_url.startswith("postgresql"):
+        parts = urlsplit(database_url)
+        relay = Relay(parts.hostname or "127.0.0.1", parts.port or 5432)
+        await relay.start()
+        bot = await start_bot(database_url=relay.url(database_url))
+        assert (await _health(bot))[0] == 200
+        relay.stall()  # the server hangs instead of refusing
+        try:
+            status, took = await _health(bot)
+        finally:
+            await relay.restore()
+    else:
+        bot = await start_bot(database_url=database_url)
+        assert (await _health(bot))[0] == 200
+        writer = sqlite3.connect(database_url.split("///", 1)[1], isolation_level=None)
+        writer.execute("BEGIN EXCLUSIVE")  # another process holds the write lock
+        try:
+            status, took = await _health(bot)
+        finally:
+            writer.execute("ROLLBACK")
+            writer.close()
+    assert status == 503 and took < 1.0, (status, took)
+
+    async def healthy() -> bool:
+        return (await _health(bot))[0] == 200
+
+    await _eventually(healthy, within=10)
