@@ -403,3 +403,31 @@ async def test_a_listener_failing_right_after_its_ack_does_not_delay_the_ack(
         assert reply.elapsed < 1.0, (text, reply.elapsed)
     await running.settle()
     assert all("Something went wrong" in r.body["text"] for r in slack.responses)
+
+
+async def test_a_signed_request_naming_a_response_url_outside_slack_is_answered_in_slack(
+    bot, driver: SlackDriver, slack: FakeSlack, sink: Sink
+):
+    channel = slack.channel_by_name("incidents")["id"]
+    fields = {
+        "team_id": "T_TEST",
+        "channel_id": channel,
+        "user_id": "U_ALICE",
+        "command": "/incident",
+        "text": "list",
+        "response_url": sink.url,
+        "trigger_id": slack.new_trigger_id(user="U_ALICE"),
+    }
+    body = urlencode(fields).encode()
+    reply = await driver.raw(body, {"Content-Type": FORM, **_signed(body)})
+    assert reply.status == 200
+    await bot.settle()
+    assert sink.hits == []
+    answers = [
+        c
+        for c in slack.calls
+        if c.method in ("chat.postEphemeral", "chat.postMessage")
+        and c.ok
+        and "U_ALICE" in (c.args.get("user"), c.args.get("channel"))
+    ]
+    assert answers, [c.method for c in slack.calls]
