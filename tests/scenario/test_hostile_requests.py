@@ -21,23 +21,13 @@ import structlog
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from bot.slack.middleware import KINDS
 from tests.conftest import SIGNING_SECRET
 from tests.fakes import FakeSlack, SlackDriver
-from tests.helpers import incidents, timeline
+from tests.helpers import declare, incidents, timeline
 
 FORM = "application/x-www-form-urlencoded"
-KNOWN_TYPES = {
-    "command",
-    "block_actions",
-    "block_suggestion",
-    "view_submission",
-    "view_closed",
-    "message_action",
-    "shortcut",
-    "event",
-    "url_verification",
-    "other",
-}
+KNOWN_TYPES = {*KINDS, "other"}
 
 
 @dataclass
@@ -330,9 +320,7 @@ async def test_a_replayed_slash_command_acts_once(bot, recorder: RecordingDriver
 async def test_a_replayed_note_in_a_war_room_is_recorded_once(
     bot, recorder: RecordingDriver, slack: FakeSlack
 ):
-    await recorder.command("declare sev2 Notes")
-    await bot.settle()
-    [incident] = await incidents(bot.deps.db)
+    incident = await declare(bot, recorder, "declare sev2 Notes")
     await recorder.command("note checked the dashboards", channel=incident.channel_id)
     await bot.settle()
     body, headers = recorder.sent[-1]
@@ -345,9 +333,7 @@ async def test_a_replayed_note_in_a_war_room_is_recorded_once(
 async def test_a_replayed_button_click_and_form_submission_act_once(
     bot, recorder: RecordingDriver, slack: FakeSlack
 ):
-    await recorder.command("declare sev2 Clicks")
-    await bot.settle()
-    [incident] = await incidents(bot.deps.db)
+    incident = await declare(bot, recorder, "declare sev2 Clicks")
     await recorder.block_action("post_update", channel=incident.channel_id)
     await bot.settle()
     click = recorder.sent[-1]
