@@ -105,8 +105,9 @@ class Database:
 
     async def _try_write(self) -> bool:
         try:
-            # SQLite: the transaction begins IMMEDIATE, taking the write lock (_sqlite_setup)
-            async with self.engine.begin() as connection:
+            # SQLite: in the writers' queue, and the transaction begins IMMEDIATE, taking the
+            # write lock (_sqlite_setup), so it waits its turn like any write
+            async with self._exclusive(), self.engine.begin() as connection:
                 if not self.is_sqlite:  # refused on a read-only server or a standby
                     await connection.execute(text("SET TRANSACTION READ WRITE"))
                 await connection.execute(text("SELECT 1"))
