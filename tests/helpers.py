@@ -67,3 +67,11 @@ def controls(message: dict) -> dict[str, dict]:
         if b["type"] == "actions"
         for e in b["elements"]
     }
+
+
+async def form_shown(bot, slack) -> dict:
+    """The modal the bot's last successful views.open opened, as the person sees it once
+    the bot has filled it in (forms that need stored data open as "Loading…" first)."""
+    await bot.settle()
+    opened = [c for c in slack.calls_to("views.open") if c.ok][-1]
+    return slack.view(opened.response["view"]["id"])

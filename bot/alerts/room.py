@@ -33,7 +33,13 @@ def _may_post(last: datetime | None, retry_at: datetime | None, now: datetime) -
 
 
 def _has_room(incident: Incident | None) -> bool:
-    return incident is not None and Status(incident.status).is_open and bool(incident.channel_id)
+    """An open incident with a war room that takes posts (not archived)."""
+    return (
+        incident is not None
+        and Status(incident.status).is_open
+        and bool(incident.channel_id)
+        and incident.room_archived_at is None
+    )
 
 
 def claim_refired(group: AlertGroup, incident: Incident, now: datetime) -> bool:

@@ -238,3 +238,19 @@ async def set_message(
         incident.status_card_ts = status_card_ts
     await session.commit()
     return incident
+
+
+async def set_room_archived(
+    session: AsyncSession, *, channel_id: str, archived: bool
+) -> Incident | None:
+    """Store that the war room `channel_id` is archived (or in use again); None when the
+    channel is no incident's war room."""
+    incident = await repo.incident_by_channel(session, channel_id)
+    if incident is None:
+        return None
+    if archived and incident.room_archived_at is None:
+        incident.room_archived_at = utcnow()
+    elif not archived:
+        incident.room_archived_at = None
+    await session.commit()
+    return incident

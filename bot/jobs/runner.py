@@ -64,8 +64,8 @@ class JobRunner:
             if not await repo.claim_reminder(session, reminder, next_due=next_due, now=now):
                 return False  # another replica fired it
             holders = await repo.roles_of(session, incident.id or 0)
-        if not still_wanted or not incident.channel_id:
-            return False
+        if not still_wanted or not incident.channel_id or incident.room_archived_at:
+            return False  # no war room to remind, or an archived one
         if kind is Kind.IC_NAG and INCIDENT_COMMANDER in holders:
             return False
         text, blocks = self._message(incident, kind, holders)

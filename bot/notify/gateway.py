@@ -273,8 +273,14 @@ class SlackGateway:
             log.warning("respond_failed", status=response.status_code, body=response.body[:200])
         return True
 
-    async def open_view(self, trigger_id: str, view: View) -> None:
-        await self.client.views_open(trigger_id=trigger_id, view=view)
+    async def open_view(self, trigger_id: str, view: View) -> str:
+        """Open a modal on a trigger; its view id (for `update_view`)."""
+        response = await self.client.views_open(trigger_id=trigger_id, view=view)
+        return str((response.get("view") or {}).get("id") or "")
+
+    async def update_view(self, view_id: str, view: View) -> None:
+        """Replace an open modal's content (no trigger needed, no time limit)."""
+        await self.client.views_update(view_id=view_id, view=view)
 
     async def publish_home(self, user: str, view: View) -> None:
         """Show `view` on the user's App Home tab."""

@@ -14,6 +14,7 @@ import structlog
 from bot.sandbox.client import ClientError, SandboxClient, Target
 from bot.sandbox.fake.slack_state import BOT_USER_ID, ts_key
 from bot.sandbox.fake.values import EMPTY_VALUE
+from bot.slack.ids import Callback
 
 if TYPE_CHECKING:
     from bot.sandbox.runner import Sandbox
@@ -168,8 +169,14 @@ class Walkthrough:
         return answers[-1] if answers else None
 
     async def accept_modal(self, user: str = IC, **fill: Any) -> dict[str, Any] | None:
-        """Submit the modal open for `user` with its pre-filled answers (and `fill`)."""
-        view = await self.until(lambda: self.client.modal_of(user), 5.0)
+        """Submit the modal open for `user` with its pre-filled answers (and `fill`), once
+        the bot has filled it in (a form that needs stored data opens as "Loading…")."""
+
+        def filled() -> dict[str, Any] | None:
+            view = self.client.modal_of(user)
+            return view if view and view.get("callback_id") != Callback.LOADING else None
+
+        view = await self.until(filled, 5.0)
         if view is None:
             return None
         await self.breathe(0.8)

@@ -32,7 +32,7 @@ from bot.slack.views.alerts import (
     is_open,
     refired_text,
 )
-from bot.slack.war_room import Requester, open_war_room, reply
+from bot.slack.war_room import Requester, live_room, open_war_room, reply
 from bot.store import repo
 from bot.store.tables import AlertGroup, Incident, utcnow
 
@@ -187,10 +187,11 @@ async def tell_refired(
 ) -> None:
     """Tell the war room a linked alert fired again (the notice was claimed; the room last
     heard of the alert `before`)."""
-    if not incident.channel_id or group.id is None:
+    channel = live_room(incident)
+    if not channel or group.id is None:
         return
     try:
-        await deps.slack.post(incident.channel_id, refired_text(group))
+        await deps.slack.post(channel, refired_text(group))
     except Exception as exc:
         if _retry_later(exc):
             async with deps.db.session() as session:
@@ -205,12 +206,13 @@ async def tell_all_resolved(deps: Deps, incident_id: int, before: datetime | Non
     async with deps.db.session() as session:
         incident = await repo.incident_by_id(session, incident_id)
         holders = await repo.roles_of(session, incident_id)
-    if incident is None or not incident.channel_id:
+    channel = live_room(incident)
+    if incident is None or not channel:
         return
     ic = holders.get(INCIDENT_COMMANDER)
     text, blocks = all_resolved_message(incident, ic.user_id if ic else None)
     try:
-        await deps.slack.post(incident.channel_id, text, blocks)
+        await deps.slack.post(channel, text, blocks)
     except Exception as exc:
         if _retry_later(exc):
             async with deps.db.session() as session:

@@ -17,7 +17,7 @@ from bot.slack import postmortems
 from bot.slack.runbook_offers import offer_runbooks
 from bot.slack.views.incident import DRILL_MARK, SEVERITY_EMOJI, STATUS_EMOJI
 from bot.slack.views.text import safe, truncate, when
-from bot.slack.war_room import link_to_post, topic_for
+from bot.slack.war_room import link_to_post, live_room, topic_for
 from bot.store import repo
 from bot.store.tables import Incident
 
@@ -72,10 +72,10 @@ async def announce(
     calls: dict[str, Awaitable[Any]] = {}
     if incident.id is not None:
         calls["refresh"] = deps.refresher.run(incident.id)
-    if incident.channel_id:
-        calls["war_room"] = deps.slack.post(incident.channel_id, text, blocks)
+    if room := live_room(incident):  # an archived room hears nothing more
+        calls["war_room"] = deps.slack.post(room, text, blocks)
         if topic:
-            calls["topic"] = deps.slack.set_topic(incident.channel_id, topic_for(incident))
+            calls["topic"] = deps.slack.set_topic(room, topic_for(incident))
     status_channel = deps.settings.status_channel
     if stakeholders and status_channel and incident.status_card_ts and not incident.is_private:
         calls["thread"] = deps.slack.post(

@@ -40,6 +40,8 @@ class Callback(StrEnum):
     ADD_TO_TIMELINE = "add_to_timeline"  # message shortcut
     LINK_ALERT = "link_alert"
     FOLLOWUP = "add_followup"
+    LOADING = "form_loading"  # a form opened at once, filled when its data is in
+    NOTICE = "form_notice"  # a form that could not be filled says why
 
 
 class Block(StrEnum):

@@ -17,7 +17,7 @@ from bot.slack import flows
 from bot.slack.views.incident import role_label
 from bot.slack.views.roles import role_note
 from bot.slack.views.text import safe
-from bot.slack.war_room import Requester, reply
+from bot.slack.war_room import Requester, live_room, reply
 
 log = structlog.get_logger(__name__)
 
@@ -154,7 +154,7 @@ async def give_role(
 async def announce_role(deps: Deps, change: roles.RoleChange, actor: str) -> None:
     """Invite the holder, tell the room once, brief the holder, refresh; concurrently."""
     incident = change.incident
-    channel = incident.channel_id
+    channel = live_room(incident)
     label = role_label(change.role).lower()
     calls = {
         "refresh": deps.refresher.run(incident.id or 0),
@@ -199,8 +199,8 @@ async def step_down(deps: Deps, incident_id: int, role: str, requester: Requeste
         "refresh": deps.refresher.run(incident_id),
         "reminders": flows.sync_reminders(deps, incident_id),
     }
-    if incident.channel_id:
-        calls["post"] = deps.slack.post(incident.channel_id, text)
+    if room := live_room(incident):
+        calls["post"] = deps.slack.post(room, text)
     results = await deps.slack.gather(**calls)
     await flows.link_to_post(deps, incident, change.entry_id, results.get("post"))
 

@@ -13,7 +13,7 @@ from bot.incidents import postmortem
 from bot.incidents.types import Status, incident_ref
 from bot.notify.gateway import slack_error
 from bot.slack.views import postmortem as views
-from bot.slack.war_room import Requester, reply
+from bot.slack.war_room import Requester, archived_text, outside_archived, reply
 
 log = structlog.get_logger(__name__)
 MAX_NAME_LOOKUPS = 50
@@ -70,6 +70,12 @@ async def share(
     if not channel:
         if requester is not None:
             await reply(deps, requester, f":warning: {ref} has no war room to share it in.")
+        return False
+    if incident.room_archived_at:
+        log.info("postmortem_not_shared_room_archived", draft=draft)
+        if requester is not None:
+            saved = "the draft postmortem" if draft else "the postmortem draft (it is saved)"
+            await reply(deps, outside_archived(requester, incident), archived_text(incident, saved))
         return False
     try:
         file_id = await deps.slack.upload(

@@ -52,8 +52,8 @@ async def offer_runbooks(deps: Deps, incident: Incident) -> str | None:
     Labels of the incident's linked alerts count. A runbook already offered or posted in
     the incident is left out (the offers are stored), so call this after any change.
     """
-    if not incident.channel_id or incident.id is None:
-        return None
+    if not incident.channel_id or incident.room_archived_at or incident.id is None:
+        return None  # no room, or an archived one: nothing can be posted there
     async with deps.db.session() as session:
         alerts = await repo.alert_groups_of(session, incident.id)
         matching = matching_runbooks(deps, incident, alerts=alerts)

@@ -24,6 +24,8 @@ from bot.store.tables import Incident, RoleAssignment, RunbookRun
 
 log = structlog.get_logger(__name__)
 MAX_NAME_ATTEMPTS = 20
+ARCHIVED = ("is_inactive", "is_archived")
+"""What Slack answers an edit or a post in an archived channel."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,30 @@ class Requester:
     response_url: str | None = None
     channel_id: str | None = None
     silent: bool = False  # the bot acting by itself (auto-declare): nobody to answer
+
+
+def live_room(incident: Incident | None) -> str | None:
+    """The incident's war room while the bot can post and edit there (not archived)."""
+    if incident is None or incident.room_archived_at is not None:
+        return None
+    return incident.channel_id
+
+
+def outside_archived(requester: Requester, incident: Incident | None) -> Requester:
+    """`requester`, answered by DM when they asked in the incident's archived war room:
+    Slack shows nothing more there (as chat.postEphemeral's `is_archived` says)."""
+    if incident is None or live_room(incident) or requester.channel_id != incident.channel_id:
+        return requester
+    return Requester(user_id=requester.user_id, silent=requester.silent)
+
+
+def archived_text(incident: Incident, what: str) -> str:
+    """Why `what` is not posted in the incident's archived war room, and how to change it."""
+    return (
+        f":information_source: The war room of {incident_ref(incident.number)} "
+        f"(<#{incident.channel_id}>) is archived, so {what} is not posted there. "
+        "Unarchive the channel to use it again."
+    )
 
 
 async def _load(
@@ -284,16 +310,20 @@ async def _store_messages(
 
 
 async def refresh_messages(deps: Deps, incident_id: int) -> None:
-    """Update the pinned summary and the status card in place, concurrently."""
+    """Update the pinned summary and the status card in place, concurrently.
+
+    An archived war room's summary stays as it was (Slack allows no edits there); the
+    status card, in the status channel, still follows.
+    """
     incident, holders, alerts, runs = await _load(deps, incident_id)
     links = await summary_links(deps, incident, runs)
     calls = {}
     # a summary or card whose first post failed is posted now (ts None), not skipped
-    if incident.channel_id:
+    if room := live_room(incident):
         calls["intro"] = _update_or_repost(
             deps,
             incident,
-            incident.channel_id,
+            room,
             incident.intro_ts,
             summary=True,
             blocks=views.summary_blocks(
@@ -324,7 +354,11 @@ async def _update_or_repost(
             await deps.slack.update(channel, ts, text, blocks)
             return
         except SlackApiError as exc:
-            if exc.response.get("error") != "message_not_found":
+            error = slack_error(exc)
+            if summary and error in ARCHIVED:  # archived unbeknown to us: never again
+                await _archived(deps, channel)
+                return
+            if error != "message_not_found":
                 raise
     log.warning("message_missing_posting", channel=channel, summary=summary, had_ts=bool(ts))
     new_ts = await deps.slack.post(channel, text, blocks)
@@ -334,3 +368,9 @@ async def _update_or_repost(
     await _store_messages(
         deps, incident.id, new_ts if summary else None, None if summary else new_ts
     )
+
+
+async def _archived(deps: Deps, channel: str) -> None:
+    log.info("war_room_found_archived", channel=channel)
+    async with deps.db.session() as session:
+        await service.set_room_archived(session, channel_id=channel, archived=True)

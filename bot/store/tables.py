@@ -86,6 +86,8 @@ class Incident(SQLModel, table=True):
     offered_runbooks: list[str] = Field(  # names offered in the war room, never offered twice
         default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
     )
+    # the war room is archived (at close, or by someone): nothing is posted or edited there
+    room_archived_at: datetime | None = _when()
 
 
 class RoleAssignment(SQLModel, table=True):

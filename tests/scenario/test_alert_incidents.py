@@ -26,7 +26,7 @@ from tests.alert_messages import (
 from tests.conftest import SIGNING_SECRET
 from tests.fakes import FakeSlack, SlackDriver
 from tests.fakes.values import plain, static
-from tests.helpers import incidents, texts, timeline
+from tests.helpers import form_shown, incidents, texts, timeline
 
 RUNBOOKS = Path(__file__).resolve().parents[2] / "runbooks"
 
@@ -55,9 +55,7 @@ async def test_declare_from_a_card_prefills_the_form_and_links_the_alert(
     await driver.block_action(
         Action.ALERT_DECLARE, channel=alerts_channel, message_ts=group.card_ts
     )
-    await bot.settle()
-    [opened] = slack.calls_to("views.open")
-    view = opened.args["view"]
+    view = await form_shown(bot, slack)
     inputs = {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}
     assert inputs["title"]["initial_value"] == "HighErrorRate on checkout-api"
     assert inputs["severity"]["initial_option"]["value"] == "sev1"  # critical -> SEV1
@@ -99,18 +97,17 @@ async def test_link_to_incident_offers_open_incidents_and_links(
     await fire(bot, driver, alerts_channel, name="DiskFull", severity="warning")
     [group] = await alert_groups(bot.deps.db)
     await driver.block_action(Action.ALERT_LINK, channel=alerts_channel, message_ts=group.card_ts)
-    await bot.settle()
-    assert slack.calls_to("views.open") == []
-    [answer] = slack.responses
-    assert "no open incident" in texts(answer.body)
+    # the form opens at once, then says there is nothing to link to
+    notice = await form_shown(bot, slack)
+    assert notice["callback_id"] == "form_notice" and "no open incident" in texts(notice)
+    assert notice["submit"] is None and slack.responses == []
 
     await driver.command("declare sev3 Disk pressure on checkout")
     await bot.settle()
     [incident] = await incidents(bot.deps.db)
     await driver.block_action(Action.ALERT_LINK, channel=alerts_channel, message_ts=group.card_ts)
-    await bot.settle()
-    [opened] = slack.calls_to("views.open")
-    options = opened.args["view"]["blocks"][1]["element"]["options"]
+    form = await form_shown(bot, slack)
+    options = form["blocks"][1]["element"]["options"]
     assert [o["text"]["text"] for o in options] == ["INC-1 · SEV3 · Disk pressure on checkout"]
     reply = await driver.view_submission(
         Callback.LINK_ALERT, {Block.INCIDENT: {Block.INCIDENT: static(str(incident.id))}}

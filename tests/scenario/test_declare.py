@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 
 from bot.incidents.types import EventKind
 from bot.sandbox.fake.handlers_messages import permalink
@@ -152,6 +151,9 @@ async def test_form_submission_declares_with_every_field(
 ):
     from tests.fakes.values import checkboxes, plain, static
 
+    # the form is opened where the person is: #general, which the bot has not joined
+    await driver.command("declare", channel=slack.channel_by_name("general")["id"])
+    await slack.wait_for("views.open")
     reply = await driver.view_submission(
         "declare_incident",
         {
@@ -161,9 +163,6 @@ async def test_form_submission_declares_with_every_field(
             "service": {"service": plain("auth-api")},
             "options": {"options": checkboxes()},
         },
-        private_metadata=json.dumps(
-            {"channel": slack.channel_by_name("general")["id"], "drill": False}
-        ),
     )
     assert reply.status == 200
     await bot.settle()

@@ -11,7 +11,7 @@ from bot.store.tables import FollowUp, utcnow
 from tests.fakes import FakeSlack, SlackDriver
 from tests.fakes.values import date as picked_date
 from tests.fakes.values import plain, users
-from tests.helpers import controls, declare, texts, timeline
+from tests.helpers import controls, declare, form_shown, texts, timeline
 
 
 def buttons(message: dict) -> dict[str, dict]:
@@ -115,8 +115,7 @@ async def test_add_followup_button_opens_the_form_with_owner_and_due_date(
         channel=incident.channel_id,
         message_ts=incident.intro_ts,
     )
-    [opened] = await slack.wait_for("views.open")
-    view = opened.args["view"]
+    view = await form_shown(bot, slack)
     assert view["callback_id"] == "add_followup"
     kinds = {b["block_id"]: b["element"]["type"] for b in view["blocks"]}
     assert kinds == {

@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from tests.conftest import SIGNING_SECRET
 from tests.fakes import FakeSlack, SlackDriver
-from tests.helpers import controls, declare, incidents, texts
+from tests.helpers import controls, declare, form_shown, incidents, texts
 
 
 def _nags(slack: FakeSlack, channel: str, phrase: str) -> list[dict]:
@@ -67,9 +67,7 @@ async def test_update_reminder_fires_after_the_cadence_with_buttons(
         message_ts=nag["ts"],
         user="U_BOB",
     )
-    await slack.wait_for(
-        "views.open", where=lambda c: c.args["view"]["callback_id"] == "status_update"
-    )
+    assert (await form_shown(bot, slack))["callback_id"] == "status_update"
 
 
 async def test_posting_an_update_resets_the_clock(bot, driver: SlackDriver, slack: FakeSlack):

@@ -10,7 +10,7 @@ from bot.incidents.types import EventKind
 from tests.conftest import BOT_TOKEN
 from tests.fakes import FakeSlack, SlackDriver
 from tests.fakes.values import plain, static
-from tests.helpers import controls, declare, incidents, texts, timeline
+from tests.helpers import controls, declare, form_shown, incidents, texts, timeline
 
 
 def _thread(slack: FakeSlack, bot, incident) -> list[dict]:
@@ -92,8 +92,7 @@ async def test_resolve_without_summary_resolves_then_asks_for_one(
     assert "is resolved. Add the one-line summary" in texts(prompt)
     button = next(e for b in prompt["blocks"] if b["type"] == "actions" for e in b["elements"])
     await driver.block_action(button["action_id"], value=button["value"], user="U_ALICE")
-    await slack.wait_for("views.open")
-    view = slack.calls_to("views.open")[0].args["view"]
+    view = await form_shown(bot, slack)
     assert view["callback_id"] == "resolve_incident"
     reply = await driver.view_submission(
         "resolve_incident", {"resolution": {"resolution": plain(" ")}}

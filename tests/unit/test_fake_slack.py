@@ -264,6 +264,42 @@ async def test_ephemeral_pins_reactions_bookmarks(slack: FakeSlack, client: Asyn
     assert mark["bookmark"]["channel_id"] == cid and slack.bookmarks[cid][0]["title"] == "doc"
 
 
+async def test_ephemeral_only_where_the_bot_can_post(
+    slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    """As in Slack: a public channel the bot has not joined refuses, a private one (or a DM
+    between people) it is not in does not exist for it, whoever the recipient is."""
+    general = slack.channel_by_name("general")["id"]  # public; Alice is in it, the bot is not
+    await expect(
+        client.chat_postEphemeral(channel=general, user="U_ALICE", text="x"), "not_in_channel"
+    )
+    secret = slack.add_channel("secret", is_private=True, members=["U_ALICE", "U_BOB"])
+    await expect(
+        client.chat_postEphemeral(channel=secret, user="U_ALICE", text="x"), "channel_not_found"
+    )
+    group_dm = slack.add_channel("mpdm-alice--bob-1", is_private=True, members=["U_ALICE"])
+    await expect(
+        client.chat_postEphemeral(channel=group_dm, user="U_ALICE", text="x"),
+        "channel_not_found",
+    )
+    assert slack.ephemerals == []
+    slack.chat_write_public = True  # an app granted chat:write.public reaches public channels
+    await client.chat_postEphemeral(channel=general, user="U_ALICE", text="public")
+    await expect(
+        client.chat_postEphemeral(channel=secret, user="U_ALICE", text="x"), "channel_not_found"
+    )
+    assert [e["text"] for e in slack.ephemerals] == ["public"]
+
+
+async def test_no_edits_in_an_archived_channel(slack: FakeSlack, client: AsyncWebClient) -> None:
+    cid = (await client.conversations_create(name="inc-8"))["channel"]["id"]
+    ts = (await client.chat_postMessage(channel=cid, text="summary"))["ts"]
+    await client.conversations_archive(channel=cid)
+    await expect(client.chat_update(channel=cid, ts=ts, text="edited"), "is_inactive")
+    assert slack.message(cid, ts)["text"] == "summary"
+    await expect(client.chat_postMessage(channel=cid, text="x"), "is_archived")
+
+
 async def test_users(client: AsyncWebClient) -> None:
     carol = await client.users_info(user="U_CAROL")
     assert carol["user"]["tz"] == "Europe/Berlin"
@@ -351,6 +387,26 @@ async def test_trigger_rules(slack: FakeSlack, client: AsyncWebClient) -> None:
     await expect(
         client.views_open(trigger_id=slack.new_trigger_id(), view=modal()), "expired_trigger_id"
     )
+
+
+async def test_trigger_expires_three_seconds_after_the_request(
+    slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    """Slack's 3 s run from the request that carried the trigger to views.open reaching
+    Slack; a trigger is exchanged once, whatever happens after."""
+    assert slack.trigger_ttl == 3.0
+    old = slack.new_trigger_id(user="U_ALICE")
+    slack._triggers[old].issued -= 3.05  # sent to the bot 3.05 s ago
+    await expect(client.views_open(trigger_id=old, view=modal()), "expired_trigger_id")
+    fresh = slack.new_trigger_id(user="U_ALICE")
+    slack._triggers[fresh].issued -= 2.5  # the bot took 2.5 s, then Slack is slow to answer
+    slack.set_latency("views.open", 1.0)
+    opened = await client.views_open(trigger_id=fresh, view=modal())
+    assert opened["ok"]
+    slack.set_latency("views.open", 0.0)
+    await expect(client.views_open(trigger_id=fresh, view=modal()), "exchanged_trigger_id")
+    call = slack.calls_to("views.open")[-1]
+    assert call.response["error"] == "exchanged_trigger_id"
 
 
 async def test_push_limit_update_and_publish(slack: FakeSlack, client: AsyncWebClient) -> None:

@@ -33,11 +33,14 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "pins.add": {"pins:write"},
     "users.info": {"users:read"},
     "views.open": set(),
+    "views.update": set(),
     "views.publish": set(),
 }
 # The scope each subscribed event needs.
 EVENT_SCOPES: dict[str, set[str]] = {
     "app_home_opened": set(),
+    "channel_archive": {"channels:read", "groups:read"},
+    "channel_unarchive": {"channels:read", "groups:read"},
     "member_joined_channel": {"channels:read", "groups:read"},
     "message.channels": {"channels:history"},
     "message.groups": {"groups:history"},

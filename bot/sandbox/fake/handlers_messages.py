@@ -111,8 +111,13 @@ def chat_post_message(s: SlackState, a: Args) -> dict[str, Any]:
 
 @handler("chat.postEphemeral")
 def chat_post_ephemeral(s: SlackState, a: Args) -> dict[str, Any]:
+    # Only where the bot could post: a private channel, DM or group DM it is not in is
+    # invisible (`channel_not_found`, from resolve); a public one it has not joined refuses
+    # (`not_in_channel`) unless the app has chat:write.public. The recipient must be in it.
     cid = s.resolve(a.opt("channel"), allow_user=True)
     s.require_not_archived(cid)
+    if not s.is_member(cid) and not s.chat_write_public:
+        raise SlackError("not_in_channel")
     user = a.req("user", "user_not_in_channel")
     if not s.is_member(cid, user):
         raise SlackError("user_not_in_channel")
@@ -147,6 +152,8 @@ def _own_message(s: SlackState, a: Args, error: str) -> tuple[str, dict[str, Any
 @handler("chat.update")
 def chat_update(s: SlackState, a: Args) -> dict[str, Any]:
     cid, msg = _own_message(s, a, "cant_update_message")
+    if s.live(cid)["is_archived"]:
+        raise SlackError("is_inactive")  # no edits in a frozen, archived or deleted channel
     if all(a.get(k) is None for k in ("text", "blocks", "attachments")):
         raise SlackError("no_text")
     text = a.get("text")

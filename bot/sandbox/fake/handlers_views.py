@@ -58,7 +58,9 @@ def _trigger(s: SlackState, a: Args) -> Trigger:
         raise SlackError("invalid_trigger_id")
     if trigger.used:
         raise SlackError("exchanged_trigger_id")
-    if time.monotonic() - trigger.issued > s.trigger_ttl:
+    # measured to the moment the call reached Slack: a slow answer does not expire it
+    arrived = a.received if a.received is not None else time.monotonic()
+    if arrived - trigger.issued > s.trigger_ttl:
         raise SlackError("expired_trigger_id")
     return trigger
 

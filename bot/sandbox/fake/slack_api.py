@@ -250,7 +250,11 @@ class FakeSlack(SlackState):
         return args
 
     def _dispatch(
-        self, method: str, args: dict[str, Any], headers: Mapping[str, str]
+        self,
+        method: str,
+        args: dict[str, Any],
+        headers: Mapping[str, str],
+        received: float | None = None,
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
         if method not in HANDLERS:
             return 404, {"ok": False, "error": "unknown_method"}, {}
@@ -269,8 +273,10 @@ class FakeSlack(SlackState):
             value = args.get(arg)
             if value is None or (value == "" and arg not in EMPTY_OK):
                 return 200, self._missing(arg, spec["errors"]), {}
+        merged = Args(args)
+        merged.received = received
         try:
-            result = HANDLERS[method](self, Args(args))
+            result = HANDLERS[method](self, merged)
         except SlackError as exc:
             return exc.status, exc.body(), exc.headers
         body = {"ok": True, **result}
@@ -298,7 +304,7 @@ class FakeSlack(SlackState):
         if parse_error is not None and method in HANDLERS:
             status, body, extra = 200, parse_error.body(), {}
         else:
-            status, body, extra = self._dispatch(method, args, headers)
+            status, body, extra = self._dispatch(method, args, headers, received)
         args.pop("token", None)
         answered = time.monotonic()
         await self._record(Call(method, args, headers, answered, body, status, received))

@@ -60,6 +60,10 @@ class SlackError(Exception):
 class Args(dict[str, Any]):
     """Merged request arguments with Slack-style coercion helpers."""
 
+    # time.monotonic() when the request reached the fake (before any injected latency):
+    # the moment Slack would check a deadline such as a trigger_id's
+    received: float | None = None
+
     def opt(self, key: str) -> str | None:
         """The argument as a string, or None when absent or empty."""
         value = self.get(key)
@@ -308,7 +312,11 @@ class SlackState:
         return self._dms[user]
 
     def new_trigger_id(self, *, user: str | None = None, view_id: str | None = None) -> str:
-        """Issue a trigger_id (valid for `trigger_ttl` seconds, single use)."""
+        """Issue a trigger_id (valid for `trigger_ttl` seconds, single use).
+
+        Its clock starts now: the driver asks for one as it builds the request it sends, so
+        the bot's own handling, Bolt's ack and any latency before views.open all count.
+        """
         digits = f"{int(time.time())}{secrets.randbelow(10**6)}.{secrets.randbelow(10**9)}"
         trigger = f"{digits}.{secrets.token_hex(16)}"
         self._triggers[trigger] = Trigger(time.monotonic(), user=user, view_id=view_id)

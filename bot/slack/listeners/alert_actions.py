@@ -6,11 +6,10 @@ from typing import Any
 
 import structlog
 from slack_bolt.async_app import AsyncAck, AsyncApp
-from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
 
 from bot.deps import Deps
-from bot.notify.gateway import slack_error
+from bot.slack import forms
 from bot.slack.alert_incidents import link_alert, move_to_monitoring
 from bot.slack.ids import Action, Block, Callback
 from bot.slack.listeners.actions import requester_of
@@ -25,7 +24,7 @@ from bot.store.tables import AlertGroup
 
 log = structlog.get_logger(__name__)
 OUTDATED = ":warning: That alert is no longer stored. Use the card of a newer alert."
-TRIGGER_ERRORS = ("expired_trigger_id", "exchanged_trigger_id", "invalid_trigger_id")
+INSTEAD = "click again, or use `/incident declare` and link the alert from its card afterwards"
 
 
 def _value(body: dict[str, Any]) -> int | None:
@@ -51,73 +50,74 @@ async def _group(deps: Deps, group_id: int) -> AlertGroup | None:
         return await repo.alert_group(session, group_id)
 
 
-async def _open(deps: Deps, body: dict[str, Any], view: View, requester: Requester) -> None:
-    try:
-        await deps.slack.open_view(str(body.get("trigger_id") or ""), view)
-    except SlackApiError as exc:
-        error = slack_error(exc)
-        log.warning("alert_form_not_opened", error=error)
-        if error in TRIGGER_ERRORS:
-            text = (
-                ":hourglass: Slack gave up on opening the form (it allows 3 seconds). Click again."
-            )
-        else:
-            text = (
-                f":warning: The form could not open (`{error}`). Click again, or use "
-                "`/incident declare` and link the alert from its card afterwards."
-            )
-        await reply(deps, requester, text)
+def _trigger(body: dict[str, Any]) -> str:
+    return str(body.get("trigger_id") or "")
 
 
 async def declare_clicked(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
-    """Open the declare form pre-filled from the alert, with its matching runbooks."""
+    """Open the declare form at once; fill it from the alert, with its matching runbooks."""
     clicked = await _clicked(ack, body, deps)
     if clicked is None:
         return
     requester, group_id = clicked
-    group = await _group(deps, group_id)
-    if group is None:
-        await reply(deps, requester, OUTDATED)
-        return
-    severity = incident_severity(group.severity)
-    runbooks = runbooks_for_alert(deps, group)
-    summary = group.summary + (f"\n{group.link}" if group.link else "")
-    view = declare_modal(
-        origin_channel=group.channel_id,
-        title=incident_title(group),
-        severity=severity,
-        service=group.service or "",
-        description=summary.strip(),
-        alert_group=group_id,
-        context=runbook_hint([r.title for r in runbooks]) if runbooks else None,
+
+    async def filling() -> View | str:
+        group = await _group(deps, group_id)
+        if group is None:
+            return OUTDATED
+        runbooks = runbooks_for_alert(deps, group)
+        summary = group.summary + (f"\n{group.link}" if group.link else "")
+        return declare_modal(
+            origin_channel=group.channel_id,
+            title=incident_title(group),
+            severity=incident_severity(group.severity),
+            service=group.service or "",
+            description=summary.strip(),
+            alert_group=group_id,
+            context=runbook_hint([r.title for r in runbooks]) if runbooks else None,
+        )
+
+    await forms.open_then_fill(
+        deps,
+        _trigger(body),
+        requester,
+        title="Declare an incident",
+        instead=INSTEAD,
+        filling=filling,
     )
-    await _open(deps, body, view, requester)
 
 
 async def link_clicked(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
-    """Open a picker of the open incidents the clicker may see."""
+    """Open the picker at once; fill it with the open incidents the clicker may see.
+
+    Finding those may take a while (reading the incidents, paging through the members of
+    private war rooms): the form is open by then, so Slack's 3 seconds are not at stake.
+    A list of 100 incidents fits a static select, so no options endpoint is needed.
+    """
     clicked = await _clicked(ack, body, deps)
     if clicked is None:
         return
     requester, group_id = clicked
-    group = await _group(deps, group_id)
-    if group is None:
-        await reply(deps, requester, OUTDATED)
-        return
-    async with deps.db.session() as session:
-        incidents = await repo.open_incidents(session, limit=100)
-        holders = await repo.roles_of_many(session, [i.id for i in incidents if i.id])
-    incidents = await visible_to(deps, requester, incidents, holders)
-    if not incidents:
-        await reply(
-            deps,
-            requester,
-            ":information_source: There is no open incident to link to. "
-            "Use *Declare incident* on the card to declare one from this alert.",
-        )
-        return
-    view = link_modal(group, incidents, origin_channel=requester.channel_id)
-    await _open(deps, body, view, requester)
+
+    async def filling() -> View | str:
+        group = await _group(deps, group_id)
+        if group is None:
+            return OUTDATED
+        async with deps.db.session() as session:
+            incidents = await repo.open_incidents(session, limit=100)
+            holders = await repo.roles_of_many(session, [i.id for i in incidents if i.id])
+        # who may see which incident is decided here, before any title goes into the form
+        incidents = await visible_to(deps, requester, incidents, holders)
+        if not incidents:
+            return (
+                ":information_source: There is no open incident to link to. "
+                "Use *Declare incident* on the card to declare one from this alert."
+            )
+        return link_modal(group, incidents, origin_channel=requester.channel_id)
+
+    await forms.open_then_fill(
+        deps, _trigger(body), requester, title="Link alert", instead=INSTEAD, filling=filling
+    )
 
 
 async def link_submitted(
@@ -132,7 +132,11 @@ async def link_submitted(
     await ack()
     metadata = view_metadata(view)
     group = metadata.get("group")
-    requester = Requester(user_id=body["user"]["id"], channel_id=metadata.get("channel"))
+    # the card's channel holds the bot: there, if the click's response_url is too old
+    channel = metadata.get("channel")
+    requester = forms.submitter(
+        body, view, fallback_channel=channel if isinstance(channel, str) else None
+    )
     if not isinstance(group, int):
         await reply(deps, requester, ":warning: That form is out of date. Click the card again.")
         return

@@ -8,7 +8,7 @@ import structlog
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.deps import Deps
-from bot.incidents import postmortem
+from bot.incidents import postmortem, service
 from bot.incidents.service import IncidentError
 from bot.incidents.types import Status, incident_ref
 from bot.notify.gateway import slack_error
@@ -18,7 +18,7 @@ from bot.slack.ids import Action
 from bot.slack.listeners.actions import requester_of
 from bot.slack.parse import Command
 from bot.slack.views.postmortem import postmortem_completed
-from bot.slack.war_room import Requester, reply
+from bot.slack.war_room import Requester, live_room, outside_archived, reply
 from bot.store import repo
 from bot.store.tables import Incident
 
@@ -68,6 +68,8 @@ async def close_incident(deps: Deps, incident_id: int, requester: Requester) -> 
             )
         else:
             log.info("war_room_archived")
+            async with deps.db.session() as session:  # nothing is posted or edited there now
+                await service.set_room_archived(session, channel_id=channel, archived=True)
     return True
 
 
@@ -139,10 +141,14 @@ async def mark_complete(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None
     calls: dict[str, Any] = {"reminders": sync_reminders(deps, incident_id)}
     container = body.get("container") or {}
     channel, ts = container.get("channel_id"), container.get("message_ts")
-    if channel and ts and not container.get("is_ephemeral"):
+    room = live_room(done.incident)
+    archived = done.incident.channel_id if room is None else None
+    if channel and ts and not container.get("is_ephemeral") and channel != archived:
         calls["message"] = deps.slack.update(channel, ts, text, blocks)
-    elif done.incident.channel_id:
-        calls["message"] = deps.slack.post(done.incident.channel_id, text, blocks)
+    elif room:
+        calls["message"] = deps.slack.post(room, text, blocks)
+    else:  # the war room is archived (or there is none): the clicker hears it
+        calls["message"] = reply(deps, outside_archived(requester, done.incident), text, blocks)
     await deps.slack.gather(**calls)
 
 

@@ -15,6 +15,7 @@ from bot.incidents.service import Declaration, IncidentError
 from bot.incidents.types import Severity
 from bot.logging import bind_incident
 from bot.notify.gateway import slack_error
+from bot.slack.forms import carry_answer
 from bot.slack.parse import COMMAND, Command, CommandError, parse
 from bot.slack.views import incident as views
 from bot.slack.views.help import help_text
@@ -103,7 +104,9 @@ class IncidentCommand:
     async def open_declare_form(
         self, command: dict[str, Any], requester: Requester, *, drill: bool
     ) -> None:
-        view = declare_modal(origin_channel=requester.channel_id, drill=drill)
+        view = carry_answer(
+            declare_modal(origin_channel=requester.channel_id, drill=drill), requester
+        )
         try:
             await self.deps.slack.open_view(command.get("trigger_id", ""), view)
         except SlackApiError as exc:

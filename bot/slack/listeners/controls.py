@@ -6,20 +6,18 @@ import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
-from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
 
 from bot.deps import Deps
 from bot.incidents.types import INCIDENT_COMMANDER, Severity, Status, incident_ref
 from bot.jobs import schedule
-from bot.notify.gateway import slack_error
-from bot.slack import operations
+from bot.slack import forms, operations
 from bot.slack.ids import Action, Block, Callback
 from bot.slack.listeners.actions import requester_of
 from bot.slack.parse import view_incident
-from bot.slack.views.modals import update_modal
+from bot.slack.views.modals import resolve_modal, update_modal
 from bot.slack.views.text import when
-from bot.slack.war_room import Requester, reply
+from bot.slack.war_room import Requester, live_room, outside_archived, reply
 from bot.store import repo
 from bot.store.tables import utcnow
 
@@ -115,33 +113,27 @@ async def set_severity(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
     await operations.change_severity(deps, parsed[0], Severity(parsed[1]), requester)
 
 
-async def _open_form(
-    deps: Deps, body: dict[str, Any], requester: Requester, view: View, instead: str
-) -> None:
-    """Open a modal on the click's trigger; when Slack refuses, say what to type instead."""
-    try:
-        await deps.slack.open_view(str(body.get("trigger_id") or ""), view)
-    except SlackApiError as exc:
-        await reply(
-            deps,
-            requester,
-            f":hourglass: The form could not open (`{slack_error(exc)}`): click again, "
-            f"or use {instead}.",
-        )
-
-
 async def _open_resolve(
     body: dict[str, Any], deps: Deps, requester: Requester, incident_id: int
 ) -> None:
-    from bot.slack.views.modals import resolve_modal
+    """The resolve form: open at once on the click's trigger, filled once the incident is read."""
 
-    async with deps.db.session() as session:
-        incident = await repo.incident_by_id(session, incident_id)
-    if incident is None:
-        await reply(deps, requester, STALE)
-        return
-    view = resolve_modal(incident_id, ref=incident_ref(incident.number))
-    await _open_form(deps, body, requester, view, "`/incident resolve <what fixed it>`")
+    async def filling() -> View | str:
+        async with deps.db.session() as session:
+            incident = await repo.incident_by_id(session, incident_id)
+        if incident is None:
+            return STALE
+        # (who may see the incident is decided here, before the form shows any of it)
+        return resolve_modal(incident_id, ref=incident_ref(incident.number))
+
+    await forms.open_then_fill(
+        deps,
+        str(body.get("trigger_id") or ""),
+        requester,
+        title="Resolve incident",
+        instead="click again, or use `/incident resolve <what fixed it>`",
+        filling=filling,
+    )
 
 
 async def resolve(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
@@ -156,19 +148,33 @@ async def resolve(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
 
 
 async def post_update(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
+    """The update form: open at once on the click's trigger, filled once the incident is read."""
     requester = await _who(ack, body, deps)
     if requester is None:
         return
     value = str(_action(body).get("value") or "").partition(":")[0]
-    async with deps.db.session() as session:
-        incident = await repo.incident_by_id(session, int(value)) if value.isdigit() else None
-    if incident is None or incident.id is None:
+    if not value.isdigit():
         await reply(deps, requester, STALE)
         return
-    view = update_modal(
-        incident.id, ref=incident_ref(incident.number), current=Status(incident.status)
+
+    async def filling() -> View | str:
+        async with deps.db.session() as session:
+            incident = await repo.incident_by_id(session, int(value))
+        if incident is None or incident.id is None:
+            return STALE
+        # (who may see the incident is decided here, before the form shows any of it)
+        return update_modal(
+            incident.id, ref=incident_ref(incident.number), current=Status(incident.status)
+        )
+
+    await forms.open_then_fill(
+        deps,
+        str(body.get("trigger_id") or ""),
+        requester,
+        title="Stakeholder update",
+        instead="click again, or use `/incident update <text>`",
+        filling=filling,
     )
-    await _open_form(deps, body, requester, view, "`/incident update <text>`")
 
 
 async def snooze(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
@@ -182,6 +188,7 @@ async def snooze(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
     incident_id, kind = parsed[0], schedule.Kind(parsed[1])
     async with deps.db.session() as session:
         due = await schedule.snooze(session, incident_id=incident_id, kind=kind)
+        incident = await repo.incident_by_id(session, incident_id)
     channel = (body.get("container") or {}).get("channel_id")
     ts = (body.get("container") or {}).get("message_ts")
     if due is None:
@@ -189,7 +196,10 @@ async def snooze(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
         await reply(deps, requester, f"{text} Nothing to snooze.")
     else:
         text = f":zzz: Snoozed by <@{requester.user_id}> until {when(due)}."
-    if channel and ts:
+    if incident is not None and live_room(incident) is None and channel == incident.channel_id:
+        if due is not None:  # no edits in an archived war room: the clicker hears it
+            await reply(deps, outside_archived(requester, incident), text)
+    elif channel and ts:
         await deps.slack.attempt("update", deps.slack.update(channel, ts, text, []))
 
 
@@ -212,13 +222,11 @@ async def resolve_submitted(
         return
     await ack()
     incident_id = view_incident(view)
-    requester = Requester(user_id=body["user"]["id"])
     if incident_id is None:
         return
     async with deps.db.session() as session:
         incident = await repo.incident_by_id(session, incident_id)
-    if incident is not None:
-        requester = Requester(user_id=requester.user_id, channel_id=incident.channel_id)
+    requester = forms.submitter(body, view, incident=incident)
     if incident is not None and incident.status == Status.RESOLVED:
         await operations.add_resolution(deps, incident_id, summary, requester)
         return
@@ -252,7 +260,7 @@ async def update_submitted(
         incident = await repo.incident_by_id(session, incident_id)
     if incident is None:
         return
-    requester = Requester(user_id=body["user"]["id"], channel_id=incident.channel_id)
+    requester = forms.submitter(body, view, incident=incident)
     if chosen and chosen != incident.status and chosen in Status.__members__.values():
         await operations.change_status(
             deps,

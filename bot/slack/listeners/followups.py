@@ -8,20 +8,20 @@ from typing import Any
 
 import structlog
 from slack_bolt.async_app import AsyncAck, AsyncApp
-from slack_sdk.errors import SlackApiError
+from slack_sdk.models.views import View
 
 from bot.deps import Deps
 from bot.incidents import followups
 from bot.incidents.service import IncidentError
 from bot.incidents.types import incident_ref
-from bot.notify.gateway import slack_error
+from bot.slack import forms
 from bot.slack.ids import Action, Block, Callback
 from bot.slack.listeners.actions import requester_of
 from bot.slack.operations import check_user
 from bot.slack.parse import Command, view_incident
 from bot.slack.views import followups as views
 from bot.slack.views.text import safe
-from bot.slack.war_room import Requester, reply
+from bot.slack.war_room import Requester, live_room, outside_archived, reply
 from bot.store import repo
 from bot.store.tables import Incident, utcnow
 
@@ -66,10 +66,10 @@ async def create(
     log.info("followup_added", owner=owner, due=due_on.isoformat() if due_on else None)
     notice, blocks = views.followup_added(followup, incident)
     calls: dict[str, Any] = {}
-    if incident.channel_id:
-        calls["post"] = deps.slack.post(incident.channel_id, notice, blocks)
-    else:
-        calls["reply"] = reply(deps, requester, notice, blocks)
+    if room := live_room(incident):
+        calls["post"] = deps.slack.post(room, notice, blocks)
+    else:  # no war room, or an archived one: the person who added it hears it
+        calls["reply"] = reply(deps, outside_archived(requester, incident), notice, blocks)
     if owner and owner != requester.user_id:
         note, note_blocks = views.owner_note(followup, incident)
         calls["owner"] = deps.slack.post(owner, note, note_blocks)  # a DM from the app
@@ -109,28 +109,33 @@ class FollowUpCommands:
 
 
 async def add_button(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
-    """The "Add follow-up" button: open the form."""
+    """The "Add follow-up" button: open the form at once, filled once the incident is read."""
     await ack()
     requester = requester_of(body)
     value = str(((body.get("actions") or [{}])[0]).get("value") or "")
     if requester is None:
         log.warning("action_without_user")
         return
-    async with deps.db.session() as session:
-        incident = await repo.incident_by_id(session, int(value)) if value.isdigit() else None
-    if incident is None or incident.id is None:
+    if not value.isdigit():
         await reply(deps, requester, f":warning: {STALE}")
         return
-    view = views.followup_modal(incident.id, ref=incident_ref(incident.number))
-    try:
-        await deps.slack.open_view(body.get("trigger_id", ""), view)
-    except SlackApiError as exc:
-        await reply(
-            deps,
-            requester,
-            f":hourglass: The form could not open (`{slack_error(exc)}`): click again, or "
-            f"use {followups.USAGE} in the war room.",
-        )
+
+    async def filling() -> View | str:
+        async with deps.db.session() as session:
+            incident = await repo.incident_by_id(session, int(value))
+        if incident is None or incident.id is None:
+            return f":warning: {STALE}"
+        # (who may see the incident is decided here, before the form shows any of it)
+        return views.followup_modal(incident.id, ref=incident_ref(incident.number))
+
+    await forms.open_then_fill(
+        deps,
+        str(body.get("trigger_id") or ""),
+        requester,
+        title="Add a follow-up",
+        instead=f"click again, or use {followups.USAGE} in the war room",
+        filling=filling,
+    )
 
 
 def _value(values: dict[str, Any], block: Block, key: str) -> Any:
@@ -171,8 +176,7 @@ async def submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], d
         return
     async with deps.db.session() as session:
         incident = await repo.incident_by_id(session, incident_id)
-    channel = incident.channel_id if incident else None
-    requester = Requester(user_id=body["user"]["id"], channel_id=channel)
+    requester = forms.submitter(body, view, incident=incident)
     await create(deps, incident_id, requester, text=text, owner=owner, due_on=due_on)
 
 
@@ -207,7 +211,10 @@ async def mark_done(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
         return
     log.info("followup_done")
     channel, ts = container.get("channel_id"), container.get("message_ts")
-    if channel and ts and not container.get("is_ephemeral"):
+    archived = done.incident.channel_id if live_room(done.incident) is None else None
+    if channel and channel == archived:  # no edits in an archived war room
+        await reply(deps, outside_archived(requester, done.incident), text, blocks)
+    elif channel and ts and not container.get("is_ephemeral"):
         await deps.slack.attempt("update", deps.slack.update(channel, ts, text, blocks))
 
 

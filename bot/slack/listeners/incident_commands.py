@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_sdk.errors import SlackApiError
-
 from bot.deps import Deps
 from bot.incidents import roles
 from bot.incidents.service import IncidentError
 from bot.incidents.types import INCIDENT_COMMANDER, Status, incident_ref
-from bot.notify.gateway import slack_error
-from bot.slack import operations
+from bot.slack import forms, operations
 from bot.slack.parse import Command
 from bot.slack.views.modals import summary_prompt, update_modal
 from bot.slack.war_room import Requester, reply
@@ -119,12 +116,10 @@ class IncidentControls:
     async def _open(
         self, command: dict[str, Any], requester: Requester, view: Any, fallback: str
     ) -> None:
-        try:
-            await self.deps.slack.open_view(command.get("trigger_id", ""), view)
-        except SlackApiError as exc:
-            await reply(
-                self.deps,
-                requester,
-                f":hourglass: The form could not open (`{slack_error(exc)}`): run the command "
-                f"again, {fallback}.",
-            )
+        await forms.open_form(
+            self.deps,
+            str(command.get("trigger_id") or ""),
+            view,
+            requester,
+            instead=f"run the command again, {fallback}",
+        )

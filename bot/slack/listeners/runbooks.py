@@ -18,7 +18,7 @@ from bot.slack.listeners.actions import requester_of
 from bot.slack.parse import COMMAND, Command
 from bot.slack.views.runbook import RunbookAction, page_of_step, runbook_messages, runbook_picker
 from bot.slack.views.text import safe, user, when
-from bot.slack.war_room import Requester, reply
+from bot.slack.war_room import Requester, archived_text, outside_archived, reply
 from bot.store import repo
 from bot.store.tables import Incident, RunbookRun
 
@@ -60,6 +60,11 @@ async def post_runbook(
     ref = incident_ref(incident.number)
     if not channel or incident.id is None:
         await reply(deps, requester, f":warning: {ref} has no war room to post the runbook in.")
+        return None
+    if incident.room_archived_at:
+        await reply(
+            deps, outside_archived(requester, incident), archived_text(incident, "the runbook")
+        )
         return None
     async with deps.db.session() as session:
         posted = await runbook_runs.start_run(
@@ -268,7 +273,7 @@ async def step_clicked(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
     ref = incident_ref(outcome.incident.number)
     calls: dict[str, Any] = {}
     page = page_of_step(runbook, step_index) if runbook and usable else 0
-    if runbook is not None and usable:
+    if runbook is not None and usable and not outcome.incident.room_archived_at:
         calls["pages"] = show_progress(deps, run, runbook, outcome.incident.number, {0, page})
     if outcome.recorded and outcome.entry is not None and outcome.entry.id is not None:
         calls["link"] = _link_step(deps, run, page, outcome.entry.id)

@@ -18,7 +18,7 @@ from bot.slack.middleware import once_per_event
 from bot.slack.parse import COMMAND, Command, from_slack
 from bot.slack.views.incident import DRILL_MARK
 from bot.slack.views.timeline import chat_text, timeline_message
-from bot.slack.war_room import Requester, reply
+from bot.slack.war_room import Requester, live_room, reply
 from bot.store import repo
 from bot.store.tables import Incident
 
@@ -348,7 +348,7 @@ class TimelineCommands:
                 session, incident_id=incident.id, actor=requester.user_id, text=parsed.text
             )
         log.info("timeline_note_added")
-        channel = incident.channel_id
+        channel = live_room(incident)
         if not channel:
             await reply(
                 deps, requester, f":memo: Noted on the timeline of {incident_ref(incident.number)}."

@@ -9,11 +9,11 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from bot.deps import Deps
 from bot.incidents.service import Declaration
 from bot.incidents.types import Severity
+from bot.slack import forms
 from bot.slack.alert_incidents import link_alert
 from bot.slack.ids import Block, Callback
 from bot.slack.listeners.commands import declare_and_open
 from bot.slack.parse import view_metadata
-from bot.slack.war_room import Requester
 
 
 def _input(values: dict[str, Any], block: Block) -> dict[str, Any]:
@@ -48,7 +48,9 @@ async def declare_submitted(
         declared_by=user,
         origin_channel_id=metadata.get("channel"),
     )
-    requester = Requester(user_id=user, channel_id=metadata.get("channel"))
+    # answered through the response_url of the command or click that opened the form; the
+    # channel it came from may be one the bot is not in, so without one: by DM
+    requester = forms.submitter(body, view)
     incident = await declare_and_open(deps, declaration, requester)
     alert_group = metadata.get("alert_group")
     if isinstance(alert_group, int) and incident.id is not None:  # declared from an alert card

@@ -1,4 +1,4 @@
-"""Modals: the declare form."""
+"""Modals: the declare, resolve and update forms; a form's loading and notice states."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from slack_sdk.models.blocks import (
     MarkdownTextObject,
     Option,
     PlainTextInputElement,
+    SectionBlock,
     StaticSelectElement,
 )
 from slack_sdk.models.views import View
@@ -204,4 +205,26 @@ def summary_prompt(incident_id: int) -> ActionsBlock:
                 style="primary",
             )
         ],
+    )
+
+
+def loading_modal(title: str) -> View:
+    """What a form shows from the click until its data is in (then it is replaced)."""
+    return View(
+        type="modal",
+        callback_id=Callback.LOADING,
+        title=truncate(title, 24),
+        close="Cancel",
+        blocks=[SectionBlock(text=MarkdownTextObject(text=":hourglass_flowing_sand: Loading…"))],
+    )
+
+
+def notice_modal(title: str, text: str) -> View:
+    """A form that cannot be shown says why (`text`: bot-written mrkdwn) and what to do."""
+    return View(
+        type="modal",
+        callback_id=Callback.NOTICE,
+        title=truncate(title, 24),
+        close="Close",
+        blocks=[SectionBlock(text=MarkdownTextObject(text=truncate(text, 3000)))],
     )
