@@ -24,7 +24,7 @@ from aiohttp.test_utils import TestServer
 from bot.slack.middleware import KINDS
 from tests.conftest import SIGNING_SECRET
 from tests.fakes import FakeSlack, SlackDriver
-from tests.helpers import declare, incidents, timeline
+from tests.helpers import declare, form_shown, incidents, timeline
 
 FORM = "application/x-www-form-urlencoded"
 KNOWN_TYPES = {*KINDS, "other"}
@@ -337,9 +337,11 @@ async def test_a_replayed_button_click_and_form_submission_act_once(
     await recorder.block_action("post_update", channel=incident.channel_id)
     await bot.settle()
     click = recorder.sent[-1]
-    view = slack.calls_to("views.open")[-1].args["view"]
+    view = await form_shown(bot, slack)
     await recorder.view_submission(
-        view["callback_id"], {"impact": {"impact": {"type": "plain_text_input", "value": "Fixing"}}}
+        view["callback_id"],
+        {"impact": {"impact": {"type": "plain_text_input", "value": "Fixing"}}},
+        view_id=view["id"],
     )
     await bot.settle()
     submission = recorder.sent[-1]
