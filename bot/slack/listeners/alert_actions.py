@@ -10,11 +10,12 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
 
 from bot.deps import Deps
+from bot.incidents.access import Restricted
 from bot.notify.gateway import slack_error
+from bot.slack import access
 from bot.slack.alert_incidents import link_alert, move_to_monitoring
 from bot.slack.ids import Action, Block, Callback
 from bot.slack.listeners.actions import requester_of
-from bot.slack.listeners.commands import visible_to
 from bot.slack.parse import view_metadata
 from bot.slack.runbook_offers import runbooks_for_alert
 from bot.slack.views.alerts import incident_severity, incident_title, link_modal, runbook_hint
@@ -106,8 +107,7 @@ async def link_clicked(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
         return
     async with deps.db.session() as session:
         incidents = await repo.open_incidents(session, limit=100)
-        holders = await repo.roles_of_many(session, [i.id for i in incidents if i.id])
-    incidents = await visible_to(deps, requester, incidents, holders)
+    incidents = await access.visible(deps, requester.user_id, incidents)
     if not incidents:
         await reply(
             deps,
@@ -129,6 +129,10 @@ async def link_submitted(
     if not value.isdigit():
         await ack(response_action="errors", errors={Block.INCIDENT: "Pick an incident."})
         return
+    if not await access.permit_form(
+        ack, deps, incident_id=int(value), user=body["user"]["id"], block=Block.INCIDENT
+    ):
+        return
     await ack()
     metadata = view_metadata(view)
     group = metadata.get("group")
@@ -141,8 +145,11 @@ async def link_submitted(
 
 async def monitoring_clicked(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
     clicked = await _clicked(ack, body, deps)
-    if clicked is not None:
-        await move_to_monitoring(deps, clicked[1], clicked[0])
+    if clicked is None:
+        return
+    requester, incident_id = clicked
+    if await access.permit(deps, requester, incident_id, action=Restricted.STATUS):
+        await move_to_monitoring(deps, incident_id, requester)
 
 
 async def source_opened(ack: AsyncAck) -> None:

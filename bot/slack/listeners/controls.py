@@ -10,10 +10,11 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
 
 from bot.deps import Deps
+from bot.incidents.access import Restricted
 from bot.incidents.types import INCIDENT_COMMANDER, Severity, Status, incident_ref
 from bot.jobs import schedule
 from bot.notify.gateway import slack_error
-from bot.slack import operations
+from bot.slack import access, operations
 from bot.slack.ids import Action, Block, Callback
 from bot.slack.listeners.actions import requester_of
 from bot.slack.parse import view_incident
@@ -21,7 +22,7 @@ from bot.slack.views.modals import update_modal
 from bot.slack.views.text import when
 from bot.slack.war_room import Requester, reply
 from bot.store import repo
-from bot.store.tables import utcnow
+from bot.store.tables import Incident, utcnow
 
 STALE = ":warning: That control is out of date. Use the pinned summary in the war room, or `/incident help`."
 
@@ -65,6 +66,8 @@ async def assign_role(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
     if incident_id is None or role not in deps.settings.roles or not user:
         await reply(deps, requester, STALE)
         return
+    if not await access.permit(deps, requester, incident_id, action=Restricted.ROLES):
+        return
     await operations.give_role(deps, incident_id, role, user, requester, take_over=True)
 
 
@@ -75,6 +78,8 @@ async def step_down(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
     value = str(_action(body).get("value") or "")
     if not value.isdigit():
         await reply(deps, requester, STALE)
+        return
+    if not await access.permit(deps, requester, int(value)):  # stepping down is never restricted
         return
     async with deps.db.session() as session:
         held = [
@@ -98,6 +103,9 @@ async def set_status(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
         await reply(deps, requester, STALE)
         return
     incident_id, target = parsed[0], Status(parsed[1])
+    action = Restricted.RESOLVE if target is Status.RESOLVED else Restricted.STATUS
+    if not await access.permit(deps, requester, incident_id, action=action):
+        return
     if target is Status.RESOLVED:
         await _open_resolve(body, deps, requester, incident_id)
         return
@@ -111,6 +119,8 @@ async def set_severity(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
     parsed = _id_and(str((_action(body).get("selected_option") or {}).get("value") or ""))
     if parsed is None or parsed[1] not in Severity.__members__.values():
         await reply(deps, requester, STALE)
+        return
+    if not await access.permit(deps, requester, parsed[0], action=Restricted.SEV):
         return
     await operations.change_severity(deps, parsed[0], Severity(parsed[1]), requester)
 
@@ -152,6 +162,8 @@ async def resolve(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
     if not value.isdigit():
         await reply(deps, requester, STALE)
         return
+    if not await access.permit(deps, requester, int(value), action=Restricted.RESOLVE):
+        return
     await _open_resolve(body, deps, requester, int(value))
 
 
@@ -160,6 +172,10 @@ async def post_update(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
     if requester is None:
         return
     value = str(_action(body).get("value") or "").partition(":")[0]
+    if value.isdigit() and not await access.permit(
+        deps, requester, int(value), action=Restricted.UPDATE
+    ):
+        return
     async with deps.db.session() as session:
         incident = await repo.incident_by_id(session, int(value)) if value.isdigit() else None
     if incident is None or incident.id is None:
@@ -180,6 +196,8 @@ async def snooze(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
         await reply(deps, requester, STALE)
         return
     incident_id, kind = parsed[0], schedule.Kind(parsed[1])
+    if not await access.permit(deps, requester, incident_id):
+        return
     async with deps.db.session() as session:
         due = await schedule.snooze(session, incident_id=incident_id, kind=kind)
     channel = (body.get("container") or {}).get("channel_id")
@@ -191,6 +209,13 @@ async def snooze(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
         text = f":zzz: Snoozed by <@{requester.user_id}> until {when(due)}."
     if channel and ts:
         await deps.slack.attempt("update", deps.slack.update(channel, ts, text, []))
+
+
+def _status_action(chosen: Any, incident: Incident) -> Restricted | None:
+    """The restricted action the status picked in the update form takes (None: unchanged)."""
+    if not chosen or chosen == incident.status:
+        return None
+    return Restricted.RESOLVE if chosen == Status.RESOLVED else Restricted.STATUS
 
 
 def _values(view: dict[str, Any]) -> dict[str, Any]:
@@ -210,9 +235,18 @@ async def resolve_submitted(
             response_action="errors", errors={Block.RESOLUTION: "Say in one line what fixed it."}
         )
         return
-    await ack()
     incident_id = view_incident(view)
     requester = Requester(user_id=body["user"]["id"])
+    if not await access.permit_form(
+        ack,
+        deps,
+        incident_id=incident_id,
+        user=requester.user_id,
+        block=Block.RESOLUTION,
+        actions=[Restricted.RESOLVE],
+    ):
+        return
+    await ack()
     if incident_id is None:
         return
     async with deps.db.session() as session:
@@ -237,13 +271,22 @@ async def update_submitted(
             response_action="errors", errors={Block.IMPACT: "Write what stakeholders need to know."}
         )
         return
-    await ack()
     incident_id = view_incident(view)
-    if incident_id is None:
-        return
     chosen = (
         (values.get(Block.STATUS) or {}).get(Block.STATUS, {}).get("selected_option") or {}
     ).get("value")
+    if not await access.permit_form(
+        ack,
+        deps,
+        incident_id=incident_id,
+        user=body["user"]["id"],
+        block=Block.IMPACT,
+        actions=lambda incident: [Restricted.UPDATE, _status_action(chosen, incident)],
+    ):
+        return
+    await ack()
+    if incident_id is None:
+        return
     later = (
         (values.get(Block.NEXT_UPDATE) or {}).get(Block.NEXT_UPDATE, {}).get("selected_option")
         or {}
