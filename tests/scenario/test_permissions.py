@@ -371,3 +371,20 @@ async def test_every_listed_action_is_the_commanders(start_bot, slack: FakeSlack
     await bot.settle()
     assert "<@U_BOB> stepped down as scribe" in texts(slack.messages(room))
     assert any(e.kind == EventKind.NOTE for e in await timeline(bot.deps.db, incident.id))
+
+
+async def test_a_follow_up_owner_outside_the_room_may_still_mark_it_done(ws: Workspace):
+    target = await private_incident(ws)
+    await ws.driver.command(f"followup Audit the logs <@{OUTSIDER}|eve>", channel=target.room)
+    await ws.bot.settle()
+    async with ws.bot.deps.db.session() as session:
+        owned = (await session.exec(select(FollowUp).where(FollowUp.owner_id == OUTSIDER))).one()
+    for user in ("U_BOB", OUTSIDER):  # Bob is nobody here; Eve was given it by the room
+        await ws.driver.block_action(
+            "followup_done", value=str(owned.id), user=user, channel=ws.alerts
+        )
+        await ws.bot.settle()
+        async with ws.bot.deps.db.session() as session:
+            done_by = (await session.get(FollowUp, owned.id)).done_by  # type: ignore[union-attr]
+        assert done_by == (None if user == "U_BOB" else OUTSIDER), user
+    assert PRIVATE in said(ws.slack, 0)
