@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.incidents.access import Restricted
 from bot.incidents.types import DEFAULT_ROLES, INCIDENT_COMMANDER, Severity
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
@@ -17,6 +18,7 @@ _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 _CHANNEL_PREFIX = re.compile(r"^[a-z0-9][a-z0-9_-]{0,19}$")
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 _ROLE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+_ADMIN = re.compile(r"^[UWS][A-Z0-9]{2,}$")
 ALERT_SEVERITIES = ("critical", "high", "warning", "info")
 
 
@@ -88,6 +90,10 @@ class Settings(BaseSettings):
         default="48h", validate_default=True
     )
     role_notes_file: Path | None = None
+    restricted_actions: Annotated[frozenset[Restricted], NoDecode] = Field(
+        default="close", validate_default=True
+    )
+    admins: Annotated[tuple[str, ...], NoDecode] = ()
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_format: Literal["json", "console"] = "json"
 
@@ -228,6 +234,38 @@ class Settings(BaseSettings):
             cadence[severity] = parse_duration(duration)
         return cadence
 
+    @field_validator("restricted_actions", mode="before")
+    @classmethod
+    def _restricted(cls, value: Any) -> frozenset[Restricted]:
+        if isinstance(value, set | frozenset):
+            return frozenset(Restricted(v) for v in value)
+        names = [name.lower() for name in _split(value)]
+        allowed = ", ".join(r.value for r in Restricted)
+        if names == ["none"]:
+            return frozenset()
+        if not names:
+            raise ValueError(f"is empty; list some of {allowed} (comma-separated), or write none")
+        for name in names:
+            if name not in {r.value for r in Restricted}:
+                raise ValueError(
+                    f"{name!r} is not an action; list some of {allowed} (comma-separated), "
+                    "or write none alone"
+                )
+        return frozenset(Restricted(name) for name in names)
+
+    @field_validator("admins", mode="before")
+    @classmethod
+    def _admins(cls, value: Any) -> tuple[str, ...]:
+        ids = _split(value)
+        for entry in ids:
+            if not _ADMIN.match(entry):
+                raise ValueError(
+                    f"{entry!r} is not a Slack user ID (U…/W…) or user-group ID (S…); list IDs, "
+                    "comma-separated (a profile's ⋮ menu > Copy member ID; a user group's ID is "
+                    "in its page's URL)"
+                )
+        return tuple(dict.fromkeys(ids))
+
     @field_validator("ic_nag_after", "postmortem_due", mode="before")
     @classmethod
     def _duration(cls, value: Any) -> Any:
@@ -247,6 +285,16 @@ class Settings(BaseSettings):
     @property
     def socket_mode(self) -> bool:
         return self.slack_app_token is not None
+
+    @property
+    def admin_users(self) -> frozenset[str]:
+        """ADMINS given as user IDs."""
+        return frozenset(a for a in self.admins if not a.startswith("S"))
+
+    @property
+    def admin_groups(self) -> tuple[str, ...]:
+        """ADMINS given as user-group IDs (their members are admins)."""
+        return tuple(a for a in self.admins if a.startswith("S"))
 
     @property
     def watched_channels(self) -> list[str]:

@@ -10,6 +10,7 @@ from bot.incidents.declarer import Declarer
 from bot.metrics import Metrics
 from bot.notify.coalesce import Coalescer
 from bot.notify.gateway import SlackGateway
+from bot.notify.lookups import Lookups
 from bot.notify.priority import Urgency
 from bot.runbooks.model import RunbookSet
 from bot.slack.replay import EventReplay
@@ -36,6 +37,8 @@ class Deps:
     alert_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # war rooms waiting for their intro go first; their other calls wait for `after_urgent`
     urgency: Urgency = field(default_factory=Urgency)
+    # war-room and ADMINS user-group members, briefly cached for permission checks
+    lookups: Lookups = field(default_factory=Lookups)
 
     def __post_init__(self) -> None:
         self.replay = EventReplay(self.db)

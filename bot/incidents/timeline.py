@@ -225,6 +225,22 @@ async def add_note(
     return entry
 
 
+async def add_refusal(
+    session: AsyncSession, *, incident_id: int, actor: str, text: str, action: str | None
+) -> TimelineEvent:
+    """A refused request by someone who may see the incident (commits)."""
+    entry = await record(
+        session,
+        incident_id=incident_id,
+        kind=EventKind.REFUSED,
+        actor=actor,
+        text=text,
+        data={"action": action} if action else {},
+    )
+    await session.commit()
+    return entry
+
+
 async def attach_message(
     session: AsyncSession, *, entry_id: int, channel: str, ts: str, permalink: str | None
 ) -> None:

@@ -63,6 +63,7 @@ class EventKind(StrEnum):
     ALERT = "alert"
     FOLLOWUP = "followup"
     POSTMORTEM = "postmortem"
+    REFUSED = "refused"  # someone who may see the incident was refused a restricted action
 
 
 INCIDENT_COMMANDER = "incident_commander"

@@ -175,6 +175,11 @@ class SlackGateway:
             if not cursor:
                 return members
 
+    async def usergroup_members(self, group: str) -> list[str]:
+        """The users in a user group (usergroups.users.list; needs usergroups:read)."""
+        response = await self.client.usergroups_users_list(usergroup=group)
+        return [str(user) for user in response.get("users") or []]
+
     async def channel_info(self, channel: str) -> dict[str, Any]:
         response = await self.client.conversations_info(channel=channel)
         return dict(response["channel"])

@@ -19,7 +19,7 @@ from bot.incidents.types import INCIDENT_COMMANDER, Status, incident_ref
 from bot.jobs import pause
 from bot.logging import bind_incident
 from bot.notify.gateway import slack_error
-from bot.slack import alert_cards
+from bot.slack import access, alert_cards
 from bot.slack.flows import announce, sync_reminders
 from bot.slack.operations import change_status
 from bot.slack.runbook_offers import offer_runbooks
@@ -45,7 +45,13 @@ async def link_alert(
     """Link a group to an incident for a person; refresh summary and card; errors ephemeral.
 
     With `tell`, the war room hears who linked what and the person gets a confirmation.
+    Moving it away from another incident changes that one too: they must be able to see it.
     """
+    async with deps.db.session() as session:
+        current = await repo.alert_group(session, group_id)
+    moving = current is not None and current.incident_id not in (None, incident_id)
+    if moving and current and not await access.permit(deps, requester, current.incident_id):
+        return False
     try:
         async with deps.db.session() as session:
             linked = await link_group(

@@ -17,6 +17,7 @@ from tests.fakes import Call, FakeSlack, SlackDriver
 from tests.helpers import incidents, texts
 
 CLOSED_API_URL = "http://127.0.0.1:9/api/"  # nothing listens there: no Slack is reached
+ROOT = Path(__file__).resolve().parents[2]  # the child runs this checkout's code, not another
 
 
 @dataclass
@@ -124,6 +125,7 @@ def base_env(tmp_path: Path, **env: str | None) -> dict[str, str]:
     values: dict[str, str | None] = {
         "PATH": os.environ["PATH"],
         "HOME": str(tmp_path),
+        "PYTHONPATH": str(ROOT),
         "SLACK_BOT_TOKEN": BOT_TOKEN,
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": CLOSED_API_URL,

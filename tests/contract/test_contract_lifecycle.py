@@ -166,7 +166,8 @@ async def test_timestamps_are_set_when_the_contract_says(bot, driver, slack: Fak
     assert (await stored(bot, 1)).mitigated_at == mitigated_at
     await run(bot, driver, slack, "resolve Fixed for real", channel=room)
 
-    await run(bot, driver, slack, "close", channel=room)
+    # closing is the IC's by default (RESTRICTED_ACTIONS=close); Bob holds IC now
+    await run(bot, driver, slack, "close", channel=room, user="U_BOB")
     final = await stored(bot, 1)
     assert final.closed_at is not None and _aware(final.closed_at) >= _aware(final.resolved_at)
     assert (final.declared_at, final.acknowledged_at, final.mitigated_at) == (

@@ -74,6 +74,8 @@ def test_every_setting_default(monkeypatch: pytest.MonkeyPatch):
     assert settings.postmortem_due == timedelta(hours=48)
     assert _plain(settings.log_level) == "INFO"
     assert _plain(settings.log_format) == "json"
+    assert sorted(_plain(settings.restricted_actions)) == ["close"]
+    assert not settings.admins
 
 
 def test_settings_parse_the_documented_forms(monkeypatch: pytest.MonkeyPatch):
@@ -93,6 +95,8 @@ def test_settings_parse_the_documented_forms(monkeypatch: pytest.MonkeyPatch):
         "LOG_FORMAT": "console",
         "PORT": "8080",
         "HOST": "127.0.0.1",
+        "RESTRICTED_ACTIONS": "close,roles",
+        "ADMINS": "U0ADMIN1,S0ADMINS",
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -113,6 +117,8 @@ def test_settings_parse_the_documented_forms(monkeypatch: pytest.MonkeyPatch):
     assert s.postmortem_due == timedelta(hours=1)
     assert (_plain(s.log_level), _plain(s.log_format)) == ("DEBUG", "console")
     assert (s.host, s.port) == ("127.0.0.1", 8080)
+    assert sorted(_plain(s.restricted_actions)) == ["close", "roles"]
+    assert _plain(s.admins) == ["U0ADMIN1", "S0ADMINS"]
 
 
 def test_settings_are_read_from_a_dotenv_file(tmp_path: Path):
@@ -147,6 +153,8 @@ BAD_VALUES: list[tuple[str, str | None]] = [
     ("POSTMORTEM_DUE", "two days"),
     ("LOG_LEVEL", "LOUD"),
     ("LOG_FORMAT", "xml"),
+    ("RESTRICTED_ACTIONS", "close,delete"),
+    ("ADMINS", "@dana"),
 ]
 
 

@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 
 from bot.config import ConfigError, format_duration, load_settings
+from bot.incidents.access import Restricted
 from bot.incidents.types import Severity
 
 BASE = {"slack_bot_token": "xoxb-1", "slack_signing_secret": "s", "_env_file": None}
@@ -34,6 +35,7 @@ def test_defaults_match_the_contract():
     assert s.auto_declare_severity is None and s.archive_on_close is False
     assert (s.log_level, s.log_format) == ("INFO", "json")
     assert not s.socket_mode
+    assert s.restricted_actions == {Restricted.CLOSE} and s.admins == ()
 
 
 def test_environment_values_are_parsed(monkeypatch):
@@ -69,6 +71,16 @@ def test_environment_values_are_parsed(monkeypatch):
         ("DATABASE_URL", "mysql://x", "DATABASE_URL: must be sqlite+aiosqlite"),
         ("LOG_FORMAT", "xml", "LOG_FORMAT:"),
         ("SLACK_APP_TOKEN", "xoxb-wrong", "SLACK_APP_TOKEN: must be an app-level token"),
+        (
+            "RESTRICTED_ACTIONS",
+            "close,delete",
+            "RESTRICTED_ACTIONS: 'delete' is not an action; list some of status, sev, resolve, "
+            "close, roles, update (comma-separated), or write none alone",
+        ),
+        ("RESTRICTED_ACTIONS", "none,close", "RESTRICTED_ACTIONS: 'none' is not an action"),
+        ("RESTRICTED_ACTIONS", " ", "RESTRICTED_ACTIONS: is empty; list some of status"),
+        ("ADMINS", "U0ADMIN,@dana", "ADMINS: '@dana' is not a Slack user ID (U…/W…) or user-group"),
+        ("ADMINS", "C0CHANNEL", "ADMINS: 'C0CHANNEL' is not a Slack user ID"),
     ],
 )
 def test_bad_values_name_the_variable(monkeypatch, name, value, message):
@@ -77,6 +89,17 @@ def test_bad_values_name_the_variable(monkeypatch, name, value, message):
         load_settings(**{k: v for k, v in BASE.items() if k.upper() != name})
     assert str(info.value).startswith(message)
     assert "\n" not in str(info.value)
+
+
+def test_restricted_actions_and_admins_are_parsed(monkeypatch):
+    monkeypatch.setenv("RESTRICTED_ACTIONS", " Status, sev,close ")
+    monkeypatch.setenv("ADMINS", "U0ADMIN1, W0ADMIN2,S0ADMINS,U0ADMIN1")
+    s = load_settings(**BASE)
+    assert s.restricted_actions == {Restricted.STATUS, Restricted.SEV, Restricted.CLOSE}
+    assert s.admins == ("U0ADMIN1", "W0ADMIN2", "S0ADMINS")
+    assert s.admin_users == {"U0ADMIN1", "W0ADMIN2"} and s.admin_groups == ("S0ADMINS",)
+    monkeypatch.setenv("RESTRICTED_ACTIONS", "none")
+    assert load_settings(**BASE).restricted_actions == frozenset()
 
 
 def test_signing_secret_required_in_http_mode():

@@ -32,6 +32,7 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "files.upload_v2": {"files:write"},  # files.getUploadURLExternal + completeUploadExternal
     "pins.add": {"pins:write"},
     "users.info": {"users:read"},
+    "usergroups.users.list": {"usergroups:read"},  # ADMINS given as user groups
     "views.open": set(),
     "views.update": set(),
     "views.publish": set(),
@@ -48,11 +49,25 @@ EVENT_SCOPES: dict[str, set[str]] = {
     "reaction_added": {"reactions:read"},
     "reaction_removed": {"reactions:read"},
 }
-FAMILIES = ("auth", "chat", "conversations", "files", "pins", "reactions", "users", "views")
+FAMILIES = (
+    "auth",
+    "chat",
+    "conversations",
+    "files",
+    "pins",
+    "reactions",
+    "usergroups",
+    "users",
+    "views",
+)
 
 
 def _methods_the_bot_calls() -> set[str]:
-    """`client.chat_postMessage(...)` anywhere in bot/ (the sandbox aside) -> `chat.postMessage`."""
+    """`client.chat_postMessage(...)` anywhere in bot/ (the sandbox aside) -> `chat.postMessage`.
+
+    Further underscores are dots too (`usergroups_users_list` -> `usergroups.users.list`), but
+    for slack_sdk's own `_v2` helpers.
+    """
     called = set()
     for path in (ROOT / "bot").rglob("*.py"):
         if "sandbox" in path.parts:
@@ -61,7 +76,7 @@ def _methods_the_bot_calls() -> set[str]:
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
                 family, _, rest = node.func.attr.partition("_")
                 if family in FAMILIES and rest:
-                    called.add(f"{family}.{rest}")
+                    called.add(f"{family}.{re.sub(r'_(?!v[0-9])', '.', rest)}")
     return called
 
 

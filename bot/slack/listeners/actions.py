@@ -8,7 +8,9 @@ import structlog
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.deps import Deps
+from bot.incidents.access import Restricted
 from bot.incidents.service import IncidentError
+from bot.slack import access
 from bot.slack.ids import Action
 from bot.slack.operations import give_role
 from bot.slack.war_room import Requester, open_war_room, reply
@@ -56,6 +58,8 @@ async def take_role(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
             ":warning: That button is out of date. Use `/incident ic` in the war room instead.",
         )
         return
+    if not await access.permit(deps, requester, int(incident_id), action=Restricted.ROLES):
+        return
     await give_role(deps, int(incident_id), role, requester.user_id, requester, take_over=False)
 
 
@@ -65,6 +69,8 @@ async def retry_war_room(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> Non
     value = _value(body)
     if requester is None or not value.isdigit():
         log.warning("retry_without_user_or_incident")
+        return
+    if not await access.permit(deps, requester, int(value)):
         return
     try:
         incident = await open_war_room(deps, int(value), requester)

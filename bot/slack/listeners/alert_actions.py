@@ -9,11 +9,11 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.models.views import View
 
 from bot.deps import Deps
-from bot.slack import forms
+from bot.incidents.access import Restricted
+from bot.slack import access, forms
 from bot.slack.alert_incidents import link_alert, move_to_monitoring
 from bot.slack.ids import Action, Block, Callback
 from bot.slack.listeners.actions import requester_of
-from bot.slack.listeners.commands import visible_to
 from bot.slack.parse import view_metadata
 from bot.slack.runbook_offers import runbooks_for_alert
 from bot.slack.views.alerts import incident_severity, incident_title, link_modal, runbook_hint
@@ -105,9 +105,8 @@ async def link_clicked(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
             return OUTDATED
         async with deps.db.session() as session:
             incidents = await repo.open_incidents(session, limit=100)
-            holders = await repo.roles_of_many(session, [i.id for i in incidents if i.id])
         # who may see which incident is decided here, before any title goes into the form
-        incidents = await visible_to(deps, requester, incidents, holders)
+        incidents = await access.visible(deps, requester.user_id, incidents)
         if not incidents:
             return (
                 ":information_source: There is no open incident to link to. "
@@ -129,6 +128,10 @@ async def link_submitted(
     if not value.isdigit():
         await ack(response_action="errors", errors={Block.INCIDENT: "Pick an incident."})
         return
+    if not await access.permit_form(
+        ack, deps, incident_id=int(value), user=body["user"]["id"], block=Block.INCIDENT
+    ):
+        return
     await ack()
     metadata = view_metadata(view)
     group = metadata.get("group")
@@ -145,8 +148,11 @@ async def link_submitted(
 
 async def monitoring_clicked(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
     clicked = await _clicked(ack, body, deps)
-    if clicked is not None:
-        await move_to_monitoring(deps, clicked[1], clicked[0])
+    if clicked is None:
+        return
+    requester, incident_id = clicked
+    if await access.permit(deps, requester, incident_id, action=Restricted.STATUS):
+        await move_to_monitoring(deps, incident_id, requester)
 
 
 async def source_opened(ack: AsyncAck) -> None:

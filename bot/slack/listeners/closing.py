@@ -9,10 +9,11 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.deps import Deps
 from bot.incidents import postmortem, service
+from bot.incidents.access import Restricted
 from bot.incidents.service import IncidentError
 from bot.incidents.types import Status, incident_ref
 from bot.notify.gateway import slack_error
-from bot.slack import operations, postmortems
+from bot.slack import access, operations, postmortems
 from bot.slack.flows import sync_reminders
 from bot.slack.ids import Action
 from bot.slack.listeners.actions import requester_of
@@ -107,7 +108,10 @@ class ClosingCommands:
         await close_incident(self.deps, incident.id, requester)
 
 
-async def _clicked(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> tuple[Requester, int] | None:
+async def _clicked(
+    ack: AsyncAck, body: dict[str, Any], deps: Deps, action: Restricted | None = None
+) -> tuple[Requester, int] | None:
+    """Ack; who clicked and the incident id, once they may (refusals are answered here)."""
     await ack()
     requester = requester_of(body)
     value = str(((body.get("actions") or [{}])[0]).get("value") or "")
@@ -116,6 +120,8 @@ async def _clicked(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> tuple[Req
         return None
     if not value.isdigit():
         await reply(deps, requester, STALE)
+        return None
+    if not await access.permit(deps, requester, int(value), action=action):
         return None
     return requester, int(value)
 
@@ -160,7 +166,7 @@ async def share_again(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
 
 
 async def close(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
-    clicked = await _clicked(ack, body, deps)
+    clicked = await _clicked(ack, body, deps, Restricted.CLOSE)
     if clicked is not None:
         await close_incident(deps, clicked[1], clicked[0])
 

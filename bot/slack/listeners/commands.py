@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
@@ -11,10 +10,12 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 
 from bot.deps import Deps
+from bot.incidents.access import Restricted
 from bot.incidents.service import Declaration, IncidentError
-from bot.incidents.types import Severity
+from bot.incidents.types import Severity, Status
 from bot.logging import bind_incident
 from bot.notify.gateway import slack_error
+from bot.slack import access
 from bot.slack.forms import carry_answer
 from bot.slack.parse import COMMAND, Command, CommandError, parse
 from bot.slack.views import incident as views
@@ -22,12 +23,29 @@ from bot.slack.views.help import help_text
 from bot.slack.views.modals import declare_modal
 from bot.slack.war_room import Requester, open_war_room, reply
 from bot.store import repo
-from bot.store.tables import Incident, RoleAssignment
+from bot.store.tables import Incident
 
 log = structlog.get_logger(__name__)
 Handler = Callable[[Command, dict[str, Any], Requester], Awaitable[None]]
 # war-room subcommands get the incident of the channel they were typed in
 WarRoomHandler = Callable[[Command, Incident, Requester, dict[str, Any]], Awaitable[None]]
+# the RESTRICTED_ACTIONS each war-room subcommand takes (the others only need to see it)
+RESTRICTED_COMMANDS = {
+    "status": Restricted.STATUS,
+    "sev": Restricted.SEV,
+    "ic": Restricted.ROLES,
+    "role": Restricted.ROLES,
+    "update": Restricted.UPDATE,
+    "resolve": Restricted.RESOLVE,
+    "close": Restricted.CLOSE,
+}
+
+
+def restricted_action(parsed: Command) -> Restricted | None:
+    """The restricted action a war-room subcommand takes (`status resolved` resolves)."""
+    if parsed.name == "status" and parsed.status is Status.RESOLVED:
+        return Restricted.RESOLVE
+    return RESTRICTED_COMMANDS.get(parsed.name)
 
 
 class IncidentCommand:
@@ -85,6 +103,9 @@ class IncidentCommand:
             )
             return
         bind_incident(incident.number)
+        action = restricted_action(parsed)
+        if not await access.permit(self.deps, requester, incident=incident, action=action):
+            return
         await self.in_war_room[parsed.name](parsed, incident, requester, command)
 
     async def declare(self, parsed: Command, command: dict[str, Any], requester: Requester) -> None:
@@ -129,14 +150,7 @@ class IncidentCommand:
         async with self.deps.db.session() as session:
             incidents = await repo.open_incidents(session, limit=100)
             holders = await repo.roles_of_many(session, [i.id for i in incidents if i.id])
-        visible = [
-            i
-            for i in incidents
-            if not i.is_private
-            or i.channel_id == requester.channel_id
-            or i.declared_by == requester.user_id
-            or any(h.user_id == requester.user_id for h in holders.get(i.id or 0, {}).values())
-        ]
+        visible = await access.visible(self.deps, requester.user_id, incidents)
         text, blocks = views.list_blocks(visible, holders)
         await reply(self.deps, requester, text, blocks)
 
@@ -158,29 +172,3 @@ def register(app: AsyncApp, deps: Deps) -> IncidentCommand:
     handler = IncidentCommand(deps)
     app.command(COMMAND)(handler.__call__)
     return handler
-
-
-async def visible_to(
-    deps: Deps,
-    requester: Requester,
-    incidents: Sequence[Incident],
-    holders: Mapping[int, Mapping[str, RoleAssignment]],
-) -> list[Incident]:
-    """Private incidents are shown only to people in their war room (or who run them)."""
-
-    def plainly(incident: Incident) -> bool:
-        return (
-            not incident.is_private
-            or (incident.channel_id is not None and incident.channel_id == requester.channel_id)
-            or incident.declared_by == requester.user_id
-            or any(
-                h.user_id == requester.user_id for h in holders.get(incident.id or 0, {}).values()
-            )
-        )
-
-    unsure = [i for i in incidents if not plainly(i) and i.channel_id]
-    members = await asyncio.gather(
-        *(deps.slack.attempt("members", deps.slack.members(i.channel_id or "")) for i in unsure)
-    )
-    inside = {i.id for i, m in zip(unsure, members, strict=True) if m and requester.user_id in m}
-    return [i for i in incidents if plainly(i) or i.id in inside]

@@ -9,9 +9,10 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.models.views import View
 
 from bot.deps import Deps
+from bot.incidents.access import Restricted
 from bot.incidents.types import INCIDENT_COMMANDER, Severity, Status, incident_ref
 from bot.jobs import schedule
-from bot.slack import forms, operations
+from bot.slack import access, forms, operations
 from bot.slack.ids import Action, Block, Callback
 from bot.slack.listeners.actions import requester_of
 from bot.slack.parse import view_incident
@@ -19,7 +20,7 @@ from bot.slack.views.modals import resolve_modal, update_modal
 from bot.slack.views.text import when
 from bot.slack.war_room import Requester, live_room, outside_archived, reply
 from bot.store import repo
-from bot.store.tables import utcnow
+from bot.store.tables import Incident, utcnow
 
 STALE = ":warning: That control is out of date. Use the pinned summary in the war room, or `/incident help`."
 
@@ -63,6 +64,8 @@ async def assign_role(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
     if incident_id is None or role not in deps.settings.roles or not user:
         await reply(deps, requester, STALE)
         return
+    if not await access.permit(deps, requester, incident_id, action=Restricted.ROLES):
+        return
     await operations.give_role(deps, incident_id, role, user, requester, take_over=True)
 
 
@@ -73,6 +76,8 @@ async def step_down(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
     value = str(_action(body).get("value") or "")
     if not value.isdigit():
         await reply(deps, requester, STALE)
+        return
+    if not await access.permit(deps, requester, int(value)):  # stepping down is never restricted
         return
     async with deps.db.session() as session:
         held = [
@@ -96,8 +101,10 @@ async def set_status(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
         await reply(deps, requester, STALE)
         return
     incident_id, target = parsed[0], Status(parsed[1])
-    if target is Status.RESOLVED:
+    if target is Status.RESOLVED:  # the form opens first; who may resolve is checked then
         await _open_resolve(body, deps, requester, incident_id)
+        return
+    if not await access.permit(deps, requester, incident_id, action=Restricted.STATUS):
         return
     await operations.change_status(deps, incident_id, target, requester)
 
@@ -109,6 +116,8 @@ async def set_severity(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
     parsed = _id_and(str((_action(body).get("selected_option") or {}).get("value") or ""))
     if parsed is None or parsed[1] not in Severity.__members__.values():
         await reply(deps, requester, STALE)
+        return
+    if not await access.permit(deps, requester, parsed[0], action=Restricted.SEV):
         return
     await operations.change_severity(deps, parsed[0], Severity(parsed[1]), requester)
 
@@ -123,7 +132,9 @@ async def _open_resolve(
             incident = await repo.incident_by_id(session, incident_id)
         if incident is None:
             return STALE
-        # (who may see the incident is decided here, before the form shows any of it)
+        # who may resolve is decided here, before the form shows anything of the incident
+        if refusal := await access.refusal_for_form(deps, requester, incident, Restricted.RESOLVE):
+            return refusal
         return resolve_modal(incident_id, ref=incident_ref(incident.number))
 
     await forms.open_then_fill(
@@ -162,7 +173,9 @@ async def post_update(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
             incident = await repo.incident_by_id(session, int(value))
         if incident is None or incident.id is None:
             return STALE
-        # (who may see the incident is decided here, before the form shows any of it)
+        # who may post updates is decided here, before the form shows anything of it
+        if refusal := await access.refusal_for_form(deps, requester, incident, Restricted.UPDATE):
+            return refusal
         return update_modal(
             incident.id, ref=incident_ref(incident.number), current=Status(incident.status)
         )
@@ -186,6 +199,8 @@ async def snooze(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
         await reply(deps, requester, STALE)
         return
     incident_id, kind = parsed[0], schedule.Kind(parsed[1])
+    if not await access.permit(deps, requester, incident_id):
+        return
     async with deps.db.session() as session:
         due = await schedule.snooze(session, incident_id=incident_id, kind=kind)
         incident = await repo.incident_by_id(session, incident_id)
@@ -201,6 +216,13 @@ async def snooze(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
             await reply(deps, outside_archived(requester, incident), text)
     elif channel and ts:
         await deps.slack.attempt("update", deps.slack.update(channel, ts, text, []))
+
+
+def _status_action(chosen: Any, incident: Incident) -> Restricted | None:
+    """The restricted action the status picked in the update form takes (None: unchanged)."""
+    if not chosen or chosen == incident.status:
+        return None
+    return Restricted.RESOLVE if chosen == Status.RESOLVED else Restricted.STATUS
 
 
 def _values(view: dict[str, Any]) -> dict[str, Any]:
@@ -220,8 +242,17 @@ async def resolve_submitted(
             response_action="errors", errors={Block.RESOLUTION: "Say in one line what fixed it."}
         )
         return
-    await ack()
     incident_id = view_incident(view)
+    if not await access.permit_form(
+        ack,
+        deps,
+        incident_id=incident_id,
+        user=body["user"]["id"],
+        block=Block.RESOLUTION,
+        actions=[Restricted.RESOLVE],
+    ):
+        return
+    await ack()
     if incident_id is None:
         return
     async with deps.db.session() as session:
@@ -245,13 +276,22 @@ async def update_submitted(
             response_action="errors", errors={Block.IMPACT: "Write what stakeholders need to know."}
         )
         return
-    await ack()
     incident_id = view_incident(view)
-    if incident_id is None:
-        return
     chosen = (
         (values.get(Block.STATUS) or {}).get(Block.STATUS, {}).get("selected_option") or {}
     ).get("value")
+    if not await access.permit_form(
+        ack,
+        deps,
+        incident_id=incident_id,
+        user=body["user"]["id"],
+        block=Block.IMPACT,
+        actions=lambda incident: [Restricted.UPDATE, _status_action(chosen, incident)],
+    ):
+        return
+    await ack()
+    if incident_id is None:
+        return
     later = (
         (values.get(Block.NEXT_UPDATE) or {}).get(Block.NEXT_UPDATE, {}).get("selected_option")
         or {}

@@ -14,7 +14,7 @@ from bot.deps import Deps
 from bot.incidents import followups
 from bot.incidents.service import IncidentError
 from bot.incidents.types import incident_ref
-from bot.slack import forms
+from bot.slack import access, forms
 from bot.slack.ids import Action, Block, Callback
 from bot.slack.listeners.actions import requester_of
 from bot.slack.operations import check_user
@@ -22,7 +22,7 @@ from bot.slack.parse import Command, view_incident
 from bot.slack.views import followups as views
 from bot.slack.views.text import safe
 from bot.slack.war_room import Requester, live_room, outside_archived, reply
-from bot.store import repo
+from bot.store import insights, repo
 from bot.store.tables import Incident, utcnow
 
 log = structlog.get_logger(__name__)
@@ -125,7 +125,9 @@ async def add_button(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
             incident = await repo.incident_by_id(session, int(value))
         if incident is None or incident.id is None:
             return f":warning: {STALE}"
-        # (who may see the incident is decided here, before the form shows any of it)
+        # who may see the incident is decided here, before the form shows any of it
+        if refusal := await access.refusal_for_form(deps, requester, incident):
+            return refusal
         return views.followup_modal(incident.id, ref=incident_ref(incident.number))
 
     await forms.open_then_fill(
@@ -169,8 +171,12 @@ async def submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], d
     if errors:
         await ack(response_action="errors", errors=errors)
         return
-    await ack()
     incident_id = view_incident(view)
+    if not await access.permit_form(
+        ack, deps, incident_id=incident_id, user=body["user"]["id"], block=Block.FOLLOWUP_TEXT
+    ):
+        return
+    await ack()
     if incident_id is None:
         log.warning("followup_form_without_incident")
         return
@@ -190,6 +196,12 @@ async def mark_done(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
         return
     if not value.isdigit():
         await reply(deps, requester, f":warning: {STALE}")
+        return
+    async with deps.db.session() as session:
+        owned = await insights.followup(session, int(value))
+    # its owner was given it by someone in the room; anybody else must be able to see it
+    others = owned is not None and owned.owner_id != requester.user_id
+    if others and owned and not await access.permit(deps, requester, owned.incident_id):
         return
     try:
         async with deps.db.session() as session:

@@ -14,8 +14,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.deps import Deps
 from bot.incidents import metrics
 from bot.notify.gateway import slack_error
+from bot.slack import access
 from bot.slack.ids import Action
-from bot.slack.listeners.commands import visible_to
 from bot.slack.middleware import once_per_event
 from bot.slack.parse import Command
 from bot.slack.views.home import MAX_FOLLOWUPS, home_view
@@ -56,7 +56,7 @@ async def publish_home(deps: Deps, user: str) -> None:
     """Render the user's Home tab and publish it."""
     async with deps.db.session() as session:
         data = await load_home(session, user)
-    visible = await visible_to(deps, Requester(user_id=user), data.incidents, data.holders)
+    visible = await access.visible(deps, user, data.incidents)
     view = home_view(
         user, incidents=visible, holders=data.holders, followups=data.followups, stats=data.stats
     )

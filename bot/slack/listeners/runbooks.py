@@ -14,6 +14,7 @@ from bot.incidents.types import incident_ref
 from bot.logging import bind_incident
 from bot.notify.gateway import slack_error
 from bot.runbooks.model import Runbook, StepState
+from bot.slack import access
 from bot.slack.listeners.actions import requester_of
 from bot.slack.parse import COMMAND, Command
 from bot.slack.views.runbook import RunbookAction, page_of_step, runbook_messages, runbook_picker
@@ -145,6 +146,8 @@ async def _chosen(deps: Deps, body: dict[str, Any], value: str, *, from_offer: b
         return
     incident_id, _, name = value.partition(":")
     incident = None
+    if incident_id.isdigit() and not await access.permit(deps, requester, int(incident_id)):
+        return
     if incident_id.isdigit():
         async with deps.db.session() as session:
             incident = await repo.incident_by_id(session, int(incident_id))
@@ -252,6 +255,8 @@ async def step_clicked(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
     try:
         async with deps.db.session() as session:
             run = await runbook_runs.run_of(session, int(run_id))
+        if not await access.permit(deps, requester, run.incident_id):
+            return
         runbook = deps.runbooks.get(run.runbook_name)
         usable = runbook is not None and len(runbook.steps) == run.step_count
         title = f"step {step_index + 1}"

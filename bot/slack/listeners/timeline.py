@@ -13,6 +13,7 @@ from bot.incidents import timeline
 from bot.incidents.types import EventKind, incident_ref
 from bot.logging import bind_incident
 from bot.notify.gateway import slack_error
+from bot.slack import access
 from bot.slack.ids import Action, Callback
 from bot.slack.middleware import once_per_event
 from bot.slack.parse import COMMAND, Command, from_slack
@@ -240,6 +241,8 @@ async def member_joined(event: dict[str, Any], context: AsyncBoltContext, deps: 
     if not user or user == context.bot_user_id:
         return
     channel = event.get("channel")
+    if channel:
+        deps.lookups.forget_channel(str(channel))  # the next permission check asks Slack
     room = await _war_room(deps, channel)
     if room is None or channel is None:
         return
@@ -280,6 +283,8 @@ async def add_to_timeline(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> No
             f"declare an incident for this with `{COMMAND} declare <title>`.",
         )
         return
+    if not await access.permit(deps, requester, room[0]):
+        return
     message["ts"] = ts
     permalink = await deps.slack.permalink(channel, str(ts))
     added = await _add(
@@ -310,6 +315,10 @@ async def show_page(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
     response_url = body.get("response_url")
     if not user or not incident_id.isdigit() or not page.isdigit():
         return
+    channel = (body.get("channel") or {}).get("id")
+    requester = Requester(user_id=user, response_url=response_url, channel_id=channel)
+    if not await access.permit(deps, requester, int(incident_id)):
+        return
     async with deps.db.session() as session:
         incident = await repo.incident_by_id(session, int(incident_id))
         entries = await timeline.entries(session, int(incident_id)) if incident else []
@@ -322,8 +331,7 @@ async def show_page(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
             "respond", deps.slack.respond(response_url, text, blocks, replace_original=True)
         )
     else:
-        channel = (body.get("channel") or {}).get("id")
-        await reply(deps, Requester(user_id=user, channel_id=channel), text, blocks)
+        await reply(deps, requester, text, blocks)
 
 
 # -- `/incident note` and `/incident timeline` ----------------------------------------------

@@ -49,6 +49,7 @@ KIND_EMOJI = {
     EventKind.ALERT: ":bell:",
     EventKind.FOLLOWUP: ":dart:",
     EventKind.POSTMORTEM: ":notebook:",
+    EventKind.REFUSED: ":no_entry:",
 }
 FROM_CHAT = {EventKind.PINNED, EventKind.REACTION, EventKind.SHORTCUT, EventKind.NOTE}
 

@@ -1,0 +1,75 @@
+"""Short-lived answers to "who is in this channel / user group", shared by concurrent checks."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+
+import structlog
+
+from bot.notify.gateway import slack_error
+
+log = structlog.get_logger(__name__)
+MEMBERS_SECONDS = 15.0
+"""How long a war room's member list is trusted (a refusal always asks Slack again)."""
+GROUPS_SECONDS = 30.0
+"""How long an ADMINS user group's members are trusted."""
+
+
+class Lookups:
+    """Channel and user-group member sets, cached briefly; concurrent asks share one call.
+
+    A failed lookup is not cached: the next ask tries Slack again.
+    """
+
+    def __init__(self) -> None:
+        self._known: dict[str, tuple[float, frozenset[str]]] = {}
+        self._asking: dict[str, asyncio.Task[frozenset[str]]] = {}
+
+    async def _get(
+        self,
+        key: str,
+        fetch: Callable[[], Awaitable[list[str]]],
+        *,
+        max_age: float,
+    ) -> frozenset[str] | None:
+        known = self._known.get(key)
+        if known is not None and time.monotonic() - known[0] <= max_age:
+            return known[1]
+        task = self._asking.get(key)
+        if task is None:
+            task = asyncio.ensure_future(self._fetch(key, fetch))
+            self._asking[key] = task
+            task.add_done_callback(lambda _t: self._asking.pop(key, None))
+        try:
+            return await asyncio.shield(task)
+        except Exception as exc:
+            log.warning("member_lookup_failed", key=key, error=slack_error(exc))
+            return None
+
+    async def _fetch(self, key: str, fetch: Callable[[], Awaitable[list[str]]]) -> frozenset[str]:
+        started = time.monotonic()
+        members = frozenset(await fetch())
+        self._known[key] = (started, members)
+        return members
+
+    async def channel_members(
+        self,
+        fetch: Callable[[], Awaitable[list[str]]],
+        channel: str,
+        *,
+        max_age: float = MEMBERS_SECONDS,
+    ) -> frozenset[str] | None:
+        """The channel's members, read at most `max_age` seconds ago (None: Slack cannot say)."""
+        return await self._get(f"channel:{channel}", fetch, max_age=max_age)
+
+    async def group_members(
+        self, fetch: Callable[[], Awaitable[list[str]]], group: str
+    ) -> frozenset[str] | None:
+        """A user group's members (None when Slack cannot say)."""
+        return await self._get(f"group:{group}", fetch, max_age=GROUPS_SECONDS)
+
+    def forget_channel(self, channel: str) -> None:
+        """Someone joined or left: the next ask goes to Slack."""
+        self._known.pop(f"channel:{channel}", None)
