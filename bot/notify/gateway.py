@@ -164,6 +164,27 @@ class SlackGateway:
             if not cursor:
                 return members
 
+    async def channels(self) -> list[dict[str, Any]]:
+        """Every unarchived public channel, and private one the bot is in (all pages)."""
+        channels: list[dict[str, Any]] = []
+        cursor = None
+        while True:
+            response = await self.client.conversations_list(
+                types="public_channel,private_channel",
+                exclude_archived=True,
+                limit=999,  # Slack: "under 1000"
+                cursor=cursor,
+            )
+            channels += response.get("channels") or []
+            cursor = (response.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return channels
+
+    async def recent_messages(self, channel: str, limit: int = 100) -> list[dict[str, Any]]:
+        """The channel's latest top-level messages, newest first (one page)."""
+        response = await self.client.conversations_history(channel=channel, limit=limit)
+        return list(response.get("messages") or [])
+
     async def channel_info(self, channel: str) -> dict[str, Any]:
         response = await self.client.conversations_info(channel=channel)
         return dict(response["channel"])
@@ -234,8 +255,9 @@ class SlackGateway:
         blocks: Sequence[Block | dict[str, Any]] | None = None,
         *,
         replace_original: bool = False,
-    ) -> None:
-        """Answer the person who ran a command or clicked, ephemerally, via response_url."""
+    ) -> bool:
+        """Answer the person who ran a command or clicked, ephemerally, via response_url;
+        whether Slack took the answer."""
         # the Web API's keep-alive pool (opened at start-up), not a new session per answer
         webhook = AsyncWebhookClient(
             response_url,
@@ -253,6 +275,7 @@ class SlackGateway:
         self.metrics.api_calls.labels("response_url", outcome).inc()
         if response.status_code != 200:
             log.warning("respond_failed", status=response.status_code, body=response.body[:200])
+        return response.status_code == 200
 
     async def open_view(self, trigger_id: str, view: View) -> None:
         await self.client.views_open(trigger_id=trigger_id, view=view)
