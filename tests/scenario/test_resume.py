@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 
+import sqlalchemy as sa
+from alembic import command
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.incidents import service
 from bot.incidents.service import Declaration
 from bot.slack.views import incident as views
-from bot.store.db import Database
+from bot.store.db import Database, alembic_config
+from bot.store.tables import UTCDateTime, utcnow
 from tests.conftest import SIGNING_SECRET
 from tests.fakes import FakeSlack, SlackDriver
 from tests.helpers import incidents, texts
@@ -194,4 +197,43 @@ async def test_a_set_up_in_progress_is_left_to_the_replica_doing_it(
     assert len(slack.calls_to("conversations.create")) == 2
     assert slack.calls_to("conversations.archive") == []
     assert_one_war_room_each(slack, stored)
+    await db.dispose()
+
+
+async def test_incidents_stranded_before_the_upgrade_are_resumed_after_it(
+    start_bot, database_url: str, slack: FakeSlack
+):
+    """The version before this one left incidents without a war room after a crash, and
+    nothing repaired them. Once upgraded, the bot does; the rooms it had finished stay as
+    they are (their declarers are not told again)."""
+    room = slack.add_channel("inc-2-api-down", members=[BOT, "U_BOB"], creator=BOT)
+    intro = slack.add_message(room, "summary", user=BOT)["ts"]
+    db = Database(database_url)
+    async with db.engine.begin() as connection:
+        await connection.run_sync(lambda sync: command.upgrade(alembic_config(sync), "0005"))
+        old = sa.table(
+            "incidents",
+            *(sa.column(name) for name in ("number", "title", "description", "service")),
+            *(sa.column(name) for name in ("severity", "status", "is_private", "is_drill")),
+            *(sa.column(name) for name in ("declared_by", "channel_id", "intro_ts")),
+            sa.column("declared_at", UTCDateTime()),
+        )
+        row = {"description": "", "service": "", "severity": "sev2", "status": "investigating"}
+        row |= {"is_private": False, "is_drill": False, "declared_at": utcnow()}
+        row |= {"channel_id": None, "intro_ts": None}
+        await connection.execute(
+            sa.insert(old),
+            [
+                {**row, "number": 1, "title": "Checkout down", "declared_by": "U_ALICE"},
+                {**row, "number": 2, "title": "API down", "declared_by": "U_BOB"}
+                | {"channel_id": room, "intro_ts": intro},
+            ],
+        )
+        await connection.execute(sa.text("UPDATE counters SET value = 2"))
+    await start_bot(keep_calls=True)  # migrates to the newest revision, then resumes
+    stranded, finished = await until(db, set_up)
+    assert stranded.channel_name == "inc-1-checkout-down"
+    assert_one_war_room_each(slack, [stranded], besides={room})
+    assert finished.setup_due_at is None and finished.declarer_told_at is not None
+    assert [c for c in slack.calls if room in str(c.args)] == []
     await db.dispose()
