@@ -99,8 +99,9 @@ class Resumer:
         listed = await mine.listed()
         numbers = {n for c in listed if (n := number_in(prefix, str(c.get("name")))) is not None}
         async with self.deps.db.session() as session:
-            recorded = await leases.recorded_channels(session, [c["id"] for c in listed])
+            # incidents first: a room stored between the two reads is then seen as recorded
             known = await leases.incidents_by_numbers(session, numbers)
+            recorded = await leases.recorded_channels(session, [c["id"] for c in listed])
         return [c for c in listed if c["id"] not in recorded], known
 
     async def _adoptable(self, mine: BotChannels) -> dict[int, dict[str, Any]] | None:
@@ -134,7 +135,7 @@ class Resumer:
         unrecorded, known = await self._listed(mine)
         for channel in unrecorded:
             incident = known.get(number_in(prefix, channel["name"]) or 0)
-            if incident is None or not incident.channel_id:
+            if incident is None or incident.channel_id in (None, channel["id"]):
                 continue
             if not made_for(prefix, incident, channel):
                 continue

@@ -188,7 +188,7 @@ async def test_a_set_up_in_progress_is_left_to_the_replica_doing_it(
         await service.declare_many(session, [Declaration(title="Stranded", declared_by="U_BOB")])
     first = await start_bot(keep_calls=True)
     await until(db, set_up)
-    slack.set_latency("conversations.create", 4.0)
+    slack.set_latency("conversations.create", 3.5)
     await SlackDriver(first.url, SIGNING_SECRET, slack).command("declare sev1 Slow Slack")
     await asyncio.sleep(0.3)  # stored, and its channel asked for
     await start_bot(keep_calls=True)  # its resumer looks while the channel is being made
