@@ -30,6 +30,7 @@ RESUME_EVERY = 30.0  # seconds: the longest it waits when nothing is due sooner
 SWEEP_EVERY = timedelta(minutes=15)
 SWEEP_LOOKBACK = timedelta(days=1)
 UNLISTED_RETRY = 5.0  # seconds: Slack would not list channels; rooms to make wait for it
+RESUME_AT_ONCE = 10  # well under Slack's burst of 20 conversations.create
 
 
 async def run_resumer(deps: Deps, stopping: asyncio.Event) -> None:
@@ -69,29 +70,33 @@ class Resumer:
                 sweep = await leases.recently_declared(session, since)
         mine = BotChannels(self.deps)
         adopt: dict[int, dict[str, Any]] | None = {}
-        listing = sweep or any(incident.channel_id is None for incident in due)
-        if listing:
+        if sweep or any(incident.channel_id is None for incident in due):
             adopt = await self._adoptable(mine)
             if adopt is None:  # not listed: a room made now might leave one behind, so later
                 due = [incident for incident in due if incident.channel_id]
-        await asyncio.gather(
-            *(
-                resume(self.deps, incident.id, adopt=(adopt or {}).get(incident.id), mine=mine)
-                for incident in due
-                if incident.id is not None
-            )
-        )
-        if listing and adopt is not None:
-            await self._archive_leftovers(mine)
-        if sweep:
-            self.swept_at = now
+        await self._resume_all(due, adopt or {}, mine)
         if adopt is None:
             return UNLISTED_RETRY
+        if mine.was_listed:
+            await self._archive_leftovers(mine)
+            self.swept_at = now
         async with self.deps.db.session() as session:
             upcoming = await leases.next_setup_at(session, now=utcnow())
         if upcoming is None:
             return RESUME_EVERY
         return min(max((upcoming - utcnow()).total_seconds(), 0.0) + 0.05, RESUME_EVERY)
+
+    async def _resume_all(
+        self, due: list[Incident], adopt: dict[int, dict[str, Any]], mine: BotChannels
+    ) -> None:
+        """Resume each due set-up, a few at a time."""
+        at_once = asyncio.Semaphore(RESUME_AT_ONCE)
+
+        async def one(incident_id: int) -> None:
+            async with at_once:
+                await resume(self.deps, incident_id, adopt=adopt.get(incident_id), mine=mine)
+
+        await asyncio.gather(*(one(i.id) for i in due if i.id is not None))
 
     async def _listed(self, mine: BotChannels) -> tuple[list[dict[str, Any]], dict[int, Incident]]:
         """The bot's channels no incident recorded, and the incidents their names point to."""

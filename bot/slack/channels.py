@@ -27,6 +27,10 @@ class BotChannels:
         self._listed: list[dict[str, Any]] | None = None
         self._lock = asyncio.Lock()
 
+    @property
+    def was_listed(self) -> bool:
+        return self._listed is not None
+
     async def listed(self) -> list[dict[str, Any]]:
         async with self._lock:
             if self._listed is None:
