@@ -68,10 +68,10 @@ async def _serve(slack: FakeSlack, database_url: str, folder: Path) -> tuple[Any
         "HOST": "127.0.0.1",
         "PORT": str(port),
     }
-    log = (folder / "bot.log").open("a")
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", cwd=folder, env=env, stdout=log, stderr=log
-    )
+    with (folder / "bot.log").open("a") as log:  # the child keeps its own copy
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", cwd=folder, env=env, stdout=log, stderr=log
+        )
     url = f"http://127.0.0.1:{port}"
     async with aiohttp.ClientSession() as http:
         for _ in range(300):
@@ -82,6 +82,8 @@ async def _serve(slack: FakeSlack, database_url: str, folder: Path) -> tuple[Any
             except aiohttp.ClientConnectionError:
                 pass
             await asyncio.sleep(0.05)
+    process.kill()
+    await process.wait()
     raise AssertionError((folder / "bot.log").read_text()[-3000:])
 
 
@@ -133,9 +135,13 @@ async def test_a_bot_killed_during_a_burst_finishes_every_war_room_once_restarte
     posted and pinned, its declarer in it and told where it is; no channel the bot made is
     left behind."""
     urls = await _databases(database_url, tmp_path)
-    await asyncio.gather(
+    outcomes = await asyncio.gather(
         *(
             _crash_and_restart(seed, url, tmp_path / f"seed{seed}")
             for seed, url in zip(SEEDS, urls, strict=True)
-        )
+        ),
+        return_exceptions=True,  # every seed stops its processes before the test ends
     )
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
