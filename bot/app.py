@@ -19,6 +19,7 @@ from bot.http.alertmanager import alertmanager_webhook
 from bot.http.errors import json_errors
 from bot.http.slack import slack_handler
 from bot.incidents.declarer import Declarer
+from bot.jobs.resumer import run_resumer
 from bot.jobs.runner import JobRunner
 from bot.jobs.stats import StatsExporter
 from bot.metrics import Metrics
@@ -88,6 +89,7 @@ class BotApp:
         self.tasks.append(asyncio.create_task(self.stats.run_forever(self.stopping)))
         self.tasks.append(asyncio.create_task(run_flusher(self.deps, self.stopping)))
         self.tasks.append(asyncio.create_task(self.deps.replay.run_forever(self.stopping)))
+        self.tasks.append(asyncio.create_task(run_resumer(self.deps, self.stopping)))
         # Everything loaded so far lives as long as the process: keep it out of the garbage
         # collector's full passes, which otherwise stall every in-flight request at once.
         gc.freeze()

@@ -12,6 +12,7 @@ from bot.incidents.service import (
     clean_title,
     declare_many,
 )
+from bot.jobs.leases import Leases
 from bot.jobs.schedule import first_reminders
 from bot.store.batch import GroupCommit
 from bot.store.db import Database
@@ -23,11 +24,13 @@ class Declarer:
 
     Numbers stay sequential and unique (one counter update per batch), and twenty people
     declaring at once wait for two transactions instead of twenty. Each incident's first
-    reminders go in the same transaction, so they exist whatever happens in Slack next.
+    reminders go in the same transaction, so they exist whatever happens in Slack next, and
+    so does the lease on setting their war rooms up (`leases`), held by this process.
     """
 
     def __init__(self, db: Database, settings: Settings) -> None:
         self._db = db
+        self.leases = Leases(db)
         self._reminders = partial(first_reminders, settings)
         self._batches: GroupCommit[Declaration, Incident] = GroupCommit(self._write)
         self._rooms: GroupCommit[WarRoom, Incident | Exception] = GroupCommit(self._attach)
@@ -38,7 +41,8 @@ class Declarer:
 
     async def _write(self, declarations: list[Declaration]) -> list[Incident]:
         async with self._db.session() as session:
-            return await declare_many(session, declarations, reminders=self._reminders)
+            lease = (self.leases.owner, self.leases.until())
+            return await declare_many(session, declarations, reminders=self._reminders, lease=lease)
 
     async def attach(self, room: WarRoom) -> Incident:
         """Store a new incident's war room (see `service.attach_war_rooms`); raises its error."""

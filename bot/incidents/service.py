@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert
@@ -77,12 +77,16 @@ async def declare_many(
     declarations: Sequence[Declaration],
     *,
     reminders: Callable[[Incident], Sequence[Reminder]] = lambda _incident: (),
+    lease: tuple[str, datetime] | None = None,
 ) -> list[Incident]:
     """Store new incidents with the next numbers, each with its first timeline entry.
 
     `reminders` gives each new incident's first reminders, stored in the same transaction.
+    Each war room is still to be set up (resumed after a crash); `lease` (owner, until)
+    says who is setting them up now, so that nobody else does.
     """
     now = utcnow()
+    owner, until = lease or (None, None)
     numbers = await repo.take_numbers(session, len(declarations))
     rows = [
         {
@@ -97,6 +101,9 @@ async def declare_many(
             "declared_by": declaration.declared_by,
             "origin_channel_id": declaration.origin_channel_id,
             "declared_at": now,
+            "setup_due_at": now,
+            "setup_lease_owner": owner,
+            "setup_lease_until": until,
         }
         for number, declaration in zip(numbers, declarations, strict=True)
     ]
@@ -207,20 +214,35 @@ async def _attach(session: AsyncSession, room: WarRoom) -> Incident:
 
 
 async def record_setup_failure(
-    session: AsyncSession, *, incident_id: int, error: str, actor: str
+    session: AsyncSession, *, incident_id: int, error: str, actor: str, owner: str | None = None
 ) -> Incident:
-    """Keep the incident, and note why its war room could not be opened."""
-    incident = await get(session, incident_id)
-    incident.setup_error = error[:200]
-    await record(
-        session,
-        incident_id=incident_id,
-        kind=EventKind.WAR_ROOM_FAILED,
-        actor=actor,
-        text=f"Slack refused to open the war room: {error}",
-    )
+    """Keep the incident, note why its war room could not be opened (once per error), and
+    try again later, less and less often; `owner` gives its set-up lease back."""
+    incident = await get(session, incident_id, lock=True)
+    if incident.setup_error != error[:200]:
+        incident.setup_error = error[:200]
+        await record(
+            session,
+            incident_id=incident_id,
+            kind=EventKind.WAR_ROOM_FAILED,
+            actor=actor,
+            text=f"Slack refused to open the war room: {error}",
+        )
+    incident.setup_attempts += 1
+    incident.setup_due_at = utcnow() + retry_delay(incident.setup_attempts, first=ROOM_RETRY)
+    if owner is not None and incident.setup_lease_owner == owner:
+        incident.setup_lease_until = incident.setup_lease_owner = None
     await session.commit()
     return incident
+
+
+ROOM_RETRY = 30.0  # a war room Slack refused: tried again after 30 s, 1 min, 2 min, …
+MAX_RETRY = 3600.0
+
+
+def retry_delay(attempts: int, *, first: float) -> timedelta:
+    """`first` after the first failure, doubling each time, at most an hour."""
+    return timedelta(seconds=min(first * 2 ** max(attempts - 1, 0), MAX_RETRY))
 
 
 async def set_message(
@@ -252,5 +274,44 @@ async def set_room_archived(
         incident.room_archived_at = utcnow()
     elif not archived:
         incident.room_archived_at = None
+    await session.commit()
+    return incident
+
+
+STEP_RETRY = 2.0  # a summary or a word to the declarer that failed: again after 2 s, 4 s, …
+
+
+async def finish_setup(
+    session: AsyncSession,
+    *,
+    incident_id: int,
+    owner: str,
+    intro_ts: str | None = None,
+    status_card_ts: str | None = None,
+    told: bool = False,
+    give_up: bool = False,
+) -> Incident:
+    """Store what setting the war room up got done, and give its lease back.
+
+    Done is a war room with its summary whose declarer was told where it is. What is left
+    is resumed later (soon, then less and less often); `give_up` when trying again cannot
+    help (the room is gone, or the bot was removed from it).
+    """
+    incident = await get(session, incident_id, lock=True)
+    now = utcnow()
+    if intro_ts is not None:
+        incident.intro_ts = intro_ts
+    if status_card_ts is not None:
+        incident.status_card_ts = status_card_ts
+    if told and incident.declarer_told_at is None:
+        incident.declarer_told_at = now
+    if give_up or (incident.channel_id and incident.intro_ts and incident.declarer_told_at):
+        incident.setup_due_at = None
+        incident.setup_attempts = 0
+    else:
+        incident.setup_attempts += 1
+        incident.setup_due_at = now + retry_delay(incident.setup_attempts, first=STEP_RETRY)
+    if incident.setup_lease_owner == owner:
+        incident.setup_lease_until = incident.setup_lease_owner = None
     await session.commit()
     return incident

@@ -180,6 +180,27 @@ class SlackGateway:
         response = await self.client.usergroups_users_list(usergroup=group)
         return [str(user) for user in response.get("users") or []]
 
+    async def channels(self) -> list[dict[str, Any]]:
+        """Every unarchived public channel, and private one the bot is in (all pages)."""
+        channels: list[dict[str, Any]] = []
+        cursor = None
+        while True:
+            response = await self.client.conversations_list(
+                types="public_channel,private_channel",
+                exclude_archived=True,
+                limit=999,  # Slack: "under 1000"
+                cursor=cursor,
+            )
+            channels += response.get("channels") or []
+            cursor = (response.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return channels
+
+    async def recent_messages(self, channel: str, limit: int = 100) -> list[dict[str, Any]]:
+        """The channel's latest top-level messages, newest first (one page)."""
+        response = await self.client.conversations_history(channel=channel, limit=limit)
+        return list(response.get("messages") or [])
+
     async def channel_info(self, channel: str) -> dict[str, Any]:
         response = await self.client.conversations_info(channel=channel)
         return dict(response["channel"])
@@ -243,6 +264,10 @@ class SlackGateway:
                 log.info("ephemeral_fell_back_to_dm", error=slack_error(exc))
         await self.post(user, text, blocks)
 
+    def answerable(self, response_url: str) -> bool:
+        """Whether `response_url` is Slack's (or the local stand-in's), so it may be posted to."""
+        return response_url.lower().startswith(self._answerable)
+
     async def respond(
         self,
         response_url: str,
@@ -251,12 +276,13 @@ class SlackGateway:
         *,
         replace_original: bool = False,
     ) -> bool:
-        """Answer the person who ran a command or clicked, ephemerally, via response_url.
+        """Answer the person who ran a command or clicked, ephemerally, via response_url;
+        whether Slack took the answer.
 
         False (nothing sent) for a URL that is not Slack's: the bot never posts to an address
         a request merely named.
         """
-        if not response_url.lower().startswith(self._answerable):
+        if not self.answerable(response_url):
             log.warning("response_url_refused", host=urlsplit(response_url).netloc[:100])
             return False
         # the Web API's keep-alive pool (opened at start-up), not a new session per answer
@@ -276,7 +302,7 @@ class SlackGateway:
         self.metrics.api_calls.labels("response_url", outcome).inc()
         if response.status_code != 200:
             log.warning("respond_failed", status=response.status_code, body=response.body[:200])
-        return True
+        return response.status_code == 200
 
     async def open_view(self, trigger_id: str, view: View) -> str:
         """Open a modal on a trigger; its view id (for `update_view`)."""

@@ -3,27 +3,27 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import structlog
 from slack_sdk.errors import SlackApiError
 
+from bot.alerts.room import GONE
 from bot.deps import Deps
 from bot.incidents import service, status
 from bot.incidents.types import Severity, incident_ref
 from bot.logging import bind_incident
 from bot.notify.gateway import slack_error
-from bot.slack.names import war_room_name
+from bot.slack.channels import create_channel
 from bot.slack.runbook_offers import offer_runbooks
 from bot.slack.views import incident as views
 from bot.slack.views.text import truncate
 from bot.store import repo
-from bot.store.tables import Incident, RoleAssignment, RunbookRun
+from bot.store.tables import Incident, RoleAssignment, RunbookRun, utcnow
 
 log = structlog.get_logger(__name__)
-MAX_NAME_ATTEMPTS = 20
 ARCHIVED = ("is_inactive", "is_archived")
 """What Slack answers an edit or a post in an archived channel."""
 
@@ -62,9 +62,10 @@ def archived_text(incident: Incident, what: str) -> str:
     )
 
 
-async def _load(
+async def load_incident(
     deps: Deps, incident_id: int
 ) -> tuple[Incident, dict[str, RoleAssignment], repo.AlertTally, Sequence[RunbookRun]]:
+    """The incident, its role holders, its alerts and its runbook runs."""
     async with deps.db.session() as session:
         incident = await service.get(session, incident_id)
         holders = await repo.roles_of(session, incident_id)
@@ -89,20 +90,28 @@ async def summary_links(
     return views.SummaryLinks(status_card=card, runbooks=tuple(runbooks))
 
 
-async def reply(deps: Deps, requester: Requester, text: str, blocks: list | None = None) -> None:
-    """Answer the requester ephemerally, where they asked."""
+async def reply(deps: Deps, requester: Requester, text: str, blocks: list | None = None) -> bool:
+    """Answer the requester ephemerally, where they asked; whether it reached them."""
     if requester.silent:
-        return
-    if requester.response_url:
-        sent = await deps.slack.attempt(
+        return True
+    # a response_url that is not Slack's is never posted to: the answer goes through Slack
+    if requester.response_url and deps.slack.answerable(requester.response_url):
+        answered = await deps.slack.attempt(
             "respond", deps.slack.respond(requester.response_url, text, blocks)
         )
-        if sent is not False:  # False: not a Slack address, so answer in Slack instead
-            return
-    await deps.slack.attempt(
+        return bool(answered)
+    told = await deps.slack.attempt(
         "tell",
-        deps.slack.tell(requester.user_id, text, channel=requester.channel_id, blocks=blocks),
+        _done(
+            deps.slack.tell(requester.user_id, text, channel=requester.channel_id, blocks=blocks)
+        ),
     )
+    return bool(told)
+
+
+async def _done(call: Awaitable[Any]) -> bool:
+    await call
+    return True
 
 
 def topic_for(incident: Incident) -> str:
@@ -114,49 +123,46 @@ def topic_for(incident: Incident) -> str:
     )
 
 
-async def _create_channel(deps: Deps, incident: Incident) -> tuple[dict | None, str | None]:
-    """Create the channel, adding a suffix while the name is taken; (channel, error)."""
-    prefix = deps.settings.channel_prefix
-    for attempt in range(1, MAX_NAME_ATTEMPTS + 1):
-        name = war_room_name(
-            prefix, incident.number, incident.title, drill=incident.is_drill, attempt=attempt
-        )
-        try:
-            return await deps.slack.create_channel(name, private=incident.is_private), None
-        except Exception as exc:  # timeouts and dropped connections too: all get a Retry
-            error = slack_error(exc)
-            if error != "name_taken":
-                return None, error
-    return None, "name_taken"
-
-
 async def open_war_room(
     deps: Deps, incident_id: int, requester: Requester, *, incident: Incident | None = None
 ) -> Incident:
     """Create the war room, invite the declarer, post and pin the summary, tell everyone.
 
-    `incident` may be passed when it was just declared (it has no roles yet).
+    `incident` may be passed when it was just declared (it has no roles yet, and its
+    declaration took the set-up lease); otherwise the lease is taken here, and a war room
+    another replica (or the resumer) is opening right now is left to it.
     """
     holders: dict[str, RoleAssignment] = {}
     alerts = None
     retry = incident is None
+    leases = deps.declarer.leases
     if incident is None:
-        incident, holders, alerts, _ = await _load(deps, incident_id)
+        incident, holders, alerts, _ = await load_incident(deps, incident_id)
         bind_incident(incident.number)
-    if incident.channel_id:
-        return incident
-    key = (id(deps), incident_id)
-    if key in _OPENING:  # a second click while the first one is still at work
-        await reply(deps, requester, "The war room is being opened; it will be here shortly.")
-        return incident
-    _OPENING.add(key)
+        if incident.channel_id:
+            return incident
+        if not await leases.claim(incident_id):  # a second click, or another replica at work
+            await reply(deps, requester, "The war room is being opened; it will be here shortly.")
+            return incident
+    else:
+        leases.hold(incident_id)
+    unfinished = True
     try:
-        return await _open(deps, incident, holders, alerts, requester, retry=retry)
-    finally:
-        _OPENING.discard(key)
+        incident = await _open(deps, incident, holders, alerts, requester, retry=retry)
+        unfinished = incident.setup_due_at is not None
+        return incident
+    finally:  # what is left (or a failure here) is the resumer's, once the lease is free
+        leases.release(incident_id, unfinished=unfinished)
 
 
-_OPENING: set[tuple[int, int]] = set()
+async def post_summary(deps: Deps, channel: str, text: str, blocks: list) -> tuple[str | None, str]:
+    """Post; (its ts, "") or (None, the error)."""
+    try:
+        return await deps.slack.post(channel, text, blocks), ""
+    except Exception as exc:
+        error = slack_error(exc)
+        log.warning("slack_call_failed", what="intro", error=error)
+        return None, error
 
 
 async def _open(
@@ -170,8 +176,9 @@ async def _open(
 ) -> Incident:
     assert incident.id is not None
     incident_id = incident.id
+    owner = deps.declarer.leases.owner
     with deps.urgency.held():  # until the intro is on its way, other calls wait
-        creating = asyncio.ensure_future(_create_channel(deps, incident))
+        creating = asyncio.ensure_future(create_channel(deps, incident))
         # Two turns: every channel asked for at this moment is asked for before any intro is
         # built (about 1 ms each), and the intro is built while Slack answers.
         await asyncio.sleep(0)
@@ -186,36 +193,35 @@ async def _open(
             assert error is not None
             async with deps.db.session() as session:
                 incident = await service.record_setup_failure(
-                    session, incident_id=incident_id, error=error, actor=requester.user_id
+                    session,
+                    incident_id=incident_id,
+                    error=error,
+                    actor=requester.user_id,
+                    owner=owner,
                 )
             log.warning("war_room_failed", error=error)
             text, blocks = views.setup_failed_reply(incident, error)
             await reply(deps, requester, text, blocks)
             return incident
         channel_id = channel["id"]
+        attach = None
         if retry:
             # Another replica may have opened it meanwhile: store first, and only one wins.
             try:
-                await _attach(deps, incident_id, channel, requester.user_id)
+                await store_room(deps, incident_id, channel, requester.user_id)
             except service.IncidentError as exc:
-                await deps.slack.attempt("archive duplicate", deps.slack.archive(channel_id))
-                await reply(deps, requester, f":information_source: {exc}")
-                return incident
+                return await _duplicate(deps, incident_id, channel_id, requester, exc)
+        else:
+            # A new incident: the channel is stored by ID the moment Slack gives it (with other
+            # new ones, in one write) while the intro, invite and topic go out.
+            room = service.WarRoom(incident_id, channel_id, channel["name"], requester.user_id)
+            attach = asyncio.ensure_future(deps.declarer.attach(room))
         incident.channel_id, incident.channel_name = channel_id, channel["name"]
-        intro = asyncio.ensure_future(
-            deps.slack.attempt("intro", deps.slack.post(channel_id, intro_text, intro_blocks))
-        )
+        intro = asyncio.ensure_future(post_summary(deps, channel_id, intro_text, intro_blocks))
         await asyncio.sleep(0)  # the intro's request is written before the gate opens
-    calls: dict[str, Any] = {}
-    if not retry:
-        # A new incident: the channel is stored by ID (with other new ones, in one write)
-        # while the intro, invite and topic go out; none of them needs the write.
-        calls["attach"] = deps.declarer.attach(
-            service.WarRoom(incident_id, channel_id, channel["name"], requester.user_id)
-        )
     log.info("war_room_opened", channel=channel_id, name=channel["name"])
     text, blocks = views.declared_reply(incident)
-    calls |= {
+    calls: dict[str, Any] = {
         "invite": deps.slack.invite(channel_id, [incident.declared_by]),
         "topic": deps.slack.set_topic(channel_id, topic_for(incident)),
         "reply": reply(deps, requester, text, blocks),
@@ -229,43 +235,95 @@ async def _open(
         )
     later = deps.urgency.after_urgent
     results = await deps.slack.gather(**{name: later(call) for name, call in calls.items()})
-    results["intro"] = await intro
-    if not retry and not results["attach"]:
-        log.error("war_room_not_recorded", channel=channel_id)
-        await reply(
-            deps,
-            requester,
-            f":warning: The war room <#{channel_id}> was created but could not be saved "
-            "with the incident. Check the bot's database, then ask an admin to link it.",
-        )
-    intro_ts, card_ts = results.get("intro"), results.get("card")
+    intro_ts, intro_error = await intro
+    if attach is not None:
+        try:
+            await attach
+        except service.IncidentError as exc:  # its lease ran out and someone else opened one
+            return await _duplicate(deps, incident_id, channel_id, requester, exc)
+        except Exception as exc:
+            log.error("war_room_not_recorded", channel=channel_id, error=repr(exc))
+            await reply(
+                deps,
+                requester,
+                f":warning: The war room <#{channel_id}> was created but could not be saved "
+                "with the incident. It is saved as soon as the bot's database answers again.",
+            )
+            return incident
+    card_ts = results.get("card")
     follow = {}
     if intro_ts:
         follow["pin"] = deps.slack.pin(channel_id, intro_ts)
         follow["offer"] = offer_runbooks(deps, incident)
-        follow["link"] = _link_declared(deps, incident, intro_ts)
+        follow["link"] = link_declared(deps, incident, intro_ts)
     if card_ts:
         assert status_channel is not None
         follow["thread"] = deps.slack.post(
             status_channel, views.declared_thread_text(incident), thread_ts=card_ts
         )
-    if card_ts and intro_ts:  # the summary links to the card, which it could not know before
-        follow["store"] = _store_and_link_card(deps, incident_id, intro_ts, card_ts)
-    else:
-        follow["store"] = _store_messages(deps, incident_id, intro_ts, card_ts)
+    finished = asyncio.ensure_future(
+        later(
+            finish(
+                deps,
+                incident_id,
+                intro_ts=intro_ts,
+                card_ts=card_ts,
+                told=bool(results.get("reply")),
+                give_up=intro_error in GONE,
+            )
+        )
+    )
     await deps.slack.gather(**{name: later(call) for name, call in follow.items()})
+    stored = await finished
     incident.intro_ts = intro_ts or incident.intro_ts
     incident.status_card_ts = card_ts or incident.status_card_ts
+    incident.setup_due_at = stored.setup_due_at if stored else incident.setup_due_at
     return incident
 
 
-async def _store_and_link_card(deps: Deps, incident_id: int, intro_ts: str, card_ts: str) -> None:
-    """Store both messages, then refresh the summary so it links to the card it now knows."""
-    await _store_messages(deps, incident_id, intro_ts, card_ts)
-    await deps.refresher.run(incident_id)
+async def finish(
+    deps: Deps,
+    incident_id: int,
+    *,
+    intro_ts: str | None,
+    card_ts: str | None,
+    told: bool,
+    give_up: bool = False,
+) -> Incident | None:
+    """Store what the set-up did and give its lease back (see `service.finish_setup`); once
+    the summary links to the status card it now knows, refresh it. None when not stored."""
+    try:
+        async with deps.db.session() as session:
+            stored = await service.finish_setup(
+                session,
+                incident_id=incident_id,
+                owner=deps.declarer.leases.owner,
+                intro_ts=intro_ts,
+                status_card_ts=card_ts,
+                told=told,
+                give_up=give_up,
+            )
+    except Exception as exc:  # the lease runs out by itself; the resumer finishes the rest
+        log.error("war_room_setup_not_stored", error=repr(exc))
+        return None
+    if card_ts and intro_ts:  # the summary links to the card, which it could not know before
+        await deps.refresher.run(incident_id)
+    return stored
 
 
-async def _attach(deps: Deps, incident_id: int, channel: dict, actor: str) -> bool:
+async def _duplicate(
+    deps: Deps, incident_id: int, channel_id: str, requester: Requester, exc: Exception
+) -> Incident:
+    """Another replica opened the war room first: archive this one, point to the other."""
+    await deps.slack.attempt("archive duplicate", deps.slack.archive(channel_id))
+    await reply(deps, requester, f":information_source: {exc}")
+    await finish(deps, incident_id, intro_ts=None, card_ts=None, told=False)
+    async with deps.db.session() as session:
+        return await service.get(session, incident_id)
+
+
+async def store_room(deps: Deps, incident_id: int, channel: dict, actor: str) -> bool:
+    """Record the channel as the incident's war room; IncidentError when it has another."""
     async with deps.db.session() as session:
         await service.attach_war_room(
             session,
@@ -290,7 +348,7 @@ async def link_to_post(
         )
 
 
-async def _link_declared(deps: Deps, incident: Incident, intro_ts: str) -> None:
+async def link_declared(deps: Deps, incident: Incident, intro_ts: str) -> None:
     """The declaration's timeline entry links to the summary posted in the war room."""
     assert incident.id is not None
     async with deps.db.session() as session:
@@ -315,11 +373,14 @@ async def refresh_messages(deps: Deps, incident_id: int) -> None:
     An archived war room's summary stays as it was (Slack allows no edits there); the
     status card, in the status channel, still follows.
     """
-    incident, holders, alerts, runs = await _load(deps, incident_id)
+    incident, holders, alerts, runs = await load_incident(deps, incident_id)
     links = await summary_links(deps, incident, runs)
     calls = {}
-    # a summary or card whose first post failed is posted now (ts None), not skipped
-    if room := live_room(incident):
+    # a summary or card whose first post failed is posted now (ts None), not skipped, unless
+    # its war room is being set up right now: that will post it
+    lease = incident.setup_lease_until
+    busy = lease is not None and lease > utcnow()
+    if (room := live_room(incident)) and not (busy and incident.intro_ts is None):
         calls["intro"] = _update_or_repost(
             deps,
             incident,
@@ -331,7 +392,7 @@ async def refresh_messages(deps: Deps, incident_id: int) -> None:
             ),
         )
     status_channel = deps.settings.status_channel
-    if status_channel and not incident.is_private:
+    if status_channel and not incident.is_private and not (busy and not incident.status_card_ts):
         calls["card"] = _update_or_repost(
             deps,
             incident,

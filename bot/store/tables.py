@@ -88,6 +88,16 @@ class Incident(SQLModel, table=True):
     )
     # the war room is archived (at close, or by someone): nothing is posted or edited there
     room_archived_at: datetime | None = _when()
+    # War-room set-up (room, pinned summary, telling the declarer) still to finish, due from
+    # then on; None once done or given up. What a crash interrupts is resumed from here.
+    setup_due_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True, index=True)
+    )
+    setup_attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # the replica setting the war room up holds it until then (renewed while it works)
+    setup_lease_until: datetime | None = _when()
+    setup_lease_owner: str | None = Field(default=None, max_length=40)
+    declarer_told_at: datetime | None = _when()  # the declarer heard where the war room is
 
 
 class RoleAssignment(SQLModel, table=True):

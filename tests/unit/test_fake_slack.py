@@ -481,6 +481,65 @@ async def test_injected_failures(slack: FakeSlack, client: AsyncWebClient) -> No
     assert (await client.users_info(user="U_BOB"))["ok"]
 
 
+async def test_a_lost_answer_is_performed_but_never_arrives(slack: FakeSlack) -> None:
+    """As on a timeout or a dropped connection: Slack acted, the caller cannot know it."""
+    bare = AsyncWebClient(token=slack.token, base_url=slack.api_url, retry_handlers=[])
+    slack.lose_answer("conversations.create")
+    with pytest.raises(aiohttp.ServerDisconnectedError):
+        await bare.conversations_create(name="inc-1-lost")
+    assert slack.channel_by_name("inc-1-lost")["creator"] == "U_BOT"
+    [call] = slack.calls_to("conversations.create")
+    assert call.lost and call.ok
+    # slack_sdk's default client retries a dropped connection by itself: Slack says the name
+    # it made a moment ago is taken
+    slack.lose_answer("conversations.create")
+    retrying = AsyncWebClient(token=slack.token, base_url=slack.api_url)
+    await expect(retrying.conversations_create(name="inc-2-lost"), "name_taken")
+    assert [c.lost for c in slack.calls_to("conversations.create")] == [True, True, False]
+    slack.lose_answer("conversations.create", times=0)
+    assert (await bare.conversations_create(name="inc-3-found"))["ok"]
+
+
+async def test_conversations_list_filters_pages_and_says_who_made_each(
+    slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    made = (await client.conversations_create(name="inc-1-mine"))["channel"]["id"]
+    hidden = (await client.conversations_create(name="inc-2-mine", is_private=True))["channel"]
+    gone = (await client.conversations_create(name="inc-3-gone"))["channel"]["id"]
+    await client.conversations_archive(channel=gone)
+    slack.add_channel("secret", is_private=True, members=["U_ALICE"])  # the bot is not in it
+    public = await client.conversations_list()
+    assert {c["name"] for c in public["channels"]} == {
+        "general",
+        "incidents",
+        "inc-1-mine",
+        "inc-3-gone",
+    }
+    both = await client.conversations_list(
+        types="public_channel,private_channel", exclude_archived=True, limit=2
+    )
+    pages, cursor = [both["channels"]], both["response_metadata"]["next_cursor"]
+    while cursor:
+        page = await client.conversations_list(
+            types="public_channel,private_channel", exclude_archived=True, limit=2, cursor=cursor
+        )
+        pages.append(page["channels"])
+        cursor = page["response_metadata"]["next_cursor"]
+    assert [len(p) for p in pages] == [2, 2]
+    listed = {c["name"]: c for page in pages for c in page}
+    assert set(listed) == {"general", "incidents", "inc-1-mine", "inc-2-mine"}
+    mine = listed["inc-1-mine"]
+    assert (mine["id"], mine["creator"], mine["is_member"]) == (made, "U_BOT", True)
+    assert mine["is_archived"] is False and mine["is_private"] is False
+    assert isinstance(mine["created"], int) and mine["created"] <= time.time()
+    assert listed["inc-2-mine"]["is_private"] is True and listed["inc-2-mine"]["id"] == hidden["id"]
+    assert listed["general"]["creator"] == "U_ALICE" and listed["general"]["is_member"] is False
+    for limit in (0, 1000, "many"):
+        await expect(client.conversations_list(limit=limit), "invalid_limit")
+    await expect(client.conversations_list(types="public_channel,groups"), "invalid_types")
+    await expect(client.conversations_list(cursor="elsewhere"), "invalid_cursor")
+
+
 async def test_latency_overlaps_for_concurrent_calls(
     slack: FakeSlack, client: AsyncWebClient
 ) -> None:

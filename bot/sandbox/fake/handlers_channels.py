@@ -146,6 +146,12 @@ def conversations_list(s: SlackState, a: Args) -> dict[str, Any]:
     unknown = types - {"public_channel", "private_channel", "im", "mpim"}
     if unknown:
         raise SlackError("invalid_types")
+    try:
+        limit = int(a.get("limit") or 100)
+    except (TypeError, ValueError):
+        raise SlackError("invalid_limit") from None
+    if not 0 < limit < 1000:  # "Must be an integer under 1000"
+        raise SlackError("invalid_limit")
     chans = []
     for cid, ch in s._channels.items():
         kind = "im" if ch.get("is_im") else "private_channel" if ch["is_private"] else None

@@ -52,6 +52,7 @@ class Call:
     response: dict[str, Any]
     status: int = 200
     received: float | None = None  # time.monotonic() when the request arrived
+    lost: bool = False  # performed, but the connection closed before the answer (`lose_answer`)
 
     @property
     def ok(self) -> bool:
@@ -96,6 +97,7 @@ class FakeSlack(SlackState):
         self.latency = 0.0
         self._latencies: dict[str, float] = {}
         self._faults: dict[str, deque[_Fault]] = {}
+        self._lost: dict[str, int] = {}
         self._cond = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         # called with every recorded call (the sandbox page listens here for live updates)
@@ -147,8 +149,16 @@ class FakeSlack(SlackState):
         """The next `times` calls of `method` answer HTTP 429 with `Retry-After` (replaces)."""
         self._faults[method] = deque(_Fault("ratelimited", 429, retry_after) for _ in range(times))
 
+    def lose_answer(self, method: str, times: int = 1) -> None:
+        """The next `times` calls of `method` are performed (and recorded), but their answer is
+        lost: the connection closes before it, as when a call times out or a connection drops
+        after Slack acted. The caller cannot tell whether it happened (slack_sdk's connection
+        error handler sends it again). Replaces what is pending; `times=0` clears it."""
+        self._lost[method] = times
+
     def clear_faults(self) -> None:
         self._faults.clear()
+        self._lost.clear()
         self._latencies.clear()
         self.latency = 0.0
 
@@ -307,7 +317,12 @@ class FakeSlack(SlackState):
             status, body, extra = self._dispatch(method, args, headers, received)
         args.pop("token", None)
         answered = time.monotonic()
-        await self._record(Call(method, args, headers, answered, body, status, received))
+        lost = self._lost.get(method, 0) > 0
+        if lost:
+            self._lost[method] -= 1
+        await self._record(Call(method, args, headers, answered, body, status, received, lost))
+        if lost and request.transport is not None:
+            request.transport.close()  # the answer below is never written
         return web.json_response(
             body, status=status, headers={"x-oauth-scopes": self.scopes, **extra}
         )

@@ -1,0 +1,199 @@
+"""Finishing a war room's set-up that a crash or a failure interrupted.
+
+Each step looks at what is stored and at Slack, so a step already done is not done twice:
+a channel created but never recorded is adopted, a summary posted but never recorded is
+found in the room's history and pinned, and the declarer (whose request's response_url a
+restart has lost) is told ephemerally where they declared, or by DM.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import structlog
+
+from bot.alerts.room import GONE
+from bot.deps import Deps
+from bot.incidents import service
+from bot.incidents.types import Status
+from bot.logging import bind_incident
+from bot.notify.gateway import slack_error
+from bot.slack.channels import BotChannels, candidate_names, create_channel
+from bot.slack.runbook_offers import offer_runbooks
+from bot.slack.views import incident as views
+from bot.slack.war_room import (
+    Requester,
+    finish,
+    link_declared,
+    load_incident,
+    post_summary,
+    reply,
+    store_room,
+    summary_links,
+    topic_for,
+)
+from bot.store.tables import Incident
+
+log = structlog.get_logger(__name__)
+# Slack's `created` and the database's clock may differ a little
+CLOCK_SKEW = timedelta(minutes=1)
+
+
+def made_for(prefix: str, incident: Incident, channel: dict[str, Any]) -> bool:
+    """Whether the bot's channel was created as this incident's war room: one of its names,
+    created after it was declared (numbers restart with a new database; rooms do not)."""
+    created = channel.get("created")
+    if not isinstance(created, int | float):
+        return False
+    if created < (incident.declared_at - CLOCK_SKEW).timestamp():
+        return False
+    return channel.get("name") in candidate_names(prefix, incident)
+
+
+async def resume(
+    deps: Deps, incident_id: int, *, adopt: dict[str, Any] | None, mine: BotChannels
+) -> None:
+    """Take the incident's set-up lease and finish what its set-up left; nothing when a
+    replica (or a live request) is at it."""
+    leases = deps.declarer.leases
+    if not await leases.claim(incident_id):
+        return
+    try:
+        await _resume(deps, incident_id, adopt, mine)
+    except Exception as exc:  # tried again later, less and less often
+        log.error("war_room_resume_failed", error=repr(exc), exc_info=exc)
+        await finish(deps, incident_id, intro_ts=None, card_ts=None, told=False)
+    finally:
+        leases.release(incident_id)
+
+
+async def _resume(
+    deps: Deps, incident_id: int, adopt: dict[str, Any] | None, mine: BotChannels
+) -> None:
+    incident, holders, alerts, runs = await load_incident(deps, incident_id)
+    bind_incident(incident.number)
+    if incident.setup_due_at is None or not Status(incident.status).is_open:
+        await finish(deps, incident_id, intro_ts=None, card_ts=None, told=False, give_up=True)
+        return
+    identity = await deps.slack.attempt("auth_test", deps.slack.identity()) or {}
+    requester = Requester(
+        user_id=incident.declared_by,
+        channel_id=incident.origin_channel_id,
+        silent=incident.declared_by == identity.get("user_id"),
+    )
+    if incident.channel_id is None and not await _room(deps, incident, adopt, mine, requester):
+        return
+    assert incident.channel_id is not None
+    room = incident.channel_id
+    intro_ts, intro_error, reused = incident.intro_ts, "", False
+    calls: dict[str, Any] = {}
+    if intro_ts is None:
+        calls |= {
+            "invite": deps.slack.invite(room, [incident.declared_by]),
+            "topic": deps.slack.set_topic(room, topic_for(incident)),
+        }
+        intro_ts = await _summary_in(deps, incident, identity.get("user_id"))
+        reused = intro_ts is not None
+        if intro_ts is None:
+            links = await summary_links(deps, incident, runs)
+            blocks = views.summary_blocks(
+                incident, holders, deps.settings.roles, alerts=alerts, links=links
+            )
+            intro_ts, intro_error = await post_summary(
+                deps, room, views.summary_text(incident), [b.to_dict() for b in blocks]
+            )
+    status_channel = deps.settings.status_channel
+    if status_channel and not incident.is_private and not incident.status_card_ts:
+        calls["card"] = deps.slack.post(
+            status_channel,
+            views.summary_text(incident),
+            views.status_card_blocks(incident, holders),
+        )
+    if intro_ts and not incident.intro_ts:
+        calls |= {
+            "pin": deps.slack.pin(room, intro_ts),
+            "offer": offer_runbooks(deps, incident),
+            "link": link_declared(deps, incident, intro_ts),
+        }
+    if incident.declarer_told_at is None:
+        text, blocks = views.declared_reply(incident)
+        calls["told"] = reply(deps, requester, text, blocks)
+    results = await deps.slack.gather(**calls)
+    card_ts = results.get("card")
+    if card_ts:
+        assert status_channel is not None
+        await deps.slack.attempt(
+            "thread",
+            deps.slack.post(
+                status_channel, views.declared_thread_text(incident), thread_ts=card_ts
+            ),
+        )
+    stored = await finish(
+        deps,
+        incident_id,
+        intro_ts=intro_ts,
+        card_ts=card_ts,
+        told=bool(results.get("told")),
+        give_up=intro_error in GONE,
+    )
+    if reused and not card_ts:  # a summary found in the room is brought up to date
+        await deps.refresher.run(incident_id)
+    done = stored is not None and stored.setup_due_at is None
+    log.info("war_room_resumed", channel=room, done=done, reused_summary=reused)
+
+
+async def _room(
+    deps: Deps,
+    incident: Incident,
+    adopt: dict[str, Any] | None,
+    mine: BotChannels,
+    requester: Requester,
+) -> bool:
+    """Give the incident its war room: the bot's unrecorded one, or a new one; stored first
+    (another replica may have been quicker). False when it has none after all."""
+    assert incident.id is not None
+    channel, error = (adopt, None) if adopt else await create_channel(deps, incident, mine)
+    if channel is None:
+        assert error is not None
+        told_before = incident.setup_error is not None  # the live request told them
+        async with deps.db.session() as session:
+            failed = await service.record_setup_failure(
+                session,
+                incident_id=incident.id,
+                error=error,
+                actor=incident.declared_by,
+                owner=deps.declarer.leases.owner,
+            )
+        log.warning("war_room_failed", error=error, resumed=True)
+        if not told_before:
+            text, blocks = views.setup_failed_reply(failed, error)
+            await reply(deps, requester, text, blocks)
+        return False
+    try:
+        await store_room(deps, incident.id, channel, incident.declared_by)
+    except service.IncidentError:  # opened meanwhile elsewhere: this one is left over
+        await deps.slack.attempt("archive duplicate", deps.slack.archive(channel["id"]))
+        await finish(deps, incident.id, intro_ts=None, card_ts=None, told=False)
+        return False
+    incident.channel_id, incident.channel_name = channel["id"], channel["name"]
+    log.info("war_room_opened", channel=channel["id"], name=channel["name"], resumed=True)
+    return True
+
+
+async def _summary_in(deps: Deps, incident: Incident, me: str | None) -> str | None:
+    """The ts of the incident's summary already in its war room (posted by a set-up that
+    stopped before storing it), if any."""
+    if not incident.channel_id or not me:
+        return None
+    try:
+        messages = await deps.slack.recent_messages(incident.channel_id)
+    except Exception as exc:
+        log.warning("war_room_history_unread", error=slack_error(exc))
+        return None
+    controls = f"incident:{incident.id}"
+    for message in reversed(messages):  # the oldest: the first summary posted
+        ids = {block.get("block_id") for block in message.get("blocks") or []}
+        if message.get("user") == me and controls in ids and "summary" in ids:
+            return str(message["ts"])
+    return None
