@@ -20,10 +20,13 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
 
 from bot.deps import Deps
+from bot.incidents.access import Restricted
 from bot.notify.gateway import slack_error
+from bot.slack import access
 from bot.slack.parse import view_metadata
 from bot.slack.views.modals import loading_modal, notice_modal
 from bot.slack.war_room import Requester, live_room, outside_archived, reply
+from bot.store import repo
 from bot.store.tables import Incident
 
 log = structlog.get_logger(__name__)
@@ -141,6 +144,34 @@ async def open_then_fill(
     if isinstance(filled, str):
         filled = notice_modal(title, filled)
     await fill(deps, view_id, filled, requester)
+
+
+async def open_incident_form(
+    deps: Deps,
+    trigger_id: str,
+    requester: Requester,
+    incident_id: int,
+    *,
+    title: str,
+    instead: str,
+    stale: str,
+    build: Callable[[Incident], View],
+    action: Restricted | None = None,
+) -> None:
+    """A form about a stored incident: open at once, filled with `build(incident)` once the
+    incident is read and the person may use it (`action` when it is a restricted one);
+    otherwise the refusal, or `stale` when there is no such incident, shows in its place."""
+
+    async def filling() -> View | str:
+        async with deps.db.session() as session:
+            incident = await repo.incident_by_id(session, incident_id)
+        if incident is None or incident.id is None:
+            return stale
+        if refusal := await access.refusal_for_form(deps, requester, incident, action):
+            return refusal
+        return build(incident)
+
+    await open_then_fill(deps, trigger_id, requester, title=title, instead=instead, filling=filling)
 
 
 _FAILED = (

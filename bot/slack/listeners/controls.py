@@ -6,7 +6,6 @@ import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
-from slack_sdk.models.views import View
 
 from bot.deps import Deps
 from bot.incidents.access import Restricted
@@ -127,23 +126,16 @@ async def _open_resolve(
 ) -> None:
     """The resolve form: open at once on the click's trigger, filled once the incident is read."""
 
-    async def filling() -> View | str:
-        async with deps.db.session() as session:
-            incident = await repo.incident_by_id(session, incident_id)
-        if incident is None:
-            return STALE
-        # who may resolve is decided here, before the form shows anything of the incident
-        if refusal := await access.refusal_for_form(deps, requester, incident, Restricted.RESOLVE):
-            return refusal
-        return resolve_modal(incident_id, ref=incident_ref(incident.number))
-
-    await forms.open_then_fill(
+    await forms.open_incident_form(
         deps,
         str(body.get("trigger_id") or ""),
         requester,
+        incident_id,
         title="Resolve incident",
         instead="click again, or use `/incident resolve <what fixed it>`",
-        filling=filling,
+        stale=STALE,
+        action=Restricted.RESOLVE,
+        build=lambda incident: resolve_modal(incident_id, ref=incident_ref(incident.number)),
     )
 
 
@@ -168,25 +160,18 @@ async def post_update(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
         await reply(deps, requester, STALE)
         return
 
-    async def filling() -> View | str:
-        async with deps.db.session() as session:
-            incident = await repo.incident_by_id(session, int(value))
-        if incident is None or incident.id is None:
-            return STALE
-        # who may post updates is decided here, before the form shows anything of it
-        if refusal := await access.refusal_for_form(deps, requester, incident, Restricted.UPDATE):
-            return refusal
-        return update_modal(
-            incident.id, ref=incident_ref(incident.number), current=Status(incident.status)
-        )
-
-    await forms.open_then_fill(
+    await forms.open_incident_form(
         deps,
         str(body.get("trigger_id") or ""),
         requester,
+        int(value),
         title="Stakeholder update",
         instead="click again, or use `/incident update <text>`",
-        filling=filling,
+        stale=STALE,
+        action=Restricted.UPDATE,
+        build=lambda incident: update_modal(
+            int(value), ref=incident_ref(incident.number), current=Status(incident.status)
+        ),
     )
 
 

@@ -8,7 +8,6 @@ from typing import Any
 
 import structlog
 from slack_bolt.async_app import AsyncAck, AsyncApp
-from slack_sdk.models.views import View
 
 from bot.deps import Deps
 from bot.incidents import followups
@@ -120,23 +119,15 @@ async def add_button(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
         await reply(deps, requester, f":warning: {STALE}")
         return
 
-    async def filling() -> View | str:
-        async with deps.db.session() as session:
-            incident = await repo.incident_by_id(session, int(value))
-        if incident is None or incident.id is None:
-            return f":warning: {STALE}"
-        # who may see the incident is decided here, before the form shows any of it
-        if refusal := await access.refusal_for_form(deps, requester, incident):
-            return refusal
-        return views.followup_modal(incident.id, ref=incident_ref(incident.number))
-
-    await forms.open_then_fill(
+    await forms.open_incident_form(
         deps,
         str(body.get("trigger_id") or ""),
         requester,
+        int(value),
         title="Add a follow-up",
         instead=f"click again, or use {followups.USAGE} in the war room",
-        filling=filling,
+        stale=f":warning: {STALE}",
+        build=lambda incident: views.followup_modal(int(value), ref=incident_ref(incident.number)),
     )
 
 
