@@ -17,9 +17,11 @@ from bot.http.signature import SIGNATURE, refusal
 from bot.slack.claims import Claims
 from bot.slack.guard import VERIFIED
 from bot.slack.middleware import REQUEST_CLAIM, metric_kind
+from bot.slack.replay import REDELIVERED
 
 log = structlog.get_logger(__name__)
 # requests that change nothing (or are claimed by event id instead) need no replay claim
+DEFERRED = "The database does not answer; deliver this event again later."
 UNCLAIMED = frozenset({"event_callback", "url_verification", "ssl_check", "block_suggestion"})
 
 
@@ -55,10 +57,13 @@ def slack_handler(bolt: AsyncApp, deps: Deps, claims: Claims) -> web.Handler:
             return refuse(request, exc.status, str(exc))
         kind = metric_kind(body)
         context: dict[str, object] = {VERIFIED: True}
-        if body.get("type") == "event_callback" and deps.replay.full:
+        # while events wait for the database, Slack is asked to deliver new ones again too
+        redeliver = body.get("type") == "event_callback" and deps.replay.pending
+        if redeliver and deps.replay.full:
             count("deferred")
             log.warning("event_deferred_to_slack", reason="database down, replay queue full")
-            return json_error(503, "The database does not answer; deliver this event later.")
+            return json_error(503, DEFERRED)
+        context[REDELIVERED] = redeliver
         if "command" in body or body.get("type") not in UNCLAIMED:
             context[REQUEST_CLAIM] = claims.start("sig:" + headers[SIGNATURE.lower()][0][3:])
         bolt_request = AsyncBoltRequest(
@@ -72,6 +77,11 @@ def slack_handler(bolt: AsyncApp, deps: Deps, claims: Claims) -> web.Handler:
             log.info("slack_request_answered_anyway", status=response.status, request_type=kind)
             response.status, response.body = 200, ""
             response.headers = {"x-slack-no-retry": ["1"]}
+        elif redeliver:
+            outcome = "deferred"  # kept here too, in case the database is back before Slack
+            log.info("event_deferred_to_slack", reason="database down, event kept as well")
+            count(outcome)
+            return json_error(503, DEFERRED)
         else:
             outcome = "ok"
         count(outcome)

@@ -14,7 +14,7 @@ from slack_bolt.response import BoltResponse
 
 from bot.deps import Deps
 from bot.slack.claims import Claims, release
-from bot.slack.replay import database_failed
+from bot.slack.replay import REDELIVERED, database_failed
 
 log = structlog.get_logger(__name__)
 # context keys: the claim of an event's id, and of a signed request's signature (bot/http)
@@ -107,7 +107,7 @@ def once_per_event(listener: Callable[..., Awaitable[Any]]) -> Callable[..., Awa
 
     Bolt passes its `args` to the wrapper; the listener still gets the arguments it names.
     An event that meets a database that does not answer is kept and replayed once it does
-    (`deps.replay`): Slack was told it arrived, so nobody else will deliver it again.
+    (`deps.replay`), whether or not Slack will also deliver it again.
     """
     names = inspect.getfullargspec(inspect.unwrap(listener)).args
 
@@ -115,6 +115,7 @@ def once_per_event(listener: Callable[..., Awaitable[Any]]) -> Callable[..., Awa
         deps: Deps = args.context["deps"]
         claim: asyncio.Future[bool] | None = args.context.get(CLAIM)
         event_id = str((args.body or {}).get("event_id") or "")
+        redelivered = bool(args.context.get(REDELIVERED))
         available = {**args.context, **vars(args)}
 
         async def run() -> None:
@@ -125,7 +126,7 @@ def once_per_event(listener: Callable[..., Awaitable[Any]]) -> Callable[..., Awa
         except Exception as exc:
             if not database_failed(exc):
                 raise
-            deps.replay.keep(event_id, run, claimed=False)
+            deps.replay.keep(event_id, run, claimed=False, redelivered=redelivered)
             return
         if not won:
             log.info("event_duplicate_ignored")

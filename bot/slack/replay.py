@@ -1,9 +1,12 @@
 """Slack events that met a database that did not answer: kept in order, replayed once it does.
 
-Slack was told each event arrived (it is acked at once), so nobody will deliver it again: the
-bot keeps it. Events wait in arrival order, so a reaction removed is never replayed before it
-was added. Beyond LIMIT waiting events, new ones are refused with 503 so that Slack keeps them
-and delivers them again later (bot/http/slack.py).
+The first events of an outage were acked before anyone knew, so nobody will deliver them
+again: the bot keeps them. Once events wait, every new one is kept too and also answered 503
+(bot/http/slack.py), so that Slack delivers it again: should this process die before the
+database is back, Slack's retries (about 1 and 5 minutes later) still bring it. Whichever copy
+meets the database first acts; the other finds the event id claimed. Events wait in arrival
+order, so a reaction removed is never replayed before it was added. Beyond LIMIT waiting
+events, new ones are only refused with 503.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from bot.store.tables import utcnow
 
 log = structlog.get_logger(__name__)
 LIMIT = 10_000
+# request context key: this delivery was answered 503, so Slack will deliver the event again
+REDELIVERED = "slack_redelivers"
 FIRST_DELAY, MAX_DELAY = 0.5, 5.0
 
 
@@ -37,6 +42,8 @@ class _Kept:
     event_id: str
     run: Callable[[], Awaitable[None]]
     claimed: bool
+    # Slack delivers it again, so a redelivery may take the claim first
+    redelivered: bool
 
 
 class EventReplay:
@@ -55,9 +62,20 @@ class EventReplay:
     def full(self) -> bool:
         return len(self._waiting) >= LIMIT
 
-    def keep(self, event_id: str, run: Callable[[], Awaitable[None]], *, claimed: bool) -> None:
-        """Keep an event for replay (`claimed`: its id is already recorded as taken)."""
-        self._waiting.append(_Kept(event_id, run, claimed))
+    def keep(
+        self,
+        event_id: str,
+        run: Callable[[], Awaitable[None]],
+        *,
+        claimed: bool,
+        redelivered: bool = False,
+    ) -> None:
+        """Keep an event for replay (`claimed`: its id is already recorded as taken;
+        `redelivered`: Slack was answered 503 and will deliver it again)."""
+        if any(kept.event_id == event_id for kept in self._waiting):
+            log.info("event_already_kept", event_id=event_id)  # Slack's retry during the outage
+            return
+        self._waiting.append(_Kept(event_id, run, claimed, redelivered))
         log.warning("event_kept_for_replay", event_id=event_id, waiting=len(self._waiting))
         self._wake.set()
 
@@ -86,9 +104,12 @@ class EventReplay:
         """Run one kept event; False while the database still does not answer."""
         try:
             if not kept.claimed:
-                # nobody else has it (Slack was answered), so the claim's outcome is moot
                 async with self._db.session() as session:
-                    await repo.claim_events(session, [kept.event_id], utcnow())
+                    taken = await repo.claim_events(session, [kept.event_id], utcnow())
+                # acked with 200, nobody else has it; answered 503, Slack's retry may have won
+                if kept.redelivered and kept.event_id not in taken:
+                    log.info("event_replay_redelivered_first", event_id=kept.event_id)
+                    return True
                 kept.claimed = True
             await kept.run()
         except Exception as exc:

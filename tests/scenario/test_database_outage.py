@@ -76,23 +76,78 @@ async def test_pushpins_made_while_the_database_is_down_reach_the_timeline(
     findings = [slack.add_message(room, f"finding {n}", user="U_BOB") for n in range(4)]
     await outage.cut()
     started = time.monotonic()
+    pins, answers = [], []
     for n, message in enumerate(findings):  # spread over the outage
         await asyncio.sleep(max(0.0, started + n * outage.seconds / 5 - time.monotonic()))
-        reply = await driver.event(driver.reaction_added(room, message["ts"], "pushpin"))
-        assert reply.status == 200 and reply.elapsed < 1.0, (reply.status, reply.elapsed)
+        pins.append(driver.reaction_added(room, message["ts"], "pushpin"))
+        reply = await driver.event(pins[-1], event_id=f"EvPin{n}")
+        assert reply.elapsed < 1.0, reply.elapsed
+        answers.append(reply.status)
+    # the first was acked before the outage showed; the rest Slack is asked to deliver again
+    assert answers == [200, 503, 503, 503], answers
     status, took = await _health(bot)
     assert status == 503 and took < 1.0, (status, took)
     await asyncio.sleep(max(0.0, started + outage.seconds - time.monotonic()))
     await outage.restore()
-
-    async def all_on_the_timeline() -> bool:
-        entries = await timeline(bot.deps.db, incident.id)
-        pinned = {e.message_ts for e in entries if e.kind == EventKind.REACTION.value}
-        return pinned == {m["ts"] for m in findings}
-
-    await _eventually(all_on_the_timeline, within=20)
+    await _eventually(_pinned(bot, incident.id, {m["ts"] for m in findings}), within=20)
+    # Slack's retries of the deferred ones, arriving after the bot replayed them, change nothing
+    for n in range(1, 4):
+        reply = await driver.event(
+            pins[n], event_id=f"EvPin{n}", retry_num=1, retry_reason="http_error"
+        )
+        assert reply.status == 200
+    await bot.settle()
+    entries = await timeline(bot.deps.db, incident.id)
+    assert len([e for e in entries if e.kind == EventKind.REACTION.value]) == len(findings)
     status, _ = await _health(bot)
     assert status == 200
+
+
+async def test_events_slack_delivers_again_survive_a_restart_during_the_outage(
+    outage: Outage, start_bot, slack: FakeSlack
+):
+    bot, driver = outage.bot, outage.driver
+    incident = await declare(bot, driver, "declare sev2 Payments flaky")
+    room = incident.channel_id
+    findings = [slack.add_message(room, f"finding {n}", user="U_BOB") for n in range(3)]
+    await outage.cut()
+    pins = [driver.reaction_added(room, m["ts"], "pushpin") for m in findings]
+    first = await driver.event(pins[0], event_id="EvPin0")
+    assert first.status == 200
+    await _eventually(_waiting(bot), within=10)
+    refused = []
+    for n in (1, 2):
+        reply = await driver.event(pins[n], event_id=f"EvPin{n}")
+        assert reply.elapsed < 1.0, reply.elapsed
+        if reply.status != 200:
+            refused.append(n)
+    await bot.app.stop()  # what it kept in memory dies with it
+    await bot.server.close()
+    await outage.restore()
+    again = await start_bot(database_url=bot.deps.settings.database_url)
+    redelivery = SlackDriver(again.url, SIGNING_SECRET, slack)
+    for n in refused:  # Slack delivers again what was not answered 200, a minute later
+        reply = await redelivery.event(
+            pins[n], event_id=f"EvPin{n}", retry_num=1, retry_reason="http_error"
+        )
+        assert reply.status == 200
+    await _eventually(_pinned(again, incident.id, {m["ts"] for m in findings[1:]}), within=20)
+
+
+def _waiting(bot: RunningBot) -> Callable[[], Any]:
+    async def check() -> bool:
+        return bot.deps.replay.pending
+
+    return check
+
+
+def _pinned(bot: RunningBot, incident_id: int, expected: set[str]) -> Callable[[], Any]:
+    async def check() -> bool:
+        entries = await timeline(bot.deps.db, incident_id)
+        pinned = {e.message_ts for e in entries if e.kind == EventKind.REACTION.value}
+        return expected <= pinned
+
+    return check
 
 
 async def test_healthz_answers_within_a_second_when_the_database_cannot_be_written(
