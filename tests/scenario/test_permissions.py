@@ -404,3 +404,49 @@ async def test_a_follow_up_owner_outside_the_room_may_still_mark_it_done(ws: Wor
             done_by = (await session.get(FollowUp, owned.id)).done_by  # type: ignore[union-attr]
         assert done_by == (None if user == "U_BOB" else OUTSIDER), user
     assert PRIVATE in said(ws.slack, 0)
+
+
+async def test_closing_through_a_forged_status_is_still_the_commanders(
+    bot, driver: SlackDriver, slack: FakeSlack
+):
+    """Neither the status select nor the update form offers `closed`, but a signed request can
+    carry it: it is the `close` action all the same (RESTRICTED_ACTIONS is `close` by default)."""
+    incident = await declare(bot, driver)
+    room = incident.channel_id
+    for text in ("ic", "resolve Restarted the pods"):
+        await driver.command(text, user="U_BOB", channel=room)
+        await bot.settle()
+    slack.reset_calls()
+    closed = f"{incident.id}:closed"
+    await driver.block_action(
+        "set_status",
+        user="U_CAROL",
+        channel=room,
+        message_ts=incident.intro_ts,
+        selected_option=closed,
+    )
+    await bot.settle()
+    reply = await driver.view_submission(
+        "status_update",
+        {"impact": {"impact": plain("All done")}, "status": {"status": static("closed")}},
+        user="U_CAROL",
+        private_metadata=json.dumps({"incident": incident.id}),
+    )
+    await bot.settle()
+    assert "Only the incident commander <@U_BOB> or an admin may close INC-1." in told(slack)
+    assert reply.json["errors"] == {
+        "impact": "Only the incident commander or an admin may close INC-1."
+    }
+    assert (await incidents(bot.deps.db))[0].status == "resolved"
+    refused = [e for e in await timeline(bot.deps.db, incident.id) if e.kind == EventKind.REFUSED]
+    assert [(e.actor_id, e.data.get("action")) for e in refused] == [("U_CAROL", "close")] * 2
+
+    await driver.block_action(
+        "set_status",
+        user="U_BOB",
+        channel=room,
+        message_ts=incident.intro_ts,
+        selected_option=closed,
+    )
+    await bot.settle()
+    assert (await incidents(bot.deps.db))[0].status == "closed"

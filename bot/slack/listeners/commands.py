@@ -10,9 +10,9 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 
 from bot.deps import Deps
-from bot.incidents.access import Restricted
+from bot.incidents.access import Restricted, status_action
 from bot.incidents.service import Declaration, IncidentError
-from bot.incidents.types import Severity, Status
+from bot.incidents.types import Severity
 from bot.logging import bind_incident
 from bot.notify.gateway import slack_error
 from bot.slack import access
@@ -43,8 +43,8 @@ RESTRICTED_COMMANDS = {
 
 def restricted_action(parsed: Command) -> Restricted | None:
     """The restricted action a war-room subcommand takes (`status resolved` resolves)."""
-    if parsed.name == "status" and parsed.status is Status.RESOLVED:
-        return Restricted.RESOLVE
+    if parsed.name == "status" and parsed.status is not None:
+        return status_action(parsed.status)
     return RESTRICTED_COMMANDS.get(parsed.name)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.deps import Deps
-from bot.incidents.access import Restricted
+from bot.incidents.access import Restricted, status_action
 from bot.incidents.types import INCIDENT_COMMANDER, Severity, Status, incident_ref
 from bot.jobs import schedule
 from bot.slack import access, forms, operations
@@ -103,7 +103,8 @@ async def set_status(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
     if target is Status.RESOLVED:  # the form opens first; who may resolve is checked then
         await _open_resolve(body, deps, requester, incident_id)
         return
-    if not await access.permit(deps, requester, incident_id, action=Restricted.STATUS):
+    # the select offers no `closed`, but a request may carry it: closing is `close`
+    if not await access.permit(deps, requester, incident_id, action=status_action(target)):
         return
     await operations.change_status(deps, incident_id, target, requester)
 
@@ -204,10 +205,13 @@ async def snooze(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
 
 
 def _status_action(chosen: Any, incident: Incident) -> Restricted | None:
-    """The restricted action the status picked in the update form takes (None: unchanged)."""
-    if not chosen or chosen == incident.status:
+    """The restricted action the status picked in the update form takes (None: unchanged).
+
+    The form offers no `closed`, but a submission may carry it: closing is `close`.
+    """
+    if not chosen or chosen == incident.status or chosen not in Status.__members__.values():
         return None
-    return Restricted.RESOLVE if chosen == Status.RESOLVED else Restricted.STATUS
+    return status_action(Status(chosen))
 
 
 def _values(view: dict[str, Any]) -> dict[str, Any]:
