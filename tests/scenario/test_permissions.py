@@ -450,3 +450,32 @@ async def test_closing_through_a_forged_status_is_still_the_commanders(
     )
     await bot.settle()
     assert (await incidents(bot.deps.db))[0].status == "closed"
+
+
+async def test_someone_who_leaves_a_private_war_room_loses_it_at_once(ws: Workspace):
+    """Her membership was known a moment ago; she leaves (or is removed: Slack sends the same
+    event), and her very next request is refused, not served from what the bot knew."""
+    bot, driver, slack = ws.bot, ws.driver, ws.slack
+    target = await private_incident(ws)
+    await driver.event(driver.member_joined(target.room, "U_CAROL"))
+    await bot.settle()
+    await driver.command("note Carol is on the database", user="U_CAROL", channel=target.room)
+    await bot.settle()
+    notes = [e.text for e in await timeline(bot.deps.db, target.id) if e.kind == EventKind.NOTE]
+    assert notes == ["Carol is on the database"]
+
+    await driver.event(driver.member_left(target.room, "U_CAROL"))
+    await bot.settle()
+    before = await snapshot(bot.deps.db, target.id)
+    slack.reset_calls()
+    await driver.command("note Still reading along", user="U_CAROL", channel=target.room)
+    await driver.block_action(
+        "set_status",
+        user="U_CAROL",
+        channel=target.room,
+        message_ts=target.incident.intro_ts,
+        selected_option=f"{target.id}:identified",
+    )
+    await bot.settle()
+    assert said(slack, 0).count(PRIVATE) == 2, said(slack, 0)
+    assert await snapshot(bot.deps.db, target.id) == before

@@ -45,6 +45,7 @@ EVENT_SCOPES: dict[str, set[str]] = {
     "channel_archive": {"channels:read", "groups:read"},
     "channel_unarchive": {"channels:read", "groups:read"},
     "member_joined_channel": {"channels:read", "groups:read"},
+    "member_left_channel": {"channels:read", "groups:read"},
     "message.channels": {"channels:history"},
     "message.groups": {"groups:history"},
     "pin_added": {"pins:read"},
