@@ -13,7 +13,6 @@ from dataclasses import replace
 from functools import partial
 
 import structlog
-from slack_bolt.async_app import AsyncAck
 
 from bot.deps import Deps
 from bot.incidents import access, timeline
@@ -222,30 +221,6 @@ async def refusal_for_form(
         return None
     await refuse(deps, incident, requester, decision, answer=False)
     return decision.message
-
-
-async def permit_form(
-    ack: AsyncAck,
-    deps: Deps,
-    *,
-    incident_id: int | None,
-    user: str,
-    block: str,
-    actions: Actions = (),
-) -> bool:
-    """Check a form submission before its ack: refused, the form shows why under `block`.
-
-    True when the submission may go on (not acked yet: the caller acks). Someone who may see
-    the incident also gets the full refusal, naming who may, in its war room.
-    """
-    incident, decision = await decide_in_time(deps, incident_id, user, actions)
-    if decision.allowed:
-        return True
-    await ack(response_action="errors", errors={block: decision.short})
-    channel = incident.channel_id if incident else None
-    requester = Requester(user_id=user, channel_id=channel)
-    await refuse(deps, incident, requester, decision, answer=decision.visible)
-    return False
 
 
 async def visible(deps: Deps, user: str, incidents: Sequence[Incident]) -> list[Incident]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,8 +17,9 @@ from bot.store.tables import FollowUp, RunbookRun
 from tests.alert_messages import alert_groups, fire
 from tests.conftest import SIGNING_SECRET, RunningBot
 from tests.fakes import FakeSlack, SlackDriver
+from tests.fakes.slack_state import BOT_USER_ID
 from tests.fakes.values import checkboxes, plain, static
-from tests.helpers import declare, incidents, texts, timeline
+from tests.helpers import declare, form_shown, incidents, texts, timeline
 from tests.permission_attacks import (
     ATTACKS,
     CLASSIC,
@@ -479,3 +481,71 @@ async def test_someone_who_leaves_a_private_war_room_loses_it_at_once(ws: Worksp
     await bot.settle()
     assert said(slack, 0).count(PRIVATE) == 2, said(slack, 0)
     assert await snapshot(bot.deps.db, target.id) == before
+
+
+async def test_a_refused_form_is_answered_where_it_was_opened(start_bot, slack: FakeSlack):
+    """Bob, the IC, opens the update form from the pinned summary; Alice takes IC back before
+    he submits it. The form says why under its field, and the full refusal (naming Alice)
+    reaches him through the response_url his click gave the form, which Slack shows where he
+    clicked, even once the bot is no longer in that channel. A form naming an address outside
+    Slack is answered in Slack, never there."""
+    bot = await start_bot(restricted_actions="update")
+    driver = SlackDriver(bot.url, SIGNING_SECRET, slack)
+    incident = await declare(bot, driver)
+    room = incident.channel_id
+    await driver.command("ic", user="U_BOB", channel=room)
+    await bot.settle()
+    await driver.block_action(
+        "post_update", user="U_BOB", channel=room, message_ts=incident.intro_ts
+    )
+    form = await form_shown(bot, slack)
+    assert form["callback_id"] == "status_update"
+    carried = json.loads(form["private_metadata"])["answer"]["url"]
+    await driver.command("ic", user="U_ALICE", channel=room)
+    await bot.settle()
+    values = {"impact": {"impact": plain("All good")}}
+    refusal = "Only the incident commander <@U_ALICE> or an admin may post stakeholder updates"
+    errors = {
+        "impact": "Only the incident commander or an admin may post stakeholder updates for INC-1."
+    }
+
+    general = slack.channel_by_name("general")["id"]
+    outside = {
+        "url": "https://hooks.example.net/answer",
+        "at": int(time.time()),
+        "channel": general,
+    }
+    forged = {"incident": incident.id, "answer": outside}
+    slack.reset_calls()
+    reply = await driver.view_submission(
+        "status_update",
+        values,
+        user="U_BOB",
+        view_id=form["id"],
+        private_metadata=json.dumps(forged),
+    )
+    await bot.settle()
+    assert reply.json["errors"] == errors
+    [told] = [c for c in slack.calls if c.method == "chat.postEphemeral"]
+    assert (told.ok, told.args["channel"], told.args["user"]) == (True, room, "U_BOB")
+    assert refusal in texts(told.args)
+    assert slack.responses == []
+
+    driver.member_left(room, BOT_USER_ID)  # someone removed the bot from the war room
+    slack.reset_calls()
+    reply = await driver.view_submission(
+        "status_update",
+        values,
+        user="U_BOB",
+        view_id=form["id"],
+        private_metadata=form["private_metadata"],
+    )
+    await bot.settle()
+    assert reply.json["errors"] == errors
+    [answer] = slack.responses
+    assert answer.url_id == carried.rsplit("/", 1)[1] and refusal in texts(answer.body)
+    assert answer.body.get("response_type") == "ephemeral"
+    assert [(c.method, c.response.get("error")) for c in slack.calls if not c.ok] == []
+    assert not slack.calls_to("chat.postEphemeral") and not slack.calls_to("chat.postMessage")
+    refused = [e for e in await timeline(bot.deps.db, incident.id) if e.kind == EventKind.REFUSED]
+    assert [e.actor_id for e in refused] == ["U_BOB", "U_BOB"]

@@ -232,11 +232,12 @@ async def resolve_submitted(
         )
         return
     incident_id = view_incident(view)
-    if not await access.permit_form(
+    if not await forms.permit_submission(
         ack,
         deps,
+        body,
+        view,
         incident_id=incident_id,
-        user=body["user"]["id"],
         block=Block.RESOLUTION,
         actions=[Restricted.RESOLVE],
     ):
@@ -246,7 +247,7 @@ async def resolve_submitted(
         return
     async with deps.db.session() as session:
         incident = await repo.incident_by_id(session, incident_id)
-    requester = forms.submitter(body, view, incident=incident)
+    requester = forms.submitter(deps, body, view, incident=incident)
     if incident is not None and incident.status == Status.RESOLVED:
         await operations.add_resolution(deps, incident_id, summary, requester)
         return
@@ -269,11 +270,12 @@ async def update_submitted(
     chosen = (
         (values.get(Block.STATUS) or {}).get(Block.STATUS, {}).get("selected_option") or {}
     ).get("value")
-    if not await access.permit_form(
+    if not await forms.permit_submission(
         ack,
         deps,
+        body,
+        view,
         incident_id=incident_id,
-        user=body["user"]["id"],
         block=Block.IMPACT,
         actions=lambda incident: [Restricted.UPDATE, _status_action(chosen, incident)],
     ):
@@ -289,7 +291,7 @@ async def update_submitted(
         incident = await repo.incident_by_id(session, incident_id)
     if incident is None:
         return
-    requester = forms.submitter(body, view, incident=incident)
+    requester = forms.submitter(deps, body, view, incident=incident)
     if chosen and chosen != incident.status and chosen in Status.__members__.values():
         await operations.change_status(
             deps,

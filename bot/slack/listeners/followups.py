@@ -163,8 +163,8 @@ async def submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], d
         await ack(response_action="errors", errors=errors)
         return
     incident_id = view_incident(view)
-    if not await access.permit_form(
-        ack, deps, incident_id=incident_id, user=body["user"]["id"], block=Block.FOLLOWUP_TEXT
+    if not await forms.permit_submission(
+        ack, deps, body, view, incident_id=incident_id, block=Block.FOLLOWUP_TEXT
     ):
         return
     await ack()
@@ -173,7 +173,7 @@ async def submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], d
         return
     async with deps.db.session() as session:
         incident = await repo.incident_by_id(session, incident_id)
-    requester = forms.submitter(body, view, incident=incident)
+    requester = forms.submitter(deps, body, view, incident=incident)
     await create(deps, incident_id, requester, text=text, owner=owner, due_on=due_on)
 
 
