@@ -549,3 +549,35 @@ async def test_a_refused_form_is_answered_where_it_was_opened(start_bot, slack: 
     assert not slack.calls_to("chat.postEphemeral") and not slack.calls_to("chat.postMessage")
     refused = [e for e in await timeline(bot.deps.db, incident.id) if e.kind == EventKind.REFUSED]
     assert [e.actor_id for e in refused] == ["U_BOB", "U_BOB"]
+
+
+SLOWER_THAN_A_TRIGGER = 3.5  # seconds per lookup: Slack allows 3 from the command to views.open
+
+
+@pytest.mark.parametrize("user", ["U_ALICE", OUTSIDER], ids=["in the room", "outsider"])
+async def test_the_update_command_opens_its_form_before_asking_slack_who_may(
+    ws: Workspace, user: str
+):
+    """Who is in a private room, and who is an admin (a user group), take Slack calls: the
+    form is open before the first of them, and filled (or refused) once they answered."""
+    bot, driver, slack = ws.bot, ws.driver, ws.slack
+    target = await private_incident(ws)
+    await driver.event(driver.member_joined(target.room, "U_CAROL"))  # the room changed
+    await bot.settle()
+    for method in ("conversations.members", "usergroups.users.list"):
+        slack.set_latency(method, SLOWER_THAN_A_TRIGGER)
+    slack.reset_calls()
+    await driver.command("update", user=user, channel=target.room)
+    form = await form_shown(bot, slack)
+    first, *after = slack.calls
+    assert (first.method, first.response.get("error")) == ("views.open", None)
+    assert "Secret" not in texts(first.args["view"])
+    asked = {c.method for c in after} & {"conversations.members", "usergroups.users.list"}
+    if user == OUTSIDER:
+        assert asked == {"conversations.members", "usergroups.users.list"}
+        assert form["callback_id"] == "form_notice" and PRIVATE in texts(form)
+        assert "Secret" not in texts(form) and "INC-" not in texts(form)
+    else:
+        assert asked == {"conversations.members"}
+        assert form["callback_id"] == "status_update"
+    assert [c.method for c in slack.calls if not c.ok] == []

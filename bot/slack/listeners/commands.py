@@ -41,6 +41,12 @@ RESTRICTED_COMMANDS = {
 }
 
 
+def opens_form(parsed: Command) -> bool:
+    """Whether the subcommand opens a form: it opens before any check (a trigger lives 3 s,
+    and a check may ask Slack who is in the room), and the form checks once open."""
+    return parsed.name == "update" and not parsed.text
+
+
 def restricted_action(parsed: Command) -> Restricted | None:
     """The restricted action a war-room subcommand takes (`status resolved` resolves)."""
     if parsed.name == "status" and parsed.status is not None:
@@ -104,7 +110,9 @@ class IncidentCommand:
             return
         bind_incident(incident.number)
         action = restricted_action(parsed)
-        if not await access.permit(self.deps, requester, incident=incident, action=action):
+        if not opens_form(parsed) and not await access.permit(
+            self.deps, requester, incident=incident, action=action
+        ):
             return
         await self.in_war_room[parsed.name](parsed, incident, requester, command)
 
