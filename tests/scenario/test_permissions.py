@@ -581,3 +581,54 @@ async def test_the_update_command_opens_its_form_before_asking_slack_who_may(
         assert asked == {"conversations.members"}
         assert form["callback_id"] == "status_update"
     assert [c.method for c in slack.calls if not c.ok] == []
+
+
+@pytest.mark.parametrize("user", ["U_ALICE", OUTSIDER], ids=["in the room", "outsider"])
+async def test_the_follow_up_form_opens_at_once_and_only_the_room_may_fill_it(
+    ws: Workspace, user: str
+):
+    """The Add follow-up button opens its form before the slow check of who is in the
+    private room; only then is it filled, with the form or with the refusal, and a forged
+    submission of it is refused all the same."""
+    bot, driver, slack = ws.bot, ws.driver, ws.slack
+    target = await private_incident(ws)
+    await driver.event(driver.member_joined(target.room, "U_CAROL"))  # the room changed
+    await bot.settle()
+    for method in ("conversations.members", "usergroups.users.list"):
+        slack.set_latency(method, SLOWER_THAN_A_TRIGGER)
+    slack.reset_calls()
+    await driver.block_action(
+        "add_followup",
+        value=str(target.id),
+        user=user,
+        channel=target.room,
+        message_ts=target.incident.intro_ts,
+    )
+    form = await form_shown(bot, slack)
+    first, *after = slack.calls
+    assert (first.method, first.response.get("error")) == ("views.open", None)
+    assert "Secret" not in texts(first.args["view"])
+    assert "conversations.members" in {c.method for c in after}
+    assert [c.method for c in slack.calls if not c.ok] == []
+    if user == OUTSIDER:
+        assert form["callback_id"] == "form_notice" and PRIVATE in texts(form)
+        assert "Secret" not in texts(form) and "INC-" not in texts(form)
+    else:
+        assert form["callback_id"] == "add_followup" and "INC-1" in texts(form)
+
+    slack.clear_faults()
+    before = await snapshot(bot.deps.db, target.id)
+    reply = await driver.view_submission(
+        "add_followup",
+        {"followup_text": {"followup_text": plain("Rotate every key")}},
+        user=user,
+        private_metadata=json.dumps({"incident": target.id}),
+    )
+    await bot.settle()
+    followups = (await snapshot(bot.deps.db, target.id))["followups"]
+    if user == OUTSIDER:
+        assert PRIVATE in json.dumps(reply.json["errors"])
+        assert followups == before["followups"]
+    else:
+        assert reply.json is None or not reply.json.get("errors"), reply.json
+        assert [f["text"] for f in followups][-1] == "Rotate every key"
