@@ -17,7 +17,7 @@ from bot.slack.listeners.actions import requester_of
 from bot.slack.parse import view_incident
 from bot.slack.views.modals import resolve_modal, update_modal
 from bot.slack.views.text import when
-from bot.slack.war_room import Requester, live_room, outside_archived, reply
+from bot.slack.war_room import Requester, outside_archived, reply
 from bot.store import repo
 from bot.store.tables import Incident, utcnow
 
@@ -190,18 +190,15 @@ async def snooze(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
     async with deps.db.session() as session:
         due = await schedule.snooze(session, incident_id=incident_id, kind=kind)
         incident = await repo.incident_by_id(session, incident_id)
-    channel = (body.get("container") or {}).get("channel_id")
-    ts = (body.get("container") or {}).get("message_ts")
     if due is None:
         text = ":white_check_mark: This reminder is no longer needed."
         await reply(deps, requester, f"{text} Nothing to snooze.")
     else:
         text = f":zzz: Snoozed by <@{requester.user_id}> until {when(due)}."
-    if incident is not None and live_room(incident) is None and channel == incident.channel_id:
-        if due is not None:  # no edits in an archived war room: the clicker hears it
-            await reply(deps, outside_archived(requester, incident), text)
-    elif channel and ts:
-        await deps.slack.attempt("update", deps.slack.update(channel, ts, text, []))
+    if clicked := await access.editable(deps, incident, requester.user_id, body):
+        await deps.slack.attempt("update", deps.slack.update(*clicked, text, []))
+    elif due is not None:  # an archived war room, or a message not the bot's to edit here
+        await reply(deps, outside_archived(requester, incident), text)
 
 
 def _status_action(chosen: Any, incident: Incident) -> Restricted | None:

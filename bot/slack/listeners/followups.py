@@ -213,12 +213,10 @@ async def mark_done(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
         await reply(deps, requester, text.replace(":white_check_mark:", ":information_source:"))
         return
     log.info("followup_done")
-    channel, ts = container.get("channel_id"), container.get("message_ts")
-    archived = done.incident.channel_id if live_room(done.incident) is None else None
-    if channel and channel == archived:  # no edits in an archived war room
+    if clicked := await access.editable(deps, done.incident, requester.user_id, body):
+        await deps.slack.attempt("update", deps.slack.update(*clicked, text, blocks))
+    else:  # an archived war room, an ephemeral, or a message not the bot's to edit here
         await reply(deps, outside_archived(requester, done.incident), text, blocks)
-    elif channel and ts and not container.get("is_ephemeral"):
-        await deps.slack.attempt("update", deps.slack.update(channel, ts, text, blocks))
 
 
 def register(app: AsyncApp) -> None:
