@@ -11,7 +11,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.incidents.types import incident_ref
+from bot.incidents.types import Status, incident_ref
 
 
 class Restricted(StrEnum):
@@ -28,6 +28,16 @@ class Restricted(StrEnum):
     def verb(self) -> str:
         """What the action does, to be followed by the incident's ref."""
         return _VERBS[self]
+
+
+def status_action(target: Status) -> Restricted:
+    """The restricted action a move to `target` takes, whatever control asked for it:
+    closing is `close`, resolving `resolve`, any other move `status`."""
+    if target is Status.CLOSED:
+        return Restricted.CLOSE
+    if target is Status.RESOLVED:
+        return Restricted.RESOLVE
+    return Restricted.STATUS
 
 
 _VERBS = {

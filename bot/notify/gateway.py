@@ -201,6 +201,11 @@ class SlackGateway:
         response = await self.client.conversations_history(channel=channel, limit=limit)
         return list(response.get("messages") or [])
 
+    async def dm_channel(self, user: str) -> str:
+        """The id of the bot's direct-message channel with `user` (conversations.open)."""
+        response = await self.client.conversations_open(users=user)
+        return str((response.get("channel") or {}).get("id") or "")
+
     async def channel_info(self, channel: str) -> dict[str, Any]:
         response = await self.client.conversations_info(channel=channel)
         return dict(response["channel"])

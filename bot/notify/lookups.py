@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from functools import partial
 
 import structlog
 
@@ -20,12 +21,14 @@ GROUPS_SECONDS = 30.0
 class Lookups:
     """Channel and user-group member sets, cached briefly; concurrent asks share one call.
 
-    A failed lookup is not cached: the next ask tries Slack again.
+    A failed lookup is not cached: the next ask tries Slack again. Nor is one that was on
+    its way when the members changed (`forget_channel`): its answer may predate the change.
     """
 
     def __init__(self) -> None:
         self._known: dict[str, tuple[float, frozenset[str]]] = {}
         self._asking: dict[str, asyncio.Task[frozenset[str]]] = {}
+        self._changes: dict[str, int] = {}  # how often each key's members changed
 
     async def _get(
         self,
@@ -39,19 +42,26 @@ class Lookups:
             return known[1]
         task = self._asking.get(key)
         if task is None:
-            task = asyncio.ensure_future(self._fetch(key, fetch))
+            task = asyncio.ensure_future(self._fetch(key, fetch, self._changes.get(key, 0)))
             self._asking[key] = task
-            task.add_done_callback(lambda _t: self._asking.pop(key, None))
+            task.add_done_callback(partial(self._done, key))
         try:
             return await asyncio.shield(task)
         except Exception as exc:
             log.warning("member_lookup_failed", key=key, error=slack_error(exc))
             return None
 
-    async def _fetch(self, key: str, fetch: Callable[[], Awaitable[list[str]]]) -> frozenset[str]:
+    def _done(self, key: str, task: asyncio.Task[frozenset[str]]) -> None:
+        if self._asking.get(key) is task:
+            del self._asking[key]
+
+    async def _fetch(
+        self, key: str, fetch: Callable[[], Awaitable[list[str]]], changes: int
+    ) -> frozenset[str]:
         started = time.monotonic()
         members = frozenset(await fetch())
-        self._known[key] = (started, members)
+        if self._changes.get(key, 0) == changes:  # nobody joined or left since it was asked
+            self._known[key] = (started, members)
         return members
 
     async def channel_members(
@@ -71,5 +81,8 @@ class Lookups:
         return await self._get(f"group:{group}", fetch, max_age=GROUPS_SECONDS)
 
     def forget_channel(self, channel: str) -> None:
-        """Someone joined or left: the next ask goes to Slack."""
-        self._known.pop(f"channel:{channel}", None)
+        """Someone joined or left: the next ask goes to Slack, not to an ask on its way."""
+        key = f"channel:{channel}"
+        self._changes[key] = self._changes.get(key, 0) + 1
+        self._known.pop(key, None)
+        self._asking.pop(key, None)

@@ -3,6 +3,7 @@
 Public incidents cost no Slack call. For a private one the war room's members come from
 conversations.members (briefly cached; a refusal is always confirmed with Slack first), and
 ADMINS user groups from usergroups.users.list. When Slack cannot say, the answer is no.
+A click may have the bot rewrite its message only in the war room or the clicker's DM.
 """
 
 from __future__ import annotations
@@ -11,16 +12,16 @@ import asyncio
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import replace
 from functools import partial
+from typing import Any
 
 import structlog
-from slack_bolt.async_app import AsyncAck
 
 from bot.deps import Deps
 from bot.incidents import access, timeline
 from bot.incidents.access import Decision, Facts, Outcome, Restricted
 from bot.incidents.types import INCIDENT_COMMANDER
 from bot.notify.lookups import MEMBERS_SECONDS
-from bot.slack.war_room import Requester, reply
+from bot.slack.war_room import Requester, live_room, reply
 from bot.store import repo
 from bot.store.tables import Incident, RoleAssignment
 
@@ -224,28 +225,28 @@ async def refusal_for_form(
     return decision.message
 
 
-async def permit_form(
-    ack: AsyncAck,
-    deps: Deps,
-    *,
-    incident_id: int | None,
-    user: str,
-    block: str,
-    actions: Actions = (),
-) -> bool:
-    """Check a form submission before its ack: refused, the form shows why under `block`.
+async def editable(
+    deps: Deps, incident: Incident | None, user: str, body: Mapping[str, Any]
+) -> tuple[str, str] | None:
+    """The message a click came from, as (channel, ts), when the bot may rewrite it there:
+    only in the incident's live war room or in the clicker's own DM with the bot.
 
-    True when the submission may go on (not acked yet: the caller acks). Someone who may see
-    the incident also gets the full refusal, naming who may, in its war room.
+    None for anywhere else (a request may name any message), an ephemeral or a view.
     """
-    incident, decision = await decide_in_time(deps, incident_id, user, actions)
-    if decision.allowed:
-        return True
-    await ack(response_action="errors", errors={block: decision.short})
-    channel = incident.channel_id if incident else None
-    requester = Requester(user_id=user, channel_id=channel)
-    await refuse(deps, incident, requester, decision, answer=decision.visible)
-    return False
+    container = body.get("container") or {}
+    channel, ts = container.get("channel_id"), container.get("message_ts")
+    if container.get("type") != "message" or container.get("is_ephemeral"):
+        return None
+    if not isinstance(channel, str) or not isinstance(ts, str) or not channel or not ts:
+        return None
+    if channel == live_room(incident):
+        return channel, ts
+    if channel.startswith("D") and channel == await deps.slack.attempt(
+        "dm_channel", deps.slack.dm_channel(user)
+    ):
+        return channel, ts
+    log.warning("message_not_edited", channel=channel, user=user)
+    return None
 
 
 async def visible(deps: Deps, user: str, incidents: Sequence[Incident]) -> list[Incident]:

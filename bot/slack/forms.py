@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
+from slack_bolt.async_app import AsyncAck
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
 
@@ -58,6 +59,7 @@ def carry_answer(view: View, requester: Requester) -> View:
 
 
 def submitter(
+    deps: Deps,
     body: dict[str, Any],
     view: dict[str, Any],
     *,
@@ -66,7 +68,8 @@ def submitter(
 ) -> Requester:
     """Who submitted a form, and where to answer them.
 
-    Through the response_url the form carries while Slack still accepts it; otherwise
+    Through the response_url the form carries while Slack still accepts it (and only a
+    Slack one: metadata naming anywhere else is ignored, channel and all); otherwise
     ephemerally in `fallback_channel` (only a channel the bot is in) or the `incident`'s
     live war room, or else by DM: never an ephemeral that Slack would refuse, nor into a
     war room archived since the form opened.
@@ -77,7 +80,7 @@ def submitter(
     if isinstance(answer, dict):
         url, at, channel = answer.get("url"), answer.get("at"), answer.get("channel")
         fresh = isinstance(at, int | float) and 0 <= time.time() - at < ANSWER_FOR
-        if isinstance(url, str) and url and fresh:
+        if isinstance(url, str) and url and fresh and deps.slack.answerable(url):
             carried = Requester(
                 user_id=user,
                 response_url=url,
@@ -85,6 +88,32 @@ def submitter(
             )
             return outside_archived(carried, incident)
     return fallback
+
+
+async def permit_submission(
+    ack: AsyncAck,
+    deps: Deps,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    *,
+    incident_id: int | None,
+    block: str,
+    actions: access.Actions = (),
+) -> bool:
+    """Check a form submission before its ack: refused, the form shows why under `block`.
+
+    True when the submission may go on (not acked yet: the caller acks). Someone who may see
+    the incident also gets the full refusal, naming who may, where the form was opened
+    (`submitter`): the form's own field is all that someone who may not see it is told.
+    """
+    user = str(body["user"]["id"])
+    incident, decision = await access.decide_in_time(deps, incident_id, user, actions)
+    if decision.allowed:
+        return True
+    await ack(response_action="errors", errors={block: decision.short})
+    requester = submitter(deps, body, view, incident=incident)
+    await access.refuse(deps, incident, requester, decision, answer=decision.visible)
+    return False
 
 
 async def open_form(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,8 +17,9 @@ from bot.store.tables import FollowUp, RunbookRun
 from tests.alert_messages import alert_groups, fire
 from tests.conftest import SIGNING_SECRET, RunningBot
 from tests.fakes import FakeSlack, SlackDriver
+from tests.fakes.slack_state import BOT_USER_ID
 from tests.fakes.values import checkboxes, plain, static
-from tests.helpers import declare, incidents, texts, timeline
+from tests.helpers import declare, form_shown, incidents, texts, timeline
 from tests.permission_attacks import (
     ATTACKS,
     CLASSIC,
@@ -404,3 +406,229 @@ async def test_a_follow_up_owner_outside_the_room_may_still_mark_it_done(ws: Wor
             done_by = (await session.get(FollowUp, owned.id)).done_by  # type: ignore[union-attr]
         assert done_by == (None if user == "U_BOB" else OUTSIDER), user
     assert PRIVATE in said(ws.slack, 0)
+
+
+async def test_closing_through_a_forged_status_is_still_the_commanders(
+    bot, driver: SlackDriver, slack: FakeSlack
+):
+    """Neither the status select nor the update form offers `closed`, but a signed request can
+    carry it: it is the `close` action all the same (RESTRICTED_ACTIONS is `close` by default)."""
+    incident = await declare(bot, driver)
+    room = incident.channel_id
+    for text in ("ic", "resolve Restarted the pods"):
+        await driver.command(text, user="U_BOB", channel=room)
+        await bot.settle()
+    slack.reset_calls()
+    closed = f"{incident.id}:closed"
+    await driver.block_action(
+        "set_status",
+        user="U_CAROL",
+        channel=room,
+        message_ts=incident.intro_ts,
+        selected_option=closed,
+    )
+    await bot.settle()
+    reply = await driver.view_submission(
+        "status_update",
+        {"impact": {"impact": plain("All done")}, "status": {"status": static("closed")}},
+        user="U_CAROL",
+        private_metadata=json.dumps({"incident": incident.id}),
+    )
+    await bot.settle()
+    assert "Only the incident commander <@U_BOB> or an admin may close INC-1." in told(slack)
+    assert reply.json["errors"] == {
+        "impact": "Only the incident commander or an admin may close INC-1."
+    }
+    assert (await incidents(bot.deps.db))[0].status == "resolved"
+    refused = [e for e in await timeline(bot.deps.db, incident.id) if e.kind == EventKind.REFUSED]
+    assert [(e.actor_id, e.data.get("action")) for e in refused] == [("U_CAROL", "close")] * 2
+
+    await driver.block_action(
+        "set_status",
+        user="U_BOB",
+        channel=room,
+        message_ts=incident.intro_ts,
+        selected_option=closed,
+    )
+    await bot.settle()
+    assert (await incidents(bot.deps.db))[0].status == "closed"
+
+
+async def test_someone_who_leaves_a_private_war_room_loses_it_at_once(ws: Workspace):
+    """Her membership was known a moment ago; she leaves (or is removed: Slack sends the same
+    event), and her very next request is refused, not served from what the bot knew."""
+    bot, driver, slack = ws.bot, ws.driver, ws.slack
+    target = await private_incident(ws)
+    await driver.event(driver.member_joined(target.room, "U_CAROL"))
+    await bot.settle()
+    await driver.command("note Carol is on the database", user="U_CAROL", channel=target.room)
+    await bot.settle()
+    notes = [e.text for e in await timeline(bot.deps.db, target.id) if e.kind == EventKind.NOTE]
+    assert notes == ["Carol is on the database"]
+
+    await driver.event(driver.member_left(target.room, "U_CAROL"))
+    await bot.settle()
+    before = await snapshot(bot.deps.db, target.id)
+    slack.reset_calls()
+    await driver.command("note Still reading along", user="U_CAROL", channel=target.room)
+    await driver.block_action(
+        "set_status",
+        user="U_CAROL",
+        channel=target.room,
+        message_ts=target.incident.intro_ts,
+        selected_option=f"{target.id}:identified",
+    )
+    await bot.settle()
+    assert said(slack, 0).count(PRIVATE) == 2, said(slack, 0)
+    assert await snapshot(bot.deps.db, target.id) == before
+
+
+async def test_a_refused_form_is_answered_where_it_was_opened(start_bot, slack: FakeSlack):
+    """Bob, the IC, opens the update form from the pinned summary; Alice takes IC back before
+    he submits it. The form says why under its field, and the full refusal (naming Alice)
+    reaches him through the response_url his click gave the form, which Slack shows where he
+    clicked, even once the bot is no longer in that channel. A form naming an address outside
+    Slack is answered in Slack, never there."""
+    bot = await start_bot(restricted_actions="update")
+    driver = SlackDriver(bot.url, SIGNING_SECRET, slack)
+    incident = await declare(bot, driver)
+    room = incident.channel_id
+    await driver.command("ic", user="U_BOB", channel=room)
+    await bot.settle()
+    await driver.block_action(
+        "post_update", user="U_BOB", channel=room, message_ts=incident.intro_ts
+    )
+    form = await form_shown(bot, slack)
+    assert form["callback_id"] == "status_update"
+    carried = json.loads(form["private_metadata"])["answer"]["url"]
+    await driver.command("ic", user="U_ALICE", channel=room)
+    await bot.settle()
+    values = {"impact": {"impact": plain("All good")}}
+    refusal = "Only the incident commander <@U_ALICE> or an admin may post stakeholder updates"
+    errors = {
+        "impact": "Only the incident commander or an admin may post stakeholder updates for INC-1."
+    }
+
+    general = slack.channel_by_name("general")["id"]
+    outside = {
+        "url": "https://hooks.example.net/answer",
+        "at": int(time.time()),
+        "channel": general,
+    }
+    forged = {"incident": incident.id, "answer": outside}
+    slack.reset_calls()
+    reply = await driver.view_submission(
+        "status_update",
+        values,
+        user="U_BOB",
+        view_id=form["id"],
+        private_metadata=json.dumps(forged),
+    )
+    await bot.settle()
+    assert reply.json["errors"] == errors
+    [told] = [c for c in slack.calls if c.method == "chat.postEphemeral"]
+    assert (told.ok, told.args["channel"], told.args["user"]) == (True, room, "U_BOB")
+    assert refusal in texts(told.args)
+    assert slack.responses == []
+
+    driver.member_left(room, BOT_USER_ID)  # someone removed the bot from the war room
+    slack.reset_calls()
+    reply = await driver.view_submission(
+        "status_update",
+        values,
+        user="U_BOB",
+        view_id=form["id"],
+        private_metadata=form["private_metadata"],
+    )
+    await bot.settle()
+    assert reply.json["errors"] == errors
+    [answer] = slack.responses
+    assert answer.url_id == carried.rsplit("/", 1)[1] and refusal in texts(answer.body)
+    assert answer.body.get("response_type") == "ephemeral"
+    assert [(c.method, c.response.get("error")) for c in slack.calls if not c.ok] == []
+    assert not slack.calls_to("chat.postEphemeral") and not slack.calls_to("chat.postMessage")
+    refused = [e for e in await timeline(bot.deps.db, incident.id) if e.kind == EventKind.REFUSED]
+    assert [e.actor_id for e in refused] == ["U_BOB", "U_BOB"]
+
+
+SLOWER_THAN_A_TRIGGER = 3.5  # seconds per lookup: Slack allows 3 from the command to views.open
+
+
+@pytest.mark.parametrize("user", ["U_ALICE", OUTSIDER], ids=["in the room", "outsider"])
+async def test_the_update_command_opens_its_form_before_asking_slack_who_may(
+    ws: Workspace, user: str
+):
+    """Who is in a private room, and who is an admin (a user group), take Slack calls: the
+    form is open before the first of them, and filled (or refused) once they answered."""
+    bot, driver, slack = ws.bot, ws.driver, ws.slack
+    target = await private_incident(ws)
+    await driver.event(driver.member_joined(target.room, "U_CAROL"))  # the room changed
+    await bot.settle()
+    for method in ("conversations.members", "usergroups.users.list"):
+        slack.set_latency(method, SLOWER_THAN_A_TRIGGER)
+    slack.reset_calls()
+    await driver.command("update", user=user, channel=target.room)
+    form = await form_shown(bot, slack)
+    first, *after = slack.calls
+    assert (first.method, first.response.get("error")) == ("views.open", None)
+    assert "Secret" not in texts(first.args["view"])
+    asked = {c.method for c in after} & {"conversations.members", "usergroups.users.list"}
+    if user == OUTSIDER:
+        assert asked == {"conversations.members", "usergroups.users.list"}
+        assert form["callback_id"] == "form_notice" and PRIVATE in texts(form)
+        assert "Secret" not in texts(form) and "INC-" not in texts(form)
+    else:
+        assert asked == {"conversations.members"}
+        assert form["callback_id"] == "status_update"
+    assert [c.method for c in slack.calls if not c.ok] == []
+
+
+@pytest.mark.parametrize("user", ["U_ALICE", OUTSIDER], ids=["in the room", "outsider"])
+async def test_the_follow_up_form_opens_at_once_and_only_the_room_may_fill_it(
+    ws: Workspace, user: str
+):
+    """The Add follow-up button opens its form before the slow check of who is in the
+    private room; only then is it filled, with the form or with the refusal, and a forged
+    submission of it is refused all the same."""
+    bot, driver, slack = ws.bot, ws.driver, ws.slack
+    target = await private_incident(ws)
+    await driver.event(driver.member_joined(target.room, "U_CAROL"))  # the room changed
+    await bot.settle()
+    for method in ("conversations.members", "usergroups.users.list"):
+        slack.set_latency(method, SLOWER_THAN_A_TRIGGER)
+    slack.reset_calls()
+    await driver.block_action(
+        "add_followup",
+        value=str(target.id),
+        user=user,
+        channel=target.room,
+        message_ts=target.incident.intro_ts,
+    )
+    form = await form_shown(bot, slack)
+    first, *after = slack.calls
+    assert (first.method, first.response.get("error")) == ("views.open", None)
+    assert "Secret" not in texts(first.args["view"])
+    assert "conversations.members" in {c.method for c in after}
+    assert [c.method for c in slack.calls if not c.ok] == []
+    if user == OUTSIDER:
+        assert form["callback_id"] == "form_notice" and PRIVATE in texts(form)
+        assert "Secret" not in texts(form) and "INC-" not in texts(form)
+    else:
+        assert form["callback_id"] == "add_followup" and "INC-1" in texts(form)
+
+    slack.clear_faults()
+    before = await snapshot(bot.deps.db, target.id)
+    reply = await driver.view_submission(
+        "add_followup",
+        {"followup_text": {"followup_text": plain("Rotate every key")}},
+        user=user,
+        private_metadata=json.dumps({"incident": target.id}),
+    )
+    await bot.settle()
+    followups = (await snapshot(bot.deps.db, target.id))["followups"]
+    if user == OUTSIDER:
+        assert PRIVATE in json.dumps(reply.json["errors"])
+        assert followups == before["followups"]
+    else:
+        assert reply.json is None or not reply.json.get("errors"), reply.json
+        assert [f["text"] for f in followups][-1] == "Rotate every key"

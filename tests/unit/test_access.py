@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from bot.incidents.access import ALLOWED, Facts, Outcome, Restricted, can_see, decide
+from bot.incidents.access import (
+    ALLOWED,
+    Facts,
+    Outcome,
+    Restricted,
+    can_see,
+    decide,
+    status_action,
+)
+from bot.incidents.types import Status
 
 ROOM = frozenset({"U_ALICE", "U_BOB"})
 CLOSE = frozenset({Restricted.CLOSE})
@@ -95,3 +104,9 @@ def test_only_the_listed_actions_are_restricted(action):
 def test_a_refusal_that_an_admin_group_might_lift_says_to_try_again():
     decision = decide(facts("U_BOB", admin=None), Restricted.CLOSE, CLOSE)
     assert decision.outcome is Outcome.RESTRICTED and "try again" in decision.message
+
+
+def test_a_move_to_closed_is_the_close_action_whatever_asks_for_it():
+    assert status_action(Status.CLOSED) is Restricted.CLOSE
+    assert status_action(Status.RESOLVED) is Restricted.RESOLVE
+    assert {status_action(s) for s in (Status.IDENTIFIED, Status.MONITORING)} == {Restricted.STATUS}

@@ -29,6 +29,7 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "conversations.join": {"channels:join"},
     "conversations.list": {"channels:read", "groups:read"},
     "conversations.members": {"channels:read", "groups:read"},
+    "conversations.open": {"im:write"},  # only to learn the id of a person's DM with the bot
     "conversations.replies": {"channels:history", "groups:history"},
     "conversations.setTopic": {"channels:manage", "groups:write"},
     "files.upload_v2": {"files:write"},  # files.getUploadURLExternal + completeUploadExternal
@@ -45,6 +46,7 @@ EVENT_SCOPES: dict[str, set[str]] = {
     "channel_archive": {"channels:read", "groups:read"},
     "channel_unarchive": {"channels:read", "groups:read"},
     "member_joined_channel": {"channels:read", "groups:read"},
+    "member_left_channel": {"channels:read", "groups:read"},
     "message.channels": {"channels:history"},
     "message.groups": {"groups:history"},
     "pin_added": {"pins:read"},

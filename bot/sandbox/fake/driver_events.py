@@ -274,6 +274,20 @@ class SignedSender:
             event["inviter"] = inviter
         return event
 
+    def member_left(self, channel: str, user: str) -> dict[str, Any]:
+        """`user` leaves `channel`, or is removed from it (Slack sends the same event)."""
+        members = self.slack._members[channel]
+        if user in members:
+            members.remove(user)
+        return {
+            "type": "member_left_channel",
+            "user": user,
+            "channel": channel,
+            "channel_type": "G" if self.slack.live(channel)["is_private"] else "C",
+            "team": self.team_id,
+            "event_ts": f"{time.time():.6f}",
+        }
+
     def channel_archive(self, channel: str, *, user: str = "U_ALICE") -> dict[str, Any]:
         self.slack.live(channel)["is_archived"] = True
         return {"type": "channel_archive", "channel": channel, "user": user}

@@ -20,8 +20,8 @@ BOT_NAME = "incident-bot"
 APP_ID = "A_TEST"
 DEFAULT_SCOPES = (  # what manifests/slack-app-manifest.yaml asks for
     "channels:history,channels:join,channels:manage,channels:read,chat:write,commands,"
-    "files:write,groups:history,groups:read,groups:write,pins:read,pins:write,reactions:read,"
-    "usergroups:read,users:read"
+    "files:write,groups:history,groups:read,groups:write,im:write,pins:read,pins:write,"
+    "reactions:read,usergroups:read,users:read"
 )
 
 _NAME_RE = re.compile(r"^[a-z0-9_-]+$")

@@ -128,8 +128,8 @@ async def link_submitted(
     if not value.isdigit():
         await ack(response_action="errors", errors={Block.INCIDENT: "Pick an incident."})
         return
-    if not await access.permit_form(
-        ack, deps, incident_id=int(value), user=body["user"]["id"], block=Block.INCIDENT
+    if not await forms.permit_submission(
+        ack, deps, body, view, incident_id=int(value), block=Block.INCIDENT
     ):
         return
     await ack()
@@ -138,7 +138,7 @@ async def link_submitted(
     # the card's channel holds the bot: there, if the click's response_url is too old
     channel = metadata.get("channel")
     requester = forms.submitter(
-        body, view, fallback_channel=channel if isinstance(channel, str) else None
+        deps, body, view, fallback_channel=channel if isinstance(channel, str) else None
     )
     if not isinstance(group, int):
         await reply(deps, requester, ":warning: That form is out of date. Click the card again.")

@@ -145,13 +145,10 @@ async def mark_complete(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None
         return
     log.info("postmortem_completed")
     calls: dict[str, Any] = {"reminders": sync_reminders(deps, incident_id)}
-    container = body.get("container") or {}
-    channel, ts = container.get("channel_id"), container.get("message_ts")
     room = live_room(done.incident)
-    archived = done.incident.channel_id if room is None else None
-    if channel and ts and not container.get("is_ephemeral") and channel != archived:
-        calls["message"] = deps.slack.update(channel, ts, text, blocks)
-    elif room:
+    if clicked := await access.editable(deps, done.incident, requester.user_id, body):
+        calls["message"] = deps.slack.update(*clicked, text, blocks)
+    elif room:  # clicked on an ephemeral, or on a message not the bot's to edit here
         calls["message"] = deps.slack.post(room, text, blocks)
     else:  # the war room is archived (or there is none): the clicker hears it
         calls["message"] = reply(deps, outside_archived(requester, done.incident), text, blocks)

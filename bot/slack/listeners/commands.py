@@ -10,9 +10,9 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 
 from bot.deps import Deps
-from bot.incidents.access import Restricted
+from bot.incidents.access import Restricted, status_action
 from bot.incidents.service import Declaration, IncidentError
-from bot.incidents.types import Severity, Status
+from bot.incidents.types import Severity
 from bot.logging import bind_incident
 from bot.notify.gateway import slack_error
 from bot.slack import access
@@ -41,10 +41,16 @@ RESTRICTED_COMMANDS = {
 }
 
 
+def opens_form(parsed: Command) -> bool:
+    """Whether the subcommand opens a form: it opens before any check (a trigger lives 3 s,
+    and a check may ask Slack who is in the room), and the form checks once open."""
+    return parsed.name == "update" and not parsed.text
+
+
 def restricted_action(parsed: Command) -> Restricted | None:
     """The restricted action a war-room subcommand takes (`status resolved` resolves)."""
-    if parsed.name == "status" and parsed.status is Status.RESOLVED:
-        return Restricted.RESOLVE
+    if parsed.name == "status" and parsed.status is not None:
+        return status_action(parsed.status)
     return RESTRICTED_COMMANDS.get(parsed.name)
 
 
@@ -104,7 +110,9 @@ class IncidentCommand:
             return
         bind_incident(incident.number)
         action = restricted_action(parsed)
-        if not await access.permit(self.deps, requester, incident=incident, action=action):
+        if not opens_form(parsed) and not await access.permit(
+            self.deps, requester, incident=incident, action=action
+        ):
             return
         await self.in_war_room[parsed.name](parsed, incident, requester, command)
 

@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.deps import Deps
-from bot.incidents.access import Restricted
+from bot.incidents.access import Restricted, status_action
 from bot.incidents.types import INCIDENT_COMMANDER, Severity, Status, incident_ref
 from bot.jobs import schedule
 from bot.slack import access, forms, operations
@@ -17,7 +17,7 @@ from bot.slack.listeners.actions import requester_of
 from bot.slack.parse import view_incident
 from bot.slack.views.modals import resolve_modal, update_modal
 from bot.slack.views.text import when
-from bot.slack.war_room import Requester, live_room, outside_archived, reply
+from bot.slack.war_room import Requester, outside_archived, reply
 from bot.store import repo
 from bot.store.tables import Incident, utcnow
 
@@ -103,7 +103,8 @@ async def set_status(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
     if target is Status.RESOLVED:  # the form opens first; who may resolve is checked then
         await _open_resolve(body, deps, requester, incident_id)
         return
-    if not await access.permit(deps, requester, incident_id, action=Restricted.STATUS):
+    # the select offers no `closed`, but a request may carry it: closing is `close`
+    if not await access.permit(deps, requester, incident_id, action=status_action(target)):
         return
     await operations.change_status(deps, incident_id, target, requester)
 
@@ -189,25 +190,25 @@ async def snooze(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
     async with deps.db.session() as session:
         due = await schedule.snooze(session, incident_id=incident_id, kind=kind)
         incident = await repo.incident_by_id(session, incident_id)
-    channel = (body.get("container") or {}).get("channel_id")
-    ts = (body.get("container") or {}).get("message_ts")
     if due is None:
         text = ":white_check_mark: This reminder is no longer needed."
         await reply(deps, requester, f"{text} Nothing to snooze.")
     else:
         text = f":zzz: Snoozed by <@{requester.user_id}> until {when(due)}."
-    if incident is not None and live_room(incident) is None and channel == incident.channel_id:
-        if due is not None:  # no edits in an archived war room: the clicker hears it
-            await reply(deps, outside_archived(requester, incident), text)
-    elif channel and ts:
-        await deps.slack.attempt("update", deps.slack.update(channel, ts, text, []))
+    if clicked := await access.editable(deps, incident, requester.user_id, body):
+        await deps.slack.attempt("update", deps.slack.update(*clicked, text, []))
+    elif due is not None:  # an archived war room, or a message not the bot's to edit here
+        await reply(deps, outside_archived(requester, incident), text)
 
 
 def _status_action(chosen: Any, incident: Incident) -> Restricted | None:
-    """The restricted action the status picked in the update form takes (None: unchanged)."""
-    if not chosen or chosen == incident.status:
+    """The restricted action the status picked in the update form takes (None: unchanged).
+
+    The form offers no `closed`, but a submission may carry it: closing is `close`.
+    """
+    if not chosen or chosen == incident.status or chosen not in Status.__members__.values():
         return None
-    return Restricted.RESOLVE if chosen == Status.RESOLVED else Restricted.STATUS
+    return status_action(Status(chosen))
 
 
 def _values(view: dict[str, Any]) -> dict[str, Any]:
@@ -228,11 +229,12 @@ async def resolve_submitted(
         )
         return
     incident_id = view_incident(view)
-    if not await access.permit_form(
+    if not await forms.permit_submission(
         ack,
         deps,
+        body,
+        view,
         incident_id=incident_id,
-        user=body["user"]["id"],
         block=Block.RESOLUTION,
         actions=[Restricted.RESOLVE],
     ):
@@ -242,7 +244,7 @@ async def resolve_submitted(
         return
     async with deps.db.session() as session:
         incident = await repo.incident_by_id(session, incident_id)
-    requester = forms.submitter(body, view, incident=incident)
+    requester = forms.submitter(deps, body, view, incident=incident)
     if incident is not None and incident.status == Status.RESOLVED:
         await operations.add_resolution(deps, incident_id, summary, requester)
         return
@@ -265,11 +267,12 @@ async def update_submitted(
     chosen = (
         (values.get(Block.STATUS) or {}).get(Block.STATUS, {}).get("selected_option") or {}
     ).get("value")
-    if not await access.permit_form(
+    if not await forms.permit_submission(
         ack,
         deps,
+        body,
+        view,
         incident_id=incident_id,
-        user=body["user"]["id"],
         block=Block.IMPACT,
         actions=lambda incident: [Restricted.UPDATE, _status_action(chosen, incident)],
     ):
@@ -285,7 +288,7 @@ async def update_submitted(
         incident = await repo.incident_by_id(session, incident_id)
     if incident is None:
         return
-    requester = forms.submitter(body, view, incident=incident)
+    requester = forms.submitter(deps, body, view, incident=incident)
     if chosen and chosen != incident.status and chosen in Status.__members__.values():
         await operations.change_status(
             deps,

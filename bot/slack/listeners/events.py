@@ -1,5 +1,5 @@
 """Events API: route message events by channel (alert channels vs war rooms); war rooms
-archived and unarchived."""
+archived and unarchived; members leaving."""
 
 from __future__ import annotations
 
@@ -50,7 +50,19 @@ async def on_unarchive(event: dict[str, Any], deps: Deps) -> None:
     await _room_archived(deps, event.get("channel"), archived=False)
 
 
+async def on_member_left(event: dict[str, Any], deps: Deps) -> None:
+    """Someone left a channel or was removed from it: what the bot knew of its members is
+    forgotten, so a private war room's former member is refused from her next request on.
+
+    Not once per event: forgetting twice is harmless, and it must not wait for the database.
+    """
+    channel = event.get("channel")
+    if isinstance(channel, str) and channel:
+        deps.lookups.forget_channel(channel)
+
+
 def register(app: AsyncApp) -> None:
     app.event("message")(once_per_event(on_message))
     app.event("channel_archive")(once_per_event(on_archive))
     app.event("channel_unarchive")(once_per_event(on_unarchive))
+    app.event("member_left_channel")(on_member_left)

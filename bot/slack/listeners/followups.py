@@ -163,8 +163,8 @@ async def submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], d
         await ack(response_action="errors", errors=errors)
         return
     incident_id = view_incident(view)
-    if not await access.permit_form(
-        ack, deps, incident_id=incident_id, user=body["user"]["id"], block=Block.FOLLOWUP_TEXT
+    if not await forms.permit_submission(
+        ack, deps, body, view, incident_id=incident_id, block=Block.FOLLOWUP_TEXT
     ):
         return
     await ack()
@@ -173,7 +173,7 @@ async def submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], d
         return
     async with deps.db.session() as session:
         incident = await repo.incident_by_id(session, incident_id)
-    requester = forms.submitter(body, view, incident=incident)
+    requester = forms.submitter(deps, body, view, incident=incident)
     await create(deps, incident_id, requester, text=text, owner=owner, due_on=due_on)
 
 
@@ -213,12 +213,10 @@ async def mark_done(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
         await reply(deps, requester, text.replace(":white_check_mark:", ":information_source:"))
         return
     log.info("followup_done")
-    channel, ts = container.get("channel_id"), container.get("message_ts")
-    archived = done.incident.channel_id if live_room(done.incident) is None else None
-    if channel and channel == archived:  # no edits in an archived war room
+    if clicked := await access.editable(deps, done.incident, requester.user_id, body):
+        await deps.slack.attempt("update", deps.slack.update(*clicked, text, blocks))
+    else:  # an archived war room, an ephemeral, or a message not the bot's to edit here
         await reply(deps, outside_archived(requester, done.incident), text, blocks)
-    elif channel and ts and not container.get("is_ephemeral"):
-        await deps.slack.attempt("update", deps.slack.update(channel, ts, text, blocks))
 
 
 def register(app: AsyncApp) -> None:

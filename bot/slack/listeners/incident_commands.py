@@ -6,6 +6,7 @@ from typing import Any
 
 from bot.deps import Deps
 from bot.incidents import roles
+from bot.incidents.access import Restricted
 from bot.incidents.service import IncidentError
 from bot.incidents.types import INCIDENT_COMMANDER, Status, incident_ref
 from bot.slack import forms, operations
@@ -87,10 +88,21 @@ class IncidentControls:
         if parsed.text:
             await operations.post_update(self.deps, incident.id, parsed.text, requester)
             return
-        view = update_modal(
-            incident.id, ref=incident_ref(incident.number), current=Status(incident.status)
+        # the form opens first, and is filled once the person may post updates
+        incident_id = incident.id
+        await forms.open_incident_form(
+            self.deps,
+            str(command.get("trigger_id") or ""),
+            requester,
+            incident_id,
+            title="Stakeholder update",
+            instead=f"run the command again, or post it in one line: {USAGE_UPDATE}",
+            stale=f":warning: {incident_ref(incident.number)} is gone. See `/incident list`.",
+            action=Restricted.UPDATE,
+            build=lambda stored: update_modal(
+                incident_id, ref=incident_ref(stored.number), current=Status(stored.status)
+            ),
         )
-        await self._open(command, requester, view, f"or post it in one line: {USAGE_UPDATE}")
 
     async def resolve(
         self, parsed: Command, incident: Incident, requester: Requester, command: dict[str, Any]
@@ -112,14 +124,3 @@ class IncidentControls:
                 "Add the one-line summary of what fixed it:",
                 [summary_prompt(incident.id)],
             )
-
-    async def _open(
-        self, command: dict[str, Any], requester: Requester, view: Any, fallback: str
-    ) -> None:
-        await forms.open_form(
-            self.deps,
-            str(command.get("trigger_id") or ""),
-            view,
-            requester,
-            instead=f"run the command again, {fallback}",
-        )

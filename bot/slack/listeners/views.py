@@ -50,7 +50,7 @@ async def declare_submitted(
     )
     # answered through the response_url of the command or click that opened the form; the
     # channel it came from may be one the bot is not in, so without one: by DM
-    requester = forms.submitter(body, view)
+    requester = forms.submitter(deps, body, view)
     incident = await declare_and_open(deps, declaration, requester)
     alert_group = metadata.get("alert_group")
     if isinstance(alert_group, int) and incident.id is not None:  # declared from an alert card
