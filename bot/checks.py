@@ -11,7 +11,7 @@ async def run_check_config() -> int:
     """Validate settings, then the bot's access to Slack and its channels."""
     from bot.app import build_app
     from bot.notify.gateway import slack_error
-    from bot.slack.startup import check_channels
+    from bot.slack.startup import check_channels, scope_problems
 
     try:
         settings = load_settings()
@@ -36,6 +36,7 @@ async def run_check_config() -> int:
             )
         else:
             print(f"ok: connected to Slack as {identity.get('user')} in {identity.get('team')}")
+            problems.extend(str(p) for p in scope_problems(identity.headers.get("x-oauth-scopes")))
             problems.extend(str(p) for p in await check_channels(bot.deps))
     finally:
         await bot.deps.db.dispose()

@@ -10,6 +10,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.deps import Deps
 from bot.notify.gateway import slack_error
+from bot.slack.scopes import SCOPES
 
 log = structlog.get_logger(__name__)
 
@@ -24,6 +25,24 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.setting}: {self.message} — fix: {self.fix}"
+
+
+def scope_problems(granted: str | None) -> list[Problem]:
+    """The scopes the token lacks, from the `x-oauth-scopes` Slack sends with every answer
+    (nothing to say when Slack did not send it)."""
+    if granted is None:
+        return []
+    missing = SCOPES - {scope.strip() for scope in granted.split(",")}
+    if not missing:
+        return []
+    return [
+        Problem(
+            "SLACK_BOT_TOKEN",
+            f"the app lacks the scopes {', '.join(sorted(missing))}",
+            "paste manifests/slack-app-manifest.yaml over the app's manifest (App Manifest) "
+            "and reinstall the app, then copy its new bot token",
+        )
+    ]
 
 
 async def _check_channel(deps: Deps, setting: str, channel: str) -> Problem | None:

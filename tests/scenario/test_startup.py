@@ -72,6 +72,19 @@ async def test_check_config_reports_each_problem_with_its_fix(slack: FakeSlack, 
     assert any("STATUS_CHANNEL" in p and "C0GONE" in p for p in problems)
 
 
+async def test_check_config_names_the_scopes_an_app_installed_from_an_old_manifest_lacks(
+    slack: FakeSlack, tmp_path
+):
+    slack.scopes = ",".join(
+        s for s in slack.scopes.split(",") if s not in {"im:write", "usergroups:read"}
+    )
+    code, output = await _check_config(slack, tmp_path)
+    assert code == 1
+    [problem] = [line for line in output.splitlines() if line.startswith("problem:")]
+    assert "SLACK_BOT_TOKEN" in problem and "im:write, usergroups:read" in problem
+    assert "reinstall" in problem
+
+
 async def test_check_config_reports_bad_settings_without_a_traceback(slack: FakeSlack, tmp_path):
     code, output = await _check_config(slack, tmp_path, PORT="eighty", CHANNEL_PREFIX="Bad!")
     assert code == 1

@@ -11,6 +11,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.slack.scopes import SCOPES
+
 TEAM_ID = "T_TEST"
 TEAM_NAME = "Fake Team"
 TEAM_DOMAIN = "fake"
@@ -18,11 +20,7 @@ BOT_USER_ID = "U_BOT"
 BOT_ID = "B_BOT"
 BOT_NAME = "incident-bot"
 APP_ID = "A_TEST"
-DEFAULT_SCOPES = (  # what manifests/slack-app-manifest.yaml asks for
-    "channels:history,channels:join,channels:manage,channels:read,chat:write,commands,"
-    "files:write,groups:history,groups:read,groups:write,im:write,pins:read,pins:write,"
-    "reactions:read,usergroups:read,users:read"
-)
+DEFAULT_SCOPES = ",".join(sorted(SCOPES))  # what manifests/ ask for
 
 _NAME_RE = re.compile(r"^[a-z0-9_-]+$")
 _PUNCT_RE = re.compile(r"^[-_]+$")
