@@ -143,7 +143,7 @@ async def test_modal_submissions_and_clicks_log_the_incident_and_its_war_room(
 ):
     """A view submission carries no channel: the war room fills it in once the incident is known."""
     from tests.fakes.values import plain, static
-    from tests.helpers import controls
+    from tests.helpers import controls, form_shown
 
     await driver.command("declare sev2 Logged", user="U_BOB")
     await bot.settle()
@@ -152,7 +152,7 @@ async def test_modal_submissions_and_clicks_log_the_incident_and_its_war_room(
     await bot.settle()
     with capture_logs(processors=[structlog.contextvars.merge_contextvars]) as logs:
         await driver.command("update", user="U_BOB", channel=incident.channel_id)
-        await slack.wait_for("views.open")
+        assert (await form_shown(bot, slack))["callback_id"] == "status_update"
         await driver.view_submission(
             "status_update",
             {

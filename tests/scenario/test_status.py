@@ -238,7 +238,7 @@ async def test_update_form_sets_status_and_the_next_reminder(
 ):
     incident = await declare(bot, driver)
     await driver.command("update", channel=incident.channel_id)
-    await slack.wait_for("views.open")
+    assert (await form_shown(bot, slack))["callback_id"] == "status_update"  # filled once open
     await driver.view_submission(
         "status_update",
         {
