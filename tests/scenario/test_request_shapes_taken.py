@@ -271,3 +271,17 @@ async def test_a_pinned_message_whose_attachments_hold_a_string_reaches_the_time
     assert [e for e in logs if e["log_level"] == "error"] == []
     pinned = [e for e in await timeline(bot.deps.db, incident.id) if e.kind == "pinned"]
     assert [e.message_ts for e in pinned] == [message["ts"]]
+
+
+async def test_bolt_acts_on_the_form_as_checked_not_on_its_own_guess(
+    bot, driver: SlackDriver, slack: FakeSlack, stdlib_logs: pytest.LogCaptureFixture
+):
+    """Bolt reads a body starting with "{" as JSON: this form would have failed there."""
+    command = genuine("command", slack)
+    put("text", "declare sev2 Braces first")(command)
+    raw = b"{=1&" + encode("command", command)[0]
+    reply = await send(driver, raw, FORM)
+    await bot.settle()
+    assert reply.status == 200, (reply.status, reply.body[:300])
+    assert [i.title for i in await incidents(bot.deps.db)] == ["Braces first"]
+    assert [r for r in stdlib_logs.records if r.levelno >= logging.ERROR] == []
