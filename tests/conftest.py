@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import os
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -24,6 +25,13 @@ SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"
 BACKENDS = ["sqlite"] + (["postgres"] if os.environ.get("TEST_DATABASE_URL") else [])
 _SETTING_NAMES = [name.upper() for name in Settings.model_fields]
+
+
+@pytest.fixture
+def stdlib_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    """What aiohttp and Bolt log through the standard library (a 500's traceback lands here)."""
+    caplog.set_level(logging.WARNING)
+    return caplog
 
 
 @pytest.fixture(autouse=True)

@@ -12,15 +12,18 @@ from urllib.parse import urlsplit, urlunsplit
 
 class Relay:
     """A TCP relay to a database server that can be cut (every connection dropped, new ones
-    refused) and restored on the same port."""
+    refused), stalled (connections stay open, nothing goes through) and restored on the same
+    port."""
 
     def __init__(self, host: str, port: int) -> None:
         self.target = (host, port)
         self.port = 0
         self.writers: list[asyncio.StreamWriter] = []
         self.server: asyncio.Server | None = None
-        self.flowing = asyncio.Event()
+        self.flowing = asyncio.Event()  # for connections made from now on
         self.flowing.set()
+        self.gates: list[asyncio.Event] = []  # one per connection: set while it flows
+        self.lost: list[asyncio.Event] = []  # connections that will never flow again
 
     async def start(self) -> int:
         self.server = await asyncio.start_server(self._relay, "127.0.0.1", self.port)
@@ -29,14 +32,18 @@ class Relay:
 
     async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.writers.append(writer)
-        await self.flowing.wait()
+        gate = asyncio.Event()
+        if self.flowing.is_set():
+            gate.set()
+        self.gates.append(gate)
+        await gate.wait()
         up_reader, up_writer = await asyncio.open_connection(*self.target)
         self.writers.append(up_writer)
 
         async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
             with contextlib.suppress(Exception):
                 while data := await src.read(65536):
-                    await self.flowing.wait()
+                    await gate.wait()
                     dst.write(data)
                     await dst.drain()
             dst.close()
@@ -58,14 +65,27 @@ class Relay:
         for writer in self.writers:
             writer.close()
         self.writers.clear()
+        for gate in self.lost:  # let their pipes see the connection closed, and end
+            gate.set()
+        self.lost.clear()
         await asyncio.sleep(0.1)
 
     def stall(self) -> None:
         """The server hangs: connections stay open, but nothing goes through either way."""
         self.flowing.clear()
+        for gate in self.gates:
+            gate.clear()
 
-    async def restore(self) -> None:
+    async def restore(self, *, stalled: str = "resume") -> None:
+        """The server answers again. The connections open while it hung resume, or with
+        `stalled="lost"` stay open and silent for good, as connections do whose path is gone
+        (a firewall or NAT that forgot them): only connections made from now on work."""
         self.flowing.set()
+        if stalled == "resume":
+            for gate in self.gates:
+                gate.set()
+        self.lost += [gate for gate in self.gates if not gate.is_set()]
+        self.gates = [gate for gate in self.gates if gate.is_set()]
         if self.server is None or not self.server.is_serving():
             await self.start()
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qsl
 
 from aiohttp import web
 
@@ -100,10 +101,17 @@ def slack_body(raw: bytes, media: str | None) -> tuple[str, dict[str, Any]]:
     if not text:
         raise BodyError("The body is empty; Slack sends a form (a command or a payload).")
     try:
-        form = parse_qs(text, keep_blank_values=True, errors="strict")
+        pairs = parse_qsl(text, keep_blank_values=True, errors="strict")
     except UnicodeDecodeError:
         raise BodyError("The form holds text that is not UTF-8.") from None
-    fields = {key: values[0] for key, values in form.items()}
+    # Bolt keeps the last of a repeated field: what is checked here must be what it acts on
+    repeated = [name for name, count in Counter(name for name, _ in pairs).items() if count > 1]
+    if repeated:
+        name = repeated[0][:40]
+        raise BodyError(f"The form sends {name!r} more than once; Slack sends each field once.")
+    fields = dict(pairs)
+    if "payload" in fields and "command" in fields:
+        raise BodyError("A Slack form has a 'command' or a 'payload', not both.")
     if "payload" in fields:
         payload = json_object(fields["payload"], "The payload")
         if not isinstance(payload.get("type"), str):

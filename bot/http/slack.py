@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import structlog
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.deps import Deps
 from bot.http.bodies import BodyError, media_type, slack_body
 from bot.http.errors import json_error, refuse
+from bot.http.shapes import check
 from bot.http.signature import SIGNATURE, refusal
 from bot.slack.claims import Claims
 from bot.slack.guard import VERIFIED
@@ -23,6 +27,30 @@ log = structlog.get_logger(__name__)
 # requests that change nothing (or are claimed by event id instead) need no replay claim
 DEFERRED = "The database does not answer; deliver this event again later."
 UNCLAIMED = frozenset({"event_callback", "url_verification", "ssl_check", "block_suggestion"})
+
+
+class CheckedRequest(AsyncBoltRequest):
+    """A request to Bolt carrying the body parsed and checked here, and the raw text Bolt
+    checks the signature of once more.
+
+    Bolt's own parse guesses from the text: it takes any form holding the word "payload" for
+    interactivity (so `/incident declare payload API down` would reach it empty) and any
+    body starting with "{" for JSON. It must act on exactly what was checked.
+    """
+
+    def __init__(
+        self,
+        *,
+        text: str,
+        body: dict[str, Any],
+        query: str,
+        headers: dict[str, str],
+        context: dict[str, Any],
+    ) -> None:
+        super().__init__(body="", query=query, headers=headers, context=context)
+        self.raw_body = text
+        self.body = body
+        self.context = build_async_context(AsyncBoltContext(context), body)
 
 
 def slack_handler(bolt: AsyncApp, deps: Deps, claims: Claims) -> web.Handler:
@@ -52,6 +80,7 @@ def slack_handler(bolt: AsyncApp, deps: Deps, claims: Claims) -> web.Handler:
             return refuse(request, 401, f"invalid request: {why}")
         try:
             text, body = slack_body(raw, media_type(request))
+            check(body)
         except BodyError as exc:
             count("malformed")
             return refuse(request, exc.status, str(exc))
@@ -66,8 +95,12 @@ def slack_handler(bolt: AsyncApp, deps: Deps, claims: Claims) -> web.Handler:
         context[REDELIVERED] = redeliver
         if "command" in body or body.get("type") not in UNCLAIMED:
             context[REQUEST_CLAIM] = claims.start("sig:" + headers[SIGNATURE.lower()][0][3:])
-        bolt_request = AsyncBoltRequest(
-            body=text, query=request.query_string, headers=dict(request.headers), context=context
+        bolt_request = CheckedRequest(
+            text=text,
+            body=body,
+            query=request.query_string,
+            headers=dict(request.headers),
+            context=context,
         )
         response = await bolt.async_dispatch(bolt_request)
         if response.status == 401:

@@ -1,11 +1,13 @@
-"""Every listener runs guarded: a failure never holds up Slack's ack and is told only to the
-person a verified request came from; a replayed signed request does nothing."""
+"""Every listener runs guarded: a failure never holds up Slack's ack, is logged as one line and
+told only to the person a verified request came from; a replayed signed request does nothing."""
 
 from __future__ import annotations
 
 import asyncio
 import inspect
+import traceback
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import PurePath
 from typing import Any
 
 import structlog
@@ -77,19 +79,44 @@ def guarded(listener: Listener) -> Listener:
             # one already given: answer Slack now, then say what went wrong.
             if args.ack.response is None:
                 await args.ack()
-            log.error("listener_failed", error=repr(exc), exc_info=exc)
+            log.error("listener_failed", error=repr(exc)[:500], where=where(exc))
             await tell_failure(args.context.get("deps"), args.body or {}, exc)
 
     guard.__name__ = getattr(listener, "__name__", "listener")
     return guard
 
 
+def where(exc: BaseException) -> str:
+    """Where `exc` was raised, on one line: the innermost frame, then the bot's own frames
+    that led there (innermost first). A failure is logged as one line, with no traceback."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return "unknown"
+    ours = [f for f in frames[:-1] if "bot" in PurePath(f.filename).parts]
+    picked = [frames[-1], *reversed(ours[-3:])]
+    return " < ".join(f"{_short(f.filename)}:{f.lineno} {f.name}" for f in picked)
+
+
+def _short(filename: str) -> str:
+    parts = PurePath(filename).parts
+    for root in ("bot", "site-packages"):
+        if root in parts:
+            index = len(parts) - 1 - parts[::-1].index(root)
+            return "/".join(parts[index + (root == "site-packages") :])
+    return "/".join(parts[-2:])
+
+
+def _id_of(value: Any) -> Any:
+    """An id given as itself or as an object holding it (`user`, `channel` in payloads)."""
+    return value.get("id") if isinstance(value, dict) else value
+
+
 async def tell_failure(deps: Deps | None, body: dict[str, Any], error: Exception) -> None:
     """Tell the person a verified request came from that handling it failed."""
-    user = body.get("user_id") or (body.get("user") or {}).get("id")
+    user = body.get("user_id") or _id_of(body.get("user"))
     if deps is None or not isinstance(user, str) or not user:
         return
-    channel = body.get("channel_id") or (body.get("channel") or {}).get("id")
+    channel = body.get("channel_id") or _id_of(body.get("channel"))
     response_url = body.get("response_url")
     requester = Requester(
         user_id=user,
@@ -110,7 +137,7 @@ async def on_error(error: Exception, body: dict[str, Any], request: AsyncBoltReq
     Nothing is sent for a request that cannot be attributed to Slack: its `response_url` and
     user are whatever the sender wrote.
     """
-    log.error("request_failed", error=repr(error), exc_info=error)
+    log.error("request_failed", error=repr(error)[:500], where=where(error))
     if attributable(request):
         await tell_failure(request.context.get("deps"), body, error)
 

@@ -42,8 +42,19 @@ def request_type(body: dict[str, Any]) -> str:
         return "command"
     kind = str(body.get("type") or "unknown")
     if kind == "event_callback":
-        return f"event:{(body.get('event') or {}).get('type', 'unknown')}"
+        return f"event:{_field(body.get('event'), 'type') or 'unknown'}"
     return kind
+
+
+def _field(value: Any, key: str) -> Any:
+    """`value[key]` when `value` is an object; None otherwise (Socket Mode bodies are not
+    checked as bot/http checks those over HTTP, and a log line must not fail)."""
+    return value.get(key) if isinstance(value, dict) else None
+
+
+def _id(value: Any) -> Any:
+    """An id given as itself, or as an object holding it (payloads' `user` and `channel`)."""
+    return _field(value, "id") if isinstance(value, dict) else value
 
 
 def metric_kind(body: dict[str, Any]) -> str:
@@ -55,17 +66,15 @@ def metric_kind(body: dict[str, Any]) -> str:
 
 def request_context(body: dict[str, Any]) -> dict[str, Any]:
     """The user and channel a request is about, for log lines."""
-    event = body.get("event") or {}
-    user = body.get("user_id") or (body.get("user") or {}).get("id") or event.get("user")
+    event = body.get("event")
+    user = body.get("user_id") or _id(body.get("user")) or _id(_field(event, "user"))
     channel = (
         body.get("channel_id")
-        or (body.get("channel") or {}).get("id")
-        or (body.get("container") or {}).get("channel_id")
-        or event.get("channel")
-        or (event.get("item") or {}).get("channel")
+        or _id(body.get("channel"))
+        or _field(body.get("container"), "channel_id")
+        or _id(_field(event, "channel"))
+        or _field(_field(event, "item"), "channel")
     )
-    if isinstance(user, dict):
-        user = user.get("id")
     return {"user": user, "channel": channel, "team": body.get("team_id")}
 
 

@@ -18,6 +18,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 MIGRATIONS = Path(__file__).with_name("migrations")
 # Any constant works; it only has to be the same for every replica.
 _MIGRATION_LOCK = 4_202_611_270
+# A health probe not done by then is taken to hang on a dead connection (PostgreSQL)
+PROBE_LIMIT = 3.0
 
 
 def _sqlite_setup(engine: AsyncEngine) -> None:
@@ -104,6 +106,21 @@ class Database:
             return False
 
     async def _try_write(self) -> bool:
+        """One probe. On PostgreSQL it ends after PROBE_LIMIT seconds at most: a connection
+        that was accepted but never answers (a hung server, a path that is gone) would hold
+        it, and every health check after it, for good."""
+        if self.is_sqlite:  # bounded by the busy timeout, like every write
+            return await self._write_once()
+        try:
+            async with asyncio.timeout(PROBE_LIMIT):
+                return await self._write_once()
+        except TimeoutError:
+            # the pool's other connections were opened to the same server and may be as dead:
+            # from now on checkouts get new ones (those still in use are dropped when returned)
+            await self.engine.dispose(close=False)
+            return False
+
+    async def _write_once(self) -> bool:
         try:
             # SQLite: in the writers' queue, and the transaction begins IMMEDIATE, taking the
             # write lock (_sqlite_setup), so it waits its turn like any write

@@ -17,7 +17,7 @@ import pytest
 from bot.incidents.types import EventKind
 from tests.conftest import SIGNING_SECRET, RunningBot
 from tests.fakes import FakeSlack, SlackDriver
-from tests.helpers import declare, timeline
+from tests.helpers import declare, incidents, timeline
 from tests.outage import BrokenFile, Relay
 
 # a server that goes away is the realistic outage; a broken SQLite file is over quickly
@@ -184,3 +184,47 @@ async def test_healthz_answers_within_a_second_when_the_database_cannot_be_writt
         return (await _health(bot))[0] == 200
 
     await _eventually(healthy, within=10)
+
+
+@pytest.mark.parametrize("stalled", ["resume", "lost"])
+async def test_healthz_stays_quick_while_postgres_hangs_and_recovers_once_it_is_back(
+    start_bot, database_url: str, slack: FakeSlack, stalled: str
+):
+    """A server that accepts connections but never answers: 503 within a second, every
+    time; once it answers again, 200 within seconds - also when the connections that were
+    open while it hung stay silent for good (`lost`), and so the probe stuck on one."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("a connection that hangs is a network database's (PostgreSQL) failure")
+    parts = urlsplit(database_url)
+    relay = Relay(parts.hostname or "127.0.0.1", parts.port or 5432)
+    await relay.start()
+    bot = await start_bot(database_url=relay.url(database_url))
+    driver = SlackDriver(bot.url, SIGNING_SECRET, slack)
+    # a busy bot: several pooled connections, all of which the hang catches
+    replies = await asyncio.gather(*(driver.command("list") for _ in range(4)))
+    assert all(r.status == 200 for r in replies)
+    await bot.settle()
+    assert (await _health(bot))[0] == 200
+    try:
+        relay.stall()
+        hung = time.monotonic()
+        while time.monotonic() - hung < 5.0:  # longer than any one probe may take
+            status, took = await _health(bot)
+            assert status == 503 and took < 1.0, (status, took)
+        await relay.restore(stalled=stalled)
+        back = time.monotonic()
+        while True:
+            status, took = await _health(bot)
+            assert took < 1.0, took
+            if status == 200:
+                break
+            assert time.monotonic() - back < 6.0, "healthz still 503 after the database is back"
+            await asyncio.sleep(0.2)
+        # and the bot's own work gets connections that answer
+        reply = await driver.command("declare sev2 After the hang")
+        assert reply.status == 200
+        await asyncio.wait_for(bot.settle(), 10)
+        assert "After the hang" in [i.title for i in await incidents(bot.deps.db)]
+    finally:
+        await relay.cut()  # the connections left silent are closed, not leaked
+        await relay.restore()  # and the bot stops against a server that answers

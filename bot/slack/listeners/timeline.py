@@ -52,6 +52,8 @@ def message_text(message: dict[str, Any]) -> str:
     text = message.get("text") or ""
     if not text:
         for attachment in message.get("attachments") or []:
+            if not isinstance(attachment, dict):  # what alert parsers skip, skipped here too
+                continue
             text = attachment.get("fallback") or attachment.get("text") or ""
             if text:
                 break
