@@ -233,6 +233,8 @@ def assert_one_warning(logs: list[dict], stdlib: pytest.LogCaptureFixture, label
     assert loud == [], (label, [r.getMessage() for r in loud])
 
 
+# refused before anything reads the database: one backend is enough (the next test has both)
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("label", list(SHAPES))
 async def test_a_signed_body_shaped_unlike_slack_is_a_4xx_naming_the_field(
     bot, driver: SlackDriver, slack: FakeSlack, stdlib_logs: pytest.LogCaptureFixture, label: str
