@@ -193,13 +193,16 @@ async def claim_events(session: AsyncSession, event_ids: Sequence[str], at: date
     if not unique:
         return set()
     insert = postgresql_insert if dialect_of(session) == "postgresql" else sqlite_insert
+    # one statement for every batch size (compiled once, then cached), sent as one
+    # multi-row INSERT by SQLAlchemy's "insertmanyvalues"
     statement = (
         insert(ProcessedEvent)
-        .values([{"event_id": event_id, "received_at": at} for event_id in unique])
         .on_conflict_do_nothing(index_elements=["event_id"])
         .returning(col(ProcessedEvent.event_id))
     )
-    taken = set((await session.exec(statement)).scalars().all())  # type: ignore[call-overload]
+    connection = await session.connection()
+    rows = [{"event_id": event_id, "received_at": at} for event_id in unique]
+    taken = set((await connection.execute(statement, rows)).scalars().all())
     await session.commit()
     return taken
 
