@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import os
-import socket
-import subprocess
-import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from tests.conftest import BOT_TOKEN, SIGNING_SECRET
 from tests.fakes import Call, FakeSlack, SlackDriver
 from tests.helpers import incidents, texts
-
-CLOSED_API_URL = "http://127.0.0.1:9/api/"  # nothing listens there: no Slack is reached
-ROOT = Path(__file__).resolve().parents[2]  # the child runs this checkout's code, not another
 
 
 @dataclass
@@ -109,85 +98,3 @@ async def declare(
 
 async def stored(bot: Any, number: int) -> Any:
     return next(i for i in await incidents(bot.deps.db) if i.number == number)
-
-
-# -- subprocesses ---------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def base_env(tmp_path: Path, **env: str | None) -> dict[str, str]:
-    """A clean environment: PATH and HOME, valid settings, then `env` (None removes a name)."""
-    values: dict[str, str | None] = {
-        "PATH": os.environ["PATH"],
-        "HOME": str(tmp_path),
-        "PYTHONPATH": str(ROOT),
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": CLOSED_API_URL,
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/incidents-cli.db",
-        **env,
-    }
-    return {k: v for k, v in values.items() if v is not None}
-
-
-@dataclass
-class Finished:
-    code: int | None  # None: still running when the time ran out (it was killed)
-    stdout: str
-    stderr: str
-
-    @property
-    def output(self) -> str:
-        return self.stdout + self.stderr
-
-    @property
-    def lines(self) -> list[str]:
-        return [line for line in self.output.splitlines() if line.strip()]
-
-
-def start_cli(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "bot", *args],
-        cwd=cwd,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def finish(process: subprocess.Popen[str], timeout: float) -> Finished:
-    try:
-        out, err = process.communicate(timeout=timeout)
-        return Finished(process.returncode, out, err)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        out, err = process.communicate()
-        return Finished(None, out, err)
-
-
-async def run_cli(args: list[str], env: dict[str, str], cwd: Path, timeout: float = 30) -> Finished:
-    """`python -m bot ARGS` in the event loop (so a FakeSlack in this loop can answer it)."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        *args,
-        cwd=cwd,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        out, err = await asyncio.wait_for(process.communicate(), timeout)
-    except TimeoutError:
-        with contextlib.suppress(ProcessLookupError):
-            process.kill()
-        out, err = await process.communicate()
-        return Finished(None, out.decode(), err.decode())
-    return Finished(process.returncode, out.decode(), err.decode())

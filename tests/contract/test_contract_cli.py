@@ -7,14 +7,13 @@ import contextlib
 import os
 import re
 import socket
-import sys
 from pathlib import Path
 
 import aiohttp
 import pytest
 
-from tests.contract.support import Finished, base_env, free_port, run_cli
 from tests.fakes import FakeSlack
+from tests.processes import Finished, base_env, free_port, run_cli, spawn
 
 REPO = Path(__file__).resolve().parents[2]
 GOOD_RUNBOOK = """\
@@ -150,16 +149,7 @@ async def test_check_runbooks_without_dir_checks_the_default_runbooks_dir(tmp_pa
 async def _sandbox_page(port: int | None, tmp_path: Path) -> tuple[int, str, str]:
     env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path)}  # needs no settings
     args = ["sandbox"] if port is None else ["sandbox", "--port", str(port)]
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        *args,
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
+    process = await spawn(args, env, tmp_path)
     url = f"http://127.0.0.1:{port or 8600}/"
     try:
         async with aiohttp.ClientSession() as http:

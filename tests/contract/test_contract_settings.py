@@ -8,7 +8,6 @@ import json
 import os
 import socket
 import sqlite3
-import sys
 from datetime import timedelta
 from importlib import metadata
 from pathlib import Path
@@ -19,8 +18,8 @@ import pytest
 
 from bot.config import Settings
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET
-from tests.contract.support import Finished, base_env, finish, free_port, start_cli
 from tests.fakes import FakeSlack
+from tests.processes import Finished, base_env, finish, free_port, spawn, start_cli
 
 
 def _plain(value: Any) -> Any:
@@ -220,15 +219,8 @@ async def test_python_m_bot_serves_http_with_the_defaults(slack: FakeSlack, tmp_
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": slack.api_url,
     }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    pipe = asyncio.subprocess.PIPE
+    process = await spawn([], env, tmp_path, stdout=pipe, stderr=pipe)
     try:
         status = await _wait_healthy("http://127.0.0.1:3000/healthz", process)
         assert status == 200
@@ -258,15 +250,7 @@ async def test_slack_app_token_switches_to_socket_mode(slack: FakeSlack, tmp_pat
         SLACK_API_URL=slack.api_url,
         PORT=str(free_port()),
     )
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
+    process = await spawn([], env, tmp_path)
     try:
         [call] = (await slack.wait_for("apps.connections.open", timeout=15))[:1]
         assert call.headers.get("authorization") == "Bearer xapp-1-A0TEST-123-abc"

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import random
-import socket
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,18 +15,12 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from bot.store.db import Database
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET, reset_postgres
 from tests.fakes import FakeSlack, SlackDriver
+from tests.processes import base_env, free_port, spawn
 from tests.war_rooms import assert_one_war_room_each, set_up, until
 
-ROOT = Path(__file__).resolve().parents[2]
 STAGES = {1: "conversations.create", 2: "chat.postMessage", 3: "pins.add"}
 SEEDS = tuple(STAGES)
 BURST = 20
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def _databases(url: str, tmp_path: Path) -> list[str]:
@@ -56,22 +47,16 @@ async def _databases(url: str, tmp_path: Path) -> list[str]:
 
 async def _serve(slack: FakeSlack, database_url: str, folder: Path) -> tuple[Any, str]:
     """`python -m bot` in HTTP mode against the fake; (process, its URL) once it answers."""
-    port = _free_port()
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": str(folder),
-        "PYTHONPATH": str(ROOT),  # this checkout's code, not the installed one
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": slack.api_url,
-        "DATABASE_URL": database_url,
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-    }
+    port = free_port()
+    env = base_env(
+        folder,
+        SLACK_API_URL=slack.api_url,
+        DATABASE_URL=database_url,
+        HOST="127.0.0.1",
+        PORT=str(port),
+    )
     with (folder / "bot.log").open("a") as log:  # the child keeps its own copy
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", cwd=folder, env=env, stdout=log, stderr=log
-        )
+        process = await spawn([], env, folder, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}"
     async with aiohttp.ClientSession() as http:
         for _ in range(300):

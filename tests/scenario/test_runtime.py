@@ -3,49 +3,32 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import socket
-import sys
 
 import aiohttp
 import structlog
 from structlog.testing import capture_logs
 
-from tests.conftest import BOT_TOKEN, SIGNING_SECRET
+from tests.conftest import SIGNING_SECRET
 from tests.fakes import FakeSlack, SlackDriver
 from tests.helpers import incidents
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.processes import base_env, free_port, spawn
 
 
 async def test_socket_mode_connects_with_the_app_token_and_still_serves_health(
     slack: FakeSlack, tmp_path
 ):
-    port = _free_port()
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": str(tmp_path),
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_APP_TOKEN": "xapp-1-test",
-        "SLACK_API_URL": slack.api_url,
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/socket.db",
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
+    port = free_port()
+    env = base_env(
+        tmp_path,
+        SLACK_SIGNING_SECRET=None,
+        SLACK_APP_TOKEN="xapp-1-test",
+        SLACK_API_URL=slack.api_url,
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/socket.db",
+        HOST="127.0.0.1",
+        PORT=str(port),
     )
+    process = await spawn([], env, tmp_path)
     try:
         [call] = (await slack.wait_for("apps.connections.open", timeout=30))[:1]
         assert call.headers["authorization"] == "Bearer xapp-1-test"
@@ -63,26 +46,15 @@ async def test_sigterm_finishes_an_acked_declare_before_the_process_exits(
     slack: FakeSlack, tmp_path
 ):
     """A deploy sends SIGTERM; a declare Slack was already told succeeded still gets its room."""
-    port = _free_port()
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": str(tmp_path),
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": slack.api_url,
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/stop.db",
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
+    port = free_port()
+    env = base_env(
+        tmp_path,
+        SLACK_API_URL=slack.api_url,
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/stop.db",
+        HOST="127.0.0.1",
+        PORT=str(port),
     )
+    process = await spawn([], env, tmp_path, stderr=asyncio.subprocess.PIPE)
     try:
         async with aiohttp.ClientSession() as http:
             for _ in range(300):  # up once /healthz answers

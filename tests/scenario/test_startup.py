@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
-
 import yaml
 from structlog.testing import capture_logs
 
-from tests.conftest import BOT_TOKEN, SIGNING_SECRET
 from tests.fakes import FakeSlack
+from tests.processes import base_env, run_cli
 
 
 async def test_start_up_joins_public_channels_and_warns_about_the_rest(start_bot, slack: FakeSlack):
@@ -30,27 +26,14 @@ async def test_start_up_joins_public_channels_and_warns_about_the_rest(start_bot
 
 
 async def _check_config(slack: FakeSlack, tmp_path, **env: str) -> tuple[int, str]:
-    environment = {
-        "PATH": os.environ["PATH"],
-        "HOME": str(tmp_path),
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": slack.api_url,
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/cfg.db",
+    environment = base_env(
+        tmp_path,
+        SLACK_API_URL=slack.api_url,
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/cfg.db",
         **env,
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "check-config",
-        cwd=tmp_path,
-        env=environment,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
     )
-    output, _ = await asyncio.wait_for(process.communicate(), timeout=60)
-    return process.returncode or 0, output.decode()
+    run = await run_cli(["check-config"], environment, tmp_path, timeout=60)
+    return run.code or 0, run.output
 
 
 async def test_check_config_passes_a_good_configuration(slack: FakeSlack, tmp_path):

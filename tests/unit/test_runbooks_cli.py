@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET
 from tests.fakes import FakeSlack
+from tests.processes import base_env, free_port, run_cli
 
 GOOD = "name: good-one\ntitle: A good runbook\nsteps:\n  - Check the dashboard\n"
 
@@ -26,12 +25,6 @@ def run_bot(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[st
         timeout=60,
         check=False,
     )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def bad_folder(root: Path) -> Path:
@@ -102,26 +95,13 @@ def test_start_up_refuses_invalid_runbooks_with_the_same_messages(tmp_path):
 
 async def test_check_config_reports_runbook_problems_too(slack: FakeSlack, tmp_path):
     folder = bad_folder(tmp_path)
-    environment = {
-        "PATH": os.environ["PATH"],
-        "HOME": str(tmp_path),
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": slack.api_url,
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/cfg.db",
-        "RUNBOOKS_DIR": str(folder),
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "check-config",
-        cwd=tmp_path,
-        env=environment,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
+    environment = base_env(
+        tmp_path,
+        SLACK_API_URL=slack.api_url,
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/cfg.db",
+        RUNBOOKS_DIR=str(folder),
     )
-    output, _ = await asyncio.wait_for(process.communicate(), timeout=60)
-    assert process.returncode == 1
-    problems = [line for line in output.decode().splitlines() if line.startswith("problem:")]
-    assert len([p for p in problems if "books/" in p]) == 5, output.decode()
+    run = await run_cli(["check-config"], environment, tmp_path, timeout=60)
+    assert run.code == 1
+    problems = [line for line in run.output.splitlines() if line.startswith("problem:")]
+    assert len([p for p in problems if "books/" in p]) == 5, run.output
