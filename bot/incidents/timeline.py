@@ -54,16 +54,6 @@ class Added:
     """False when it was already there (a redelivery, or a second way of marking it)."""
 
 
-async def _insert(session: AsyncSession, entry: TimelineEvent) -> bool:
-    """Add `entry` unless its source key is taken; the unique constraint decides races."""
-    try:
-        async with session.begin_nested():
-            session.add(entry)
-    except IntegrityError:
-        return False
-    return True
-
-
 async def add_message(
     session: AsyncSession,
     *,
@@ -205,7 +195,7 @@ async def add_join(
         source_key=f"join:{channel}:{user}:{event_ts}",
         data={"inviter": inviter} if inviter else {},
     )
-    if await _insert(session, entry):
+    if await repo.add_once(session, entry):
         await session.commit()
         return Added(entry, created=True)
     await session.rollback()
