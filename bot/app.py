@@ -143,11 +143,12 @@ def build_app(
         slack=SlackGateway(client, metrics),
         metrics=metrics,
         declarer=Declarer(database, settings),
+        # called only once the bot runs, when `deps` is this very Deps
+        refresher=Coalescer(lambda incident_id: refresh_messages(deps, int(incident_id))),
         runbooks=load_runbooks(settings.runbooks_dir) if runbooks is None else runbooks,
     )
     for problem in deps.runbooks.problems:
         log.warning("runbook_skipped", problem=str(problem))
-    deps.refresher = Coalescer(lambda incident_id: refresh_messages(deps, int(incident_id)))
     bolt = GuardedApp(
         client=client,
         signing_secret=settings.slack_signing_secret or "",

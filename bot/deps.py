@@ -17,22 +17,23 @@ from bot.slack.replay import EventReplay
 from bot.store.db import Database
 
 
-@dataclass
+@dataclass(frozen=True)
 class Deps:
-    """Settings, database, Slack gateway and metrics of one running bot."""
+    """Settings, database, Slack gateway and metrics of one running bot: built once, by
+    `build_app`, and never changed after (what changes lives inside its members)."""
 
     settings: Settings
     db: Database
     slack: SlackGateway
     metrics: Metrics
     declarer: Declarer
+    # refreshes an incident's summary and status card, coalesced
+    refresher: Coalescer
     runbooks: RunbookSet = field(default_factory=RunbookSet)
     # events that met a database that did not answer, replayed once it does
     replay: EventReplay = field(init=False)
     # war-room channel -> (incident id, number): a channel never changes incident, so cached
     war_rooms: dict[str, tuple[int, int]] = field(default_factory=dict)
-    # set by build_app: refreshes an incident's summary and status card, coalesced
-    refresher: Coalescer = field(init=False)
     # one auto-declare decision at a time, so a storm's alerts join one incident
     alert_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # war rooms waiting for their intro go first; their other calls wait for `after_urgent`
@@ -41,4 +42,4 @@ class Deps:
     lookups: Lookups = field(default_factory=Lookups)
 
     def __post_init__(self) -> None:
-        self.replay = EventReplay(self.db)
+        object.__setattr__(self, "replay", EventReplay(self.db))  # it needs the database

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
+from bot.app import build_app
 from bot.store.db import Database
 
 ROOT = Path(__file__).resolve().parents[2] / "bot"
@@ -89,3 +92,9 @@ async def test_migrations_create_exactly_the_models(database_url):
         )
     await db.dispose()
     assert diff == []
+
+
+def test_deps_cannot_change_once_the_app_is_built(make_settings):
+    deps = build_app(make_settings()).deps
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        deps.refresher = deps.refresher  # type: ignore[misc]
