@@ -8,6 +8,16 @@ from typing import Any
 from tests.fakes import Call, FakeSlack, SlackDriver
 from tests.helpers import incidents, texts
 
+# a valid runbook, as a user would write it
+CACHE_RUNBOOK = """\
+name: cache-stampede
+title: Cache stampede after a flush
+steps:
+  - Tell support customers may see slow pages
+  - title: Check the hit rate
+    command: redis-cli info stats
+"""
+
 
 @dataclass
 class Said:

@@ -12,18 +12,11 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from tests.contract.support import CACHE_RUNBOOK
 from tests.fakes import FakeSlack
 from tests.processes import Finished, base_env, free_port, run_cli, spawn
 
 REPO = Path(__file__).resolve().parents[2]
-GOOD_RUNBOOK = """\
-name: cache-stampede
-title: Cache stampede after a flush
-steps:
-  - Tell support customers may see slow pages
-  - title: Check the hit rate
-    command: redis-cli info stats
-"""
 BROKEN_RUNBOOK = """\
 name: Not A Valid Name
 steps: []
@@ -49,7 +42,7 @@ def _lines_naming(run: Finished, needle: str) -> list[str]:
 async def test_check_config_passes_a_good_configuration(slack: FakeSlack, tmp_path: Path):
     alerts = slack.add_channel("alerts-prod", members=("U_BOT",))
     status = slack.channel_by_name("incidents")["id"]  # the bot is a member
-    runbooks = _write(tmp_path / "rb", {"cache.yaml": GOOD_RUNBOOK})
+    runbooks = _write(tmp_path / "rb", {"cache.yaml": CACHE_RUNBOOK})
     env = base_env(
         tmp_path,
         SLACK_API_URL=slack.api_url,
@@ -67,7 +60,7 @@ async def test_check_config_prints_each_problem_with_its_fix_and_exits_1(
     slack: FakeSlack, tmp_path: Path
 ):
     secret = slack.add_channel("ops-secret", is_private=True)  # the bot cannot see it
-    runbooks = _write(tmp_path / "rb", {"good.yaml": GOOD_RUNBOOK, "broken.yaml": BROKEN_RUNBOOK})
+    runbooks = _write(tmp_path / "rb", {"good.yaml": CACHE_RUNBOOK, "broken.yaml": BROKEN_RUNBOOK})
     env = base_env(
         tmp_path,
         SLACK_API_URL=slack.api_url,
@@ -108,9 +101,9 @@ async def test_check_config_reports_a_missing_bot_token(tmp_path: Path):
 
 
 async def test_check_runbooks_exit_codes_and_problem_lines(tmp_path: Path):
-    good = _write(tmp_path / "good", {"cache.yaml": GOOD_RUNBOOK})
+    good = _write(tmp_path / "good", {"cache.yaml": CACHE_RUNBOOK})
     bad = _write(
-        tmp_path / "bad", {"cache.yaml": GOOD_RUNBOOK, "nested/broken.yaml": BROKEN_RUNBOOK}
+        tmp_path / "bad", {"cache.yaml": CACHE_RUNBOOK, "nested/broken.yaml": BROKEN_RUNBOOK}
     )
     env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path)}  # runbook repos' CI: no settings
     ok, broken, shipped, missing = await asyncio.gather(
@@ -138,7 +131,7 @@ async def test_check_runbooks_without_dir_checks_the_default_runbooks_dir(tmp_pa
     run = await run_cli(["check-runbooks"], env, tmp_path)
     assert run.code == 1, run.output
     assert _lines_naming(run, "broken.yaml"), run.output
-    (tmp_path / "runbooks" / "broken.yaml").write_text(GOOD_RUNBOOK)
+    (tmp_path / "runbooks" / "broken.yaml").write_text(CACHE_RUNBOOK)
     run = await run_cli(["check-runbooks"], env, tmp_path)
     assert run.code == 0, run.output
 

@@ -8,18 +8,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SIGNING_SECRET
-from tests.contract.support import assert_ephemeral_error, declare, run, stored
+from tests.contract.support import CACHE_RUNBOOK, assert_ephemeral_error, declare, run, stored
 from tests.fakes import FakeSlack, SlackDriver
 from tests.helpers import incidents, roles, texts, timeline
-
-RUNBOOK = """\
-name: cache-stampede
-title: Cache stampede after a flush
-steps:
-  - Tell support customers may see slow pages
-  - title: Check the hit rate
-    command: redis-cli info stats
-"""
 
 WAR_ROOM_COMMANDS = [
     "status identified",
@@ -174,7 +165,7 @@ async def test_commands_needing_text_refuse_without_it(bot, driver, slack, room,
 
 async def test_runbook_by_name_and_by_choice(start_bot, slack: FakeSlack, tmp_path: Path):
     (tmp_path / "runbooks").mkdir()  # RUNBOOKS_DIR of the test bot
-    (tmp_path / "runbooks" / "cache.yaml").write_text(RUNBOOK)
+    (tmp_path / "runbooks" / "cache.yaml").write_text(CACHE_RUNBOOK)
     bot = await start_bot()
     driver = SlackDriver(bot.url, SIGNING_SECRET, slack)
     incident = await declare(bot, driver, slack, "Cache cold")

@@ -23,26 +23,11 @@ from tests.alert_messages import (
     fire,
     link_by_picker,
 )
-from tests.conftest import SIGNING_SECRET
-from tests.fakes import FakeSlack, SlackDriver
+from tests.fakes import FakeSlack
 from tests.fakes.values import plain, static
 from tests.helpers import form_shown, incidents, texts, timeline
 
 RUNBOOKS = Path(__file__).resolve().parents[2] / "runbooks"
-
-
-@pytest.fixture
-def alerts_channel(slack: FakeSlack) -> str:
-    return slack.add_channel("alerts")
-
-
-@pytest.fixture
-def watch(start_bot, slack: FakeSlack, alerts_channel: str):
-    async def start(**overrides):
-        bot = await start_bot(alert_channels=[alerts_channel], **overrides)
-        return bot, SlackDriver(bot.url, SIGNING_SECRET, slack)
-
-    return start
 
 
 async def test_declare_from_a_card_prefills_the_form_and_links_the_alert(

@@ -5,31 +5,12 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-import pytest
-
 from bot.slack.alert_cards import flush
 from bot.store.tables import utcnow
 from tests.alert_messages import AM_BOT_ID, alert_events, alert_groups, am_attachment, am_fields
-from tests.conftest import SIGNING_SECRET
-from tests.fakes import FakeSlack, SlackDriver
+from tests.fakes import FakeSlack
 from tests.fakes.slack_state import APP_ID, BOT_ID
 from tests.helpers import texts
-
-
-@pytest.fixture
-def alerts_channel(slack: FakeSlack) -> str:
-    return slack.add_channel("alerts")
-
-
-@pytest.fixture
-def watch(start_bot, slack: FakeSlack, alerts_channel: str):
-    """Start the bot watching the alerts channel; returns (bot, driver)."""
-
-    async def start(**overrides):
-        bot = await start_bot(alert_channels=[alerts_channel], **overrides)
-        return bot, SlackDriver(bot.url, SIGNING_SECRET, slack)
-
-    return start
 
 
 def posts(slack: FakeSlack, channel: str) -> list:

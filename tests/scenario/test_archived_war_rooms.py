@@ -21,11 +21,6 @@ ROOM_METHODS = ("chat.postMessage", "chat.update", "pins.add", "conversations.se
 
 
 @pytest.fixture
-def alerts_channel(slack: FakeSlack) -> str:
-    return slack.add_channel("alerts")
-
-
-@pytest.fixture
 def status_channel(slack: FakeSlack) -> str:
     return slack.add_channel("incident-status")
 

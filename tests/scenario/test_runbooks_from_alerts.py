@@ -32,11 +32,6 @@ steps: [Free some space]
 
 
 @pytest.fixture
-def alerts_channel(slack: FakeSlack) -> str:
-    return slack.add_channel("alerts")
-
-
-@pytest.fixture
 async def bot(start_bot, alerts_channel: str, tmp_path: Path):
     """A bot whose one runbook matches on an alert label only, and one that never matches."""
     folder = tmp_path / "runbooks"
