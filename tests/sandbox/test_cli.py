@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -9,6 +10,7 @@ import socket
 import subprocess
 import sys
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -84,9 +86,12 @@ def test_an_impossible_port_is_refused():
     )
 
 
-def test_it_prints_the_address_serves_the_page_and_stops_on_ctrl_c(tmp_path):
+@contextlib.contextmanager
+def sandbox(tmp_path: Path, *args: str) -> Iterator[str]:
+    """`python -m bot sandbox --port 0 ARGS`: its address once it prints it. Ctrl-C must then
+    stop it cleanly (exit 0, no traceback)."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "sandbox", "--port", "0"],
+        [sys.executable, "-m", "bot", "sandbox", *args, "--port", "0"],
         cwd=tmp_path,
         env=environment(tmp_path),
         stdout=subprocess.PIPE,
@@ -97,10 +102,7 @@ def test_it_prints_the_address_serves_the_page_and_stops_on_ctrl_c(tmp_path):
         assert process.stdout is not None
         line = process.stdout.readline()
         assert line.startswith("Sandbox ready: http://127.0.0.1:"), line
-        url = line.split()[2]
-        with urllib.request.urlopen(url, timeout=10) as page:  # noqa: S310 - our own sandbox
-            assert page.status == 200
-            assert b"Incident bot sandbox" in page.read()
+        yield line.split()[2]
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=30) == 0
         assert "Traceback" not in (process.stderr.read() if process.stderr else "")
@@ -108,36 +110,28 @@ def test_it_prints_the_address_serves_the_page_and_stops_on_ctrl_c(tmp_path):
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_it_prints_the_address_serves_the_page_and_stops_on_ctrl_c(tmp_path):
+    with (
+        sandbox(tmp_path) as url,
+        urllib.request.urlopen(url, timeout=10) as page,  # noqa: S310 - our own sandbox
+    ):
+        assert page.status == 200
+        assert b"Incident bot sandbox" in page.read()
 
 
 def test_demo_begins_playing_on_the_page(tmp_path):
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "sandbox", "--demo", "--port", "0"],
-        cwd=tmp_path,
-        env=environment(tmp_path),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        assert line.startswith("Sandbox ready: http://127.0.0.1:"), line
-        url = line.split()[2]
-        with urllib.request.urlopen(f"{url}/api/events", timeout=20) as events:  # noqa: S310
-            with urllib.request.urlopen(f"{url}/api/workspace", timeout=10) as answer:  # noqa: S310
-                workspace = json.loads(answer.read())
-            assert workspace["demo"] is True
-            told = [n["text"] for n in workspace["narration"]]
-            while not told:  # the demo had not said anything yet: its first words are pushed
-                line = events.readline().decode()
-                if line.startswith("data: ") and json.loads(line[6:])["type"] == "narration":
-                    told.append(json.loads(line[6:])["text"])
+    with (
+        sandbox(tmp_path, "--demo") as url,
+        urllib.request.urlopen(f"{url}/api/events", timeout=20) as events,  # noqa: S310
+    ):
+        with urllib.request.urlopen(f"{url}/api/workspace", timeout=10) as answer:  # noqa: S310
+            workspace = json.loads(answer.read())
+        assert workspace["demo"] is True
+        told = [n["text"] for n in workspace["narration"]]
+        while not told:  # the demo had not said anything yet: its first words are pushed
+            line = events.readline().decode()
+            if line.startswith("data: ") and json.loads(line[6:])["type"] == "narration":
+                told.append(json.loads(line[6:])["text"])
         assert told[0].startswith("Demo: a full incident"), told
-        process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=30) == 0
-        assert "Traceback" not in (process.stderr.read() if process.stderr else "")
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
