@@ -125,7 +125,8 @@ async def _finish(tasks: list[asyncio.Task[Any]], wait: float) -> None:
         return
     _done, late = await asyncio.wait(tasks, timeout=wait)
     for task in late:
-        log.warning("shutdown_cancelled", task=task.get_coro().__qualname__)
+        # typeshed types the coroutine as a bare Coroutine/Generator, which declare no __qualname__
+        log.warning("shutdown_cancelled", task=getattr(task.get_coro(), "__qualname__", None))
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
 
@@ -147,7 +148,7 @@ def build_app(
     )
     for problem in deps.runbooks.problems:
         log.warning("runbook_skipped", problem=str(problem))
-    deps.refresher = Coalescer(lambda incident_id: refresh_messages(deps, int(incident_id)))
+    deps.refresher = Coalescer[int](lambda incident_id: refresh_messages(deps, int(incident_id)))
     bolt = GuardedApp(
         client=client,
         signing_secret=settings.slack_signing_secret or "",

@@ -32,7 +32,7 @@ class Deps:
     # war-room channel -> (incident id, number): a channel never changes incident, so cached
     war_rooms: dict[str, tuple[int, int]] = field(default_factory=dict)
     # set by build_app: refreshes an incident's summary and status card, coalesced
-    refresher: Coalescer = field(init=False)
+    refresher: Coalescer[int] = field(init=False)
     # one auto-declare decision at a time, so a storm's alerts join one incident
     alert_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # war rooms waiting for their intro go first; their other calls wait for `after_urgent`
