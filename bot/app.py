@@ -125,7 +125,8 @@ async def _finish(tasks: list[asyncio.Task[Any]], wait: float) -> None:
         return
     _done, late = await asyncio.wait(tasks, timeout=wait)
     for task in late:
-        log.warning("shutdown_cancelled", task=task.get_coro().__qualname__)
+        # typeshed types the coroutine as a bare Coroutine/Generator, which declare no __qualname__
+        log.warning("shutdown_cancelled", task=getattr(task.get_coro(), "__qualname__", None))
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
 
@@ -144,7 +145,7 @@ def build_app(
         metrics=metrics,
         declarer=Declarer(database, settings),
         # called only once the bot runs, when `deps` is this very Deps
-        refresher=Coalescer(lambda incident_id: refresh_messages(deps, int(incident_id))),
+        refresher=Coalescer[int](lambda incident_id: refresh_messages(deps, int(incident_id))),
         runbooks=load_runbooks(settings.runbooks_dir) if runbooks is None else runbooks,
     )
     for problem in deps.runbooks.problems:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.incidents.access import Restricted
@@ -305,7 +306,7 @@ class Settings(BaseSettings):
         return channels
 
 
-def _describe(error: dict[str, Any]) -> str:
+def _describe(error: ErrorDetails) -> str:
     loc = error.get("loc") or ()
     name = str(loc[0]).upper() if loc else ""
     message = str(error.get("msg", "is invalid"))

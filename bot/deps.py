@@ -28,7 +28,7 @@ class Deps:
     metrics: Metrics
     declarer: Declarer
     # refreshes an incident's summary and status card, coalesced
-    refresher: Coalescer
+    refresher: Coalescer[int]
     runbooks: RunbookSet = field(default_factory=RunbookSet)
     # events that met a database that did not answer, replayed once it does
     replay: EventReplay = field(init=False)

@@ -66,7 +66,8 @@ def _described(value: Any) -> str:
         return "a number"
     if isinstance(value, str):
         return "an empty string" if not value.strip() else f"a string of {len(value)} characters"
-    return {dict: "an object", list: "a list"}.get(type(value), type(value).__name__)
+    kinds: dict[type[Any], str] = {dict: "an object", list: "a list"}
+    return kinds.get(type(value), type(value).__name__)
 
 
 class Node:

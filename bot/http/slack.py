@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import structlog
 from aiohttp import web
+from aiohttp.typedefs import Handler
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
@@ -44,7 +46,7 @@ class CheckedRequest(AsyncBoltRequest):
         text: str,
         body: dict[str, Any],
         query: str,
-        headers: dict[str, str],
+        headers: dict[str, str | Sequence[str]],
         context: dict[str, Any],
     ) -> None:
         super().__init__(body="", query=query, headers=headers, context=context)
@@ -53,7 +55,7 @@ class CheckedRequest(AsyncBoltRequest):
         self.context = build_async_context(AsyncBoltContext(context), body)
 
 
-def slack_handler(bolt: AsyncApp, deps: Deps, claims: Claims) -> web.Handler:
+def slack_handler(bolt: AsyncApp, deps: Deps, claims: Claims) -> Handler:
     """Verify, validate and claim a request, then dispatch it to Bolt.
 
     The signature is checked on the raw bytes before anything reads them, so no listener, no

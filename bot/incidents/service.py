@@ -109,7 +109,7 @@ async def declare_many(
     ]
     # ORM bulk inserts (one statement per table, RETURNING the new incidents): a burst of
     # declarations costs a few statements, not a unit-of-work flush per row
-    created = await session.exec(insert(Incident).returning(Incident), params=rows)  # type: ignore[call-overload]
+    created = await session.exec(insert(Incident).returning(Incident), params=rows)
     incidents: list[Incident] = list(created.scalars().all())
     incidents.sort(key=lambda incident: incident.number)
     entries = [
@@ -123,14 +123,14 @@ async def declare_many(
         }
         for incident in incidents
     ]
-    await session.exec(insert(TimelineEvent), params=entries)  # type: ignore[call-overload]
+    await session.exec(insert(TimelineEvent), params=entries)
     first = [
         {"incident_id": r.incident_id, "kind": r.kind, "due_at": r.due_at}
         for incident in incidents
         for r in reminders(incident)
     ]
     if first:
-        await session.exec(insert(Reminder), params=first)  # type: ignore[call-overload]
+        await session.exec(insert(Reminder), params=first)
     await session.commit()
     return incidents
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Hashable
+from typing import Generic, TypeVar
+
+K = TypeVar("K", bound=Hashable)
 
 
-class Coalescer:
+class Coalescer(Generic[K]):
     """Run `refresh(key)` so that concurrent requests share runs.
 
     A request made while a run for the same key is in flight marks the key dirty; the
@@ -15,12 +18,12 @@ class Coalescer:
     last state is always the one shown, and ten quick changes cost two runs, not ten.
     """
 
-    def __init__(self, refresh: Callable[[Hashable], Awaitable[None]]) -> None:
+    def __init__(self, refresh: Callable[[K], Awaitable[None]]) -> None:
         self._refresh = refresh
-        self._running: dict[Hashable, asyncio.Future[None]] = {}
-        self._dirty: set[Hashable] = set()
+        self._running: dict[K, asyncio.Future[None]] = {}
+        self._dirty: set[K] = set()
 
-    async def run(self, key: Hashable) -> None:
+    async def run(self, key: K) -> None:
         running = self._running.get(key)
         if running is not None:
             self._dirty.add(key)

@@ -47,7 +47,7 @@ class CountingWebClient(AsyncWebClient):
         super().__init__(*args, **kwargs)
         self._metrics = metrics
 
-    async def api_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:  # type: ignore[override]
+    async def api_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:
         try:
             response = await super().api_call(api_method, **kwargs)
         except Exception as exc:

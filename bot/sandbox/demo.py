@@ -304,7 +304,11 @@ class Walkthrough:
                 break
             self.say("Alice marks the next runbook step done.")
             await self.click(step)
-            if await self.until(lambda step=step: self._clicked_away(step) or None) is None:
+
+            def gone(step: Found = step) -> bool | None:
+                return self._clicked_away(step) or None
+
+            if await self.until(gone) is None:
                 self.skip("runbook steps", "the bot did not show the step as done")
                 return
             await self.breathe(0.6)

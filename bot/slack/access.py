@@ -112,7 +112,8 @@ async def decide(
 def _first_refusal(
     facts: Facts, wanted: Sequence[Restricted], restricted: Collection[Restricted]
 ) -> Decision:
-    for action in wanted or [None]:
+    actions: Sequence[Restricted | None] = wanted or [None]
+    for action in actions:
         decision = access.decide(facts, action, restricted)
         if not decision.allowed:
             return decision

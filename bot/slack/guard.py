@@ -145,7 +145,7 @@ async def on_error(error: Exception, body: dict[str, Any], request: AsyncBoltReq
 class GuardedApp(AsyncApp):
     """AsyncApp whose every listener is `guarded`, however it is registered."""
 
-    def _register_listener(  # type: ignore[override]
+    def _register_listener(
         self, functions: Sequence[Listener], *args: Any, **kwargs: Any
     ) -> Listener | None:
         return super()._register_listener([guarded(f) for f in functions], *args, **kwargs)

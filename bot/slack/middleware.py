@@ -102,7 +102,8 @@ def build(deps: Deps, claims: Claims) -> list[Callable[..., Awaitable[Any]]]:
         """
         event_id = req.body.get("event_id")
         if req.body.get("type") == "event_callback" and event_id:
-            retry = (req.headers.get("x-slack-retry-num") or [None])[0]
+            retries = req.headers.get("x-slack-retry-num")
+            retry = retries[0] if retries else None
             structlog.contextvars.bind_contextvars(event_id=event_id, retry_num=retry)
             req.context[CLAIM] = claims.start(str(event_id))
         await next()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import datetime
+from typing import Any
 
 import structlog
 from slack_sdk.errors import SlackApiError
@@ -10,7 +12,7 @@ from slack_sdk.errors import SlackApiError
 from bot.deps import Deps
 from bot.incidents import roles, status
 from bot.incidents.service import IncidentError
-from bot.incidents.types import Severity, Status, incident_ref
+from bot.incidents.types import INCIDENT_COMMANDER, Severity, Status, incident_ref
 from bot.logging import bind_incident
 from bot.notify.gateway import slack_error
 from bot.slack import flows
@@ -144,7 +146,7 @@ async def give_role(
                 deps,
                 requester,
                 f"<@{change.holder}> is already {label} of {ref}. Ask them to hand over with "
-                f"`/incident {'ic' if role == roles.INCIDENT_COMMANDER else 'role ' + role} @you`.",
+                f"`/incident {'ic' if role == INCIDENT_COMMANDER else 'role ' + role} @you`.",
             )
         return
     log.info("role_assigned", role=role, holder=user_id, previous=change.previous)
@@ -156,7 +158,7 @@ async def announce_role(deps: Deps, change: roles.RoleChange, actor: str) -> Non
     incident = change.incident
     channel = live_room(incident)
     label = role_label(change.role).lower()
-    calls = {
+    calls: dict[str, Awaitable[Any]] = {
         "refresh": deps.refresher.run(incident.id or 0),
         "reminders": flows.sync_reminders(deps, incident.id or 0),
     }
@@ -193,9 +195,9 @@ async def step_down(deps: Deps, incident_id: int, role: str, requester: Requeste
     log.info("role_released", role=role)
     label = role_label(role).lower()
     text = f"{flows.drill_prefix(incident)}:wave: <@{requester.user_id}> stepped down as {label}."
-    if role == roles.INCIDENT_COMMANDER:
+    if role == INCIDENT_COMMANDER:
         text += " The incident needs a new IC: click *Take IC* on the pinned summary."
-    calls = {
+    calls: dict[str, Awaitable[Any]] = {
         "refresh": deps.refresher.run(incident_id),
         "reminders": flows.sync_reminders(deps, incident_id),
     }

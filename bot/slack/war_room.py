@@ -251,7 +251,7 @@ async def _open(
             )
             return incident
     card_ts = results.get("card")
-    follow = {}
+    follow: dict[str, Awaitable[Any]] = {}
     if intro_ts:
         follow["pin"] = deps.slack.pin(channel_id, intro_ts)
         follow["offer"] = offer_runbooks(deps, incident)

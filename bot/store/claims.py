@@ -47,7 +47,7 @@ async def claim_card(
         )
         .values(card_posted_at=now, card_count=AlertGroup.count)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(result.rowcount)
 
 
 async def set_card(session: AsyncSession, group_id: int, ts: str | None) -> None:

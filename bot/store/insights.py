@@ -187,7 +187,7 @@ async def stats_rows(session: AsyncSession, since: datetime) -> list[StatsRow]:
         Postmortem.completed_at,
     ]
     result = await session.exec(
-        select(  # type: ignore[call-overload]
+        select(
             Incident.severity,
             Incident.status,
             Incident.is_drill,

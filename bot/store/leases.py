@@ -35,7 +35,7 @@ async def claim(
         .values(setup_lease_until=until, setup_lease_owner=owner)
     )
     await session.commit()
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(result.rowcount)
 
 
 async def renew(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import case, delete, func, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -12,6 +12,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 
 from bot.incidents.types import EventKind, Status
 from bot.store.db import dialect_of
@@ -110,7 +111,7 @@ async def replace_role_holder(
         )
         .values(user_id=user_id, assigned_by=actor, assigned_at=at)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(result.rowcount)
 
 
 async def timeline_of(session: AsyncSession, incident_id: int) -> Sequence[TimelineEvent]:
@@ -180,7 +181,7 @@ async def forget_events(session: AsyncSession, before: datetime) -> int:
         delete(ProcessedEvent).where(col(ProcessedEvent.received_at) < before)
     )
     await session.commit()
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return int(result.rowcount or 0)
 
 
 async def claim_events(session: AsyncSession, event_ids: Sequence[str], at: datetime) -> set[str]:
@@ -238,7 +239,7 @@ async def set_reminder(
         .where(col(Reminder.incident_id) == incident_id, col(Reminder.kind) == kind)
         .values(due_at=due_at, version=Reminder.version + 1)
     )
-    if result.rowcount:  # type: ignore[attr-defined]
+    if result.rowcount:
         return
     try:
         async with session.begin_nested():
@@ -264,7 +265,7 @@ async def move_reminder(
         )
         .values(due_at=due_at, version=Reminder.version + 1)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(result.rowcount)
 
 
 async def due_reminders(
@@ -294,7 +295,7 @@ async def claim_reminder(
         )
     )
     await session.commit()
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(result.rowcount)
 
 
 # --- alerts ---------------------------------------------------------------------------------
@@ -308,7 +309,10 @@ class AlertTally(NamedTuple):
     earliest: datetime | None
 
 
-def locked_query(query: Any, lock: bool) -> Any:
+_Query = TypeVar("_Query", bound=SelectOfScalar[Any])
+
+
+def locked_query(query: _Query, lock: bool) -> _Query:
     # populate_existing: a row already in the session is refreshed from the locked read
     return query.with_for_update().execution_options(populate_existing=True) if lock else query
 

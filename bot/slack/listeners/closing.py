@@ -146,8 +146,8 @@ async def mark_complete(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None
     log.info("postmortem_completed")
     calls: dict[str, Any] = {"reminders": sync_reminders(deps, incident_id)}
     room = live_room(done.incident)
-    if clicked := await access.editable(deps, done.incident, requester.user_id, body):
-        calls["message"] = deps.slack.update(*clicked, text, blocks)
+    if editable := await access.editable(deps, done.incident, requester.user_id, body):
+        calls["message"] = deps.slack.update(*editable, text, blocks)
     elif room:  # clicked on an ephemeral, or on a message not the bot's to edit here
         calls["message"] = deps.slack.post(room, text, blocks)
     else:  # the war room is archived (or there is none): the clicker hears it

@@ -7,7 +7,7 @@ Create Date: 2026-11-27 05:28:12.490344
 
 from alembic import op
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 
 import bot.store.tables
 

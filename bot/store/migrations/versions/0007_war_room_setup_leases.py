@@ -7,7 +7,7 @@ Create Date: 2026-12-04 20:00:00.000000
 
 from alembic import op
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 
 import bot.store.tables
 
