@@ -32,7 +32,7 @@ from _common import (
 )
 from sqlalchemy import event, insert, update
 
-from bot.incidents import metrics
+from bot.incidents import statistics
 from bot.slack.listeners.home import load_home
 from bot.store.db import Database
 from bot.store.tables import (
@@ -208,7 +208,7 @@ async def count_queries(db: Database, run: Callable[[Any], Awaitable[Any]]) -> t
         event.remove(db.engine.sync_engine, "before_cursor_execute", count)
 
 
-STATS: Callable[[Any], Awaitable[Any]] = lambda s: metrics.period_stats(s, "90d")  # noqa: E731
+STATS: Callable[[Any], Awaitable[Any]] = lambda s: statistics.period_stats(s, "90d")  # noqa: E731
 HOME: Callable[[Any], Awaitable[Any]] = lambda s: load_home(s, VIEWER)  # noqa: E731
 
 

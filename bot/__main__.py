@@ -13,10 +13,10 @@ import structlog
 from aiohttp import web
 
 from bot.config import ConfigError, Settings, load_settings
-from bot.lifecycle import StartupError, set_up, until_stopped
-from bot.lifecycle import reason as _reason
 from bot.logging import configure
 from bot.runbooks import RunbookSet, load_runbooks
+from bot.runtime import StartupError, set_up, until_stopped
+from bot.runtime import reason as _reason
 
 
 def _fail(message: str, code: int = 2) -> int:

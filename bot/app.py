@@ -21,7 +21,7 @@ from bot.http.slack import slack_handler
 from bot.incidents.declarer import Declarer
 from bot.jobs.resumer import run_resumer
 from bot.jobs.runner import JobRunner
-from bot.jobs.stats import StatsExporter
+from bot.jobs.stats_refresher import StatsExporter
 from bot.metrics import Metrics
 from bot.notify.coalesce import Coalescer
 from bot.notify.gateway import SlackGateway, build_client

@@ -2,9 +2,9 @@
 
 from bot.alerts.model import (
     Alert,
+    AlertSeverity,
     AlertSource,
     AlertStatus,
-    Severity,
     labels_fingerprint,
     make_alert,
     meets,
@@ -16,9 +16,9 @@ from bot.alerts.webhook import WebhookError, parse_alertmanager_webhook
 
 __all__ = [
     "Alert",
+    "AlertSeverity",
     "AlertSource",
     "AlertStatus",
-    "Severity",
     "WebhookError",
     "detect_source",
     "labels_fingerprint",

@@ -45,7 +45,7 @@ class AlertStatus(StrEnum):
     RESOLVED = "resolved"
 
 
-class Severity(StrEnum):
+class AlertSeverity(StrEnum):
     """Alert severity, from worst to mildest."""
 
     CRITICAL = "critical"
@@ -58,17 +58,22 @@ class Severity(StrEnum):
         return _RANK[self]
 
 
-_RANK = {Severity.CRITICAL: 4, Severity.HIGH: 3, Severity.WARNING: 2, Severity.INFO: 1}
-_WORDS: dict[Severity, tuple[str, ...]] = {
-    Severity.CRITICAL: (
+_RANK = {
+    AlertSeverity.CRITICAL: 4,
+    AlertSeverity.HIGH: 3,
+    AlertSeverity.WARNING: 2,
+    AlertSeverity.INFO: 1,
+}
+_WORDS: dict[AlertSeverity, tuple[str, ...]] = {
+    AlertSeverity.CRITICAL: (
         "critical", "crit", "page", "pager", "paging", "fatal", "emergency", "emerg",
         "disaster", "blocker", "p1", "p0", "sev1", "sev0", "s1",
     ),
-    Severity.HIGH: ("high", "error", "err", "major", "severe", "p2", "sev2", "s2"),
-    Severity.WARNING: (
+    AlertSeverity.HIGH: ("high", "error", "err", "major", "severe", "p2", "sev2", "s2"),
+    AlertSeverity.WARNING: (
         "warning", "warn", "medium", "moderate", "minor", "average", "p3", "sev3", "s3",
     ),
-    Severity.INFO: (
+    AlertSeverity.INFO: (
         "info", "informational", "information", "low", "notice", "debug", "none", "ok",
         "p4", "p5", "sev4", "sev5", "s4", "s5", "trivial",
     ),
@@ -76,9 +81,9 @@ _WORDS: dict[Severity, tuple[str, ...]] = {
 _SEVERITY_WORDS = {word: severity for severity, words in _WORDS.items() for word in words}
 
 
-def parse_severity(value: Any) -> Severity | None:
-    """Map a tool's severity word (`critical`, `page`, `P2`, `sev-3`, `warn`…) to a Severity."""
-    if isinstance(value, Severity):
+def parse_severity(value: Any) -> AlertSeverity | None:
+    """Map a tool's severity word (`critical`, `page`, `P2`, `sev-3`, `warn`…) to an AlertSeverity."""
+    if isinstance(value, AlertSeverity):
         return value
     if not isinstance(value, str):
         return None
@@ -86,13 +91,13 @@ def parse_severity(value: Any) -> Severity | None:
     return _SEVERITY_WORDS.get(key)
 
 
-def severity_rank(severity: Severity | str) -> int:
+def severity_rank(severity: AlertSeverity | str) -> int:
     """4 for critical down to 1 for info; 0 when the value is not a known severity."""
     parsed = parse_severity(severity)
     return parsed.rank if parsed else 0
 
 
-def meets(severity: Severity | str, threshold: Severity | str) -> bool:
+def meets(severity: AlertSeverity | str, threshold: AlertSeverity | str) -> bool:
     """Whether `severity` is at or above `threshold`; False when either is unknown."""
     rank, bar = severity_rank(severity), severity_rank(threshold)
     return bool(rank and bar) and rank >= bar
@@ -151,7 +156,7 @@ class Alert:
     source: AlertSource
     status: AlertStatus
     name: str
-    severity: Severity
+    severity: AlertSeverity
     fingerprint: str
     summary: str = ""
     service: str | None = None
@@ -166,7 +171,7 @@ class Alert:
         setter = object.__setattr__
         setter(self, "source", AlertSource(self.source))
         setter(self, "status", AlertStatus(self.status))
-        setter(self, "severity", Severity(self.severity))
+        setter(self, "severity", AlertSeverity(self.severity))
         setter(self, "name", tidy_line(self.name, MAX_NAME) or "alert")
         setter(self, "summary", truncate(scrub(self.summary).strip(), MAX_SUMMARY))
         setter(self, "service", tidy_line(self.service or "", 200) or None)
@@ -191,7 +196,7 @@ def make_alert(
     source: AlertSource,
     status: AlertStatus,
     name: str,
-    severity: Severity,
+    severity: AlertSeverity,
     summary: str = "",
     service: str | None = None,
     host: str | None = None,

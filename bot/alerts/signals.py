@@ -5,7 +5,7 @@ from __future__ import annotations
 import colorsys
 import re
 
-from bot.alerts.model import AlertStatus, Severity, parse_severity
+from bot.alerts.model import AlertSeverity, AlertStatus, parse_severity
 
 # Slack's named colours come back as hex: danger a30200, warning daa038, good 2eb886.
 _NAMED = {
@@ -31,16 +31,16 @@ _FIRING = re.compile(
 )
 _PRIORITY = re.compile(r"\bP([0-5])\b")
 _PRIORITY_SEVERITY = {
-    "0": Severity.CRITICAL,
-    "1": Severity.CRITICAL,
-    "2": Severity.HIGH,
-    "3": Severity.WARNING,
-    "4": Severity.INFO,
-    "5": Severity.INFO,
+    "0": AlertSeverity.CRITICAL,
+    "1": AlertSeverity.CRITICAL,
+    "2": AlertSeverity.HIGH,
+    "3": AlertSeverity.WARNING,
+    "4": AlertSeverity.INFO,
+    "5": AlertSeverity.INFO,
 }
 
 
-def color_signal(color: str) -> tuple[AlertStatus | None, Severity | None]:
+def color_signal(color: str) -> tuple[AlertStatus | None, AlertSeverity | None]:
     """What an attachment colour says: red -> firing/high, amber -> firing/warning, green ->
     resolved; anything else (blue, grey, junk) says nothing."""
     value = _NAMED.get(color.strip().lstrip("#").lower(), color.strip().lstrip("#").lower())
@@ -54,9 +54,9 @@ def color_signal(color: str) -> tuple[AlertStatus | None, Severity | None]:
     if saturation < 0.35 or not 0.15 < lightness < 0.85:
         return None, None
     if degrees < 18 or degrees >= 330:
-        return AlertStatus.FIRING, Severity.HIGH
+        return AlertStatus.FIRING, AlertSeverity.HIGH
     if degrees < 65:
-        return AlertStatus.FIRING, Severity.WARNING
+        return AlertStatus.FIRING, AlertSeverity.WARNING
     if 75 <= degrees < 170:
         return AlertStatus.RESOLVED, None
     return None, None
@@ -71,14 +71,14 @@ def status_from_words(text: str) -> AlertStatus | None:
     return None
 
 
-def severity_from_priority(text: str) -> Severity | None:
+def severity_from_priority(text: str) -> AlertSeverity | None:
     """`P1`…`P5` anywhere in the text (P1 critical, P2 high, P3 warning, P4-P5 info)."""
     match = _PRIORITY.search(text)
     return _PRIORITY_SEVERITY[match.group(1)] if match else None
 
 
-def severity_in_words(text: str) -> Severity | None:
+def severity_in_words(text: str) -> AlertSeverity | None:
     """The worst severity word among the text's words (`critical`, `warning`, `page`…)."""
     found = [parse_severity(word) for word in re.findall(r"[A-Za-z0-9]+", text)[:200]]
-    ranked = [s for s in found if s is not None and s is not Severity.INFO]
+    ranked = [s for s in found if s is not None and s is not AlertSeverity.INFO]
     return max(ranked, key=lambda s: s.rank) if ranked else None

@@ -8,9 +8,9 @@ from typing import Any
 
 from bot.alerts.model import (
     Alert,
+    AlertSeverity,
     AlertSource,
     AlertStatus,
-    Severity,
     labels_fingerprint,
     make_alert,
 )
@@ -89,7 +89,7 @@ def _alert(raw: Any, where: str, group_status: AlertStatus, external: str | None
         source=AlertSource.ALERTMANAGER,
         status=status,
         name=labels.get("alertname") or "alert",
-        severity=severity_of(labels) or Severity.WARNING,
+        severity=severity_of(labels) or AlertSeverity.WARNING,
         summary=summary_of(annotations),
         service=pick(labels, SERVICE_KEYS),
         host=pick(labels, HOST_KEYS),

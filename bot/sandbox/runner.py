@@ -16,8 +16,8 @@ from aiohttp import web
 
 from bot.app import BotApp, build_app
 from bot.config import ConfigError, Settings, load_settings
-from bot.lifecycle import StartupError, set_up, until_stopped
 from bot.logging import configure
+from bot.runtime import StartupError, set_up, until_stopped
 from bot.sandbox.alerts import AlertSimulator
 from bot.sandbox.client import SandboxClient
 from bot.sandbox.fake import FakeSlack, SlackDriver

@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 
 from bot.alerts import (
     Alert,
+    AlertSeverity,
     AlertSource,
     AlertStatus,
-    Severity,
     WebhookError,
     labels_fingerprint,
     meets,
@@ -125,7 +125,7 @@ def test_alertmanager_grouped_message_lists_three_alerts():
     alerts = parse_slack_message(load("alertmanager_firing_grouped"))
     assert [a.host for a in alerts] == ["10.0.1.5:8080", "10.0.1.6:8080", "10.0.1.7:8080"]
     assert {(a.name, a.status, a.severity, a.service) for a in alerts} == {
-        ("HighLatency", F, Severity.WARNING, "checkout-api")
+        ("HighLatency", F, AlertSeverity.WARNING, "checkout-api")
     }
     assert len({a.fingerprint for a in alerts}) == 3
     assert all(a.fingerprint == labels_fingerprint(a.labels) for a in alerts)
@@ -144,15 +144,15 @@ def test_slack_listing_and_webhook_agree_on_alertmanager_fingerprints():
     )
     (alert,) = parse_slack_message(message)
     assert alert.fingerprint == hook.fingerprint
-    assert (alert.host, alert.severity) == ("10.0.1.5:8080", Severity.CRITICAL)
+    assert (alert.host, alert.severity) == ("10.0.1.5:8080", AlertSeverity.CRITICAL)
 
 
 def test_grafana_firing_and_resolved_sections():
     alerts = parse_slack_message(load("grafana_firing_resolved"))
     assert [(a.host, a.status, a.severity) for a in alerts] == [
-        ("db-1", F, Severity.CRITICAL),
-        ("db-2", F, Severity.CRITICAL),
-        ("web-3", R, Severity.WARNING),
+        ("db-1", F, AlertSeverity.CRITICAL),
+        ("db-2", F, AlertSeverity.CRITICAL),
+        ("web-3", R, AlertSeverity.WARNING),
     ]
     assert {a.source for a in alerts} == {AlertSource.GRAFANA}
     assert {a.name for a in alerts} == {"DiskSpaceLow"}
@@ -176,9 +176,9 @@ def test_datadog_keeps_channel_mentions_as_text_but_never_in_names():
 @pytest.mark.parametrize(
     ("title", "status", "severity", "host"),
     [
-        ("Triggered: Disk full on host:web-1", F, Severity.HIGH, "web-1"),
-        ("[P3] [Warn on {host:web-1}] Disk full", F, Severity.WARNING, "web-1"),
-        ("Recovered: Disk full on host:web-1", R, Severity.HIGH, "web-1"),
+        ("Triggered: Disk full on host:web-1", F, AlertSeverity.HIGH, "web-1"),
+        ("[P3] [Warn on {host:web-1}] Disk full", F, AlertSeverity.WARNING, "web-1"),
+        ("Recovered: Disk full on host:web-1", R, AlertSeverity.HIGH, "web-1"),
     ],
 )
 def test_datadog_title_variants(title, status, severity, host):
@@ -199,7 +199,7 @@ def test_cloudwatch_chatbot_formats_share_a_fingerprint():
 def test_generic_bot_uses_title_colour_and_fields():
     alert = one("generic_bot")
     assert (alert.source, alert.status) == (AlertSource.GENERIC, F)
-    assert alert.severity == Severity.CRITICAL
+    assert alert.severity == AlertSeverity.CRITICAL
     assert (alert.name, alert.service) == ("Public API health check", "public-api")
     recovered = load("generic_bot")
     recovered["attachments"][0].update(color="2eb886", title="🟢 Up: Public API health check")
@@ -209,8 +209,8 @@ def test_generic_bot_uses_title_colour_and_fields():
 
 # Slack hands a named attachment colour back as hex; both spellings must read the same.
 SLACK_COLOURS = [  # named, hex as Slack returns it, status, severity the colour alone says
-    ("danger", "a30200", F, Severity.HIGH),
-    ("warning", "daa038", F, Severity.WARNING),
+    ("danger", "a30200", F, AlertSeverity.HIGH),
+    ("warning", "daa038", F, AlertSeverity.WARNING),
     ("good", "2eb886", R, None),
 ]
 COLOUR_ONLY = [  # (username, attachment without colour): nothing but the colour says status
@@ -338,7 +338,7 @@ def test_only_blocks():
     [
         [{"fields": "nope"}, {"fields": [None, 5, {"title": 3, "value": None}]}, None, 7, "x"],
         [{"color": 123, "title": ["x"], "text": {"a": 1}, "title_link": 5, "fallback": None}],
-        [{"title": "[FIRING:abc] x", "fields": [{"title": "Severity", "value": {"x": 1}}]}],
+        [{"title": "[FIRING:abc] x", "fields": [{"title": "AlertSeverity", "value": {"x": 1}}]}],
         {"title": "not a list"},
         "attachments",
         42,
@@ -452,7 +452,11 @@ def test_webhook_firing_and_resolved():
     (resolved,) = parse_alertmanager_webhook(load("alertmanager_webhook_resolved"))
     first = firing[0]
     raw = load("alertmanager_webhook_firing")["alerts"][0]
-    assert (first.name, first.status, first.severity) == ("HighErrorRate", F, Severity.CRITICAL)
+    assert (first.name, first.status, first.severity) == (
+        "HighErrorRate",
+        F,
+        AlertSeverity.CRITICAL,
+    )
     assert (first.service, first.host) == ("checkout-api", "10.0.1.5:8080")
     assert first.fingerprint == raw["fingerprint"] == resolved.fingerprint
     assert first.fingerprint != firing[1].fingerprint
@@ -506,10 +510,10 @@ def test_webhook_errors(payload, message):
 def test_severity_rank_and_meets():
     ranks = [severity_rank(s) for s in ("critical", "high", "warning", "info")]
     assert ranks == sorted(ranks, reverse=True) and ranks[-1] > 0
-    assert meets(Severity.CRITICAL, "high") and meets("high", Severity.HIGH)
+    assert meets(AlertSeverity.CRITICAL, "high") and meets("high", AlertSeverity.HIGH)
     assert not meets("warning", "high")
     assert not meets("critical", "bogus") and severity_rank("bogus") == 0
-    assert one("generic_bot").severity_rank == Severity.CRITICAL.rank
+    assert one("generic_bot").severity_rank == AlertSeverity.CRITICAL.rank
 
 
 @pytest.mark.parametrize(
@@ -517,7 +521,7 @@ def test_severity_rank_and_meets():
     [("page", "critical"), ("P2", "high"), ("sev-3", "warning"), ("WARN", "warning"), ("x", None)],
 )
 def test_parse_severity(word, expected):
-    assert parse_severity(word) == (Severity(expected) if expected else None)
+    assert parse_severity(word) == (AlertSeverity(expected) if expected else None)
 
 
 def test_labels_fingerprint_matches_prometheus():

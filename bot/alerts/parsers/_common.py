@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from bot.alerts.model import Severity, parse_severity
+from bot.alerts.model import AlertSeverity, parse_severity
 from bot.alerts.signals import severity_from_priority
 from bot.alerts.text import demarkup
 
@@ -28,8 +28,8 @@ def pick(mapping: Mapping[str, str], keys: tuple[str, ...]) -> str | None:
     return None
 
 
-def severity_of(mapping: Mapping[str, str]) -> Severity | None:
-    """Severity from the usual keys (`severity=page`, `priority=P2`…)."""
+def severity_of(mapping: Mapping[str, str]) -> AlertSeverity | None:
+    """AlertSeverity from the usual keys (`severity=page`, `priority=P2`…)."""
     for key in SEVERITY_KEYS:
         value = mapping.get(key, "")
         parsed = parse_severity(value) or severity_from_priority(value.upper())

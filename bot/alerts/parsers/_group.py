@@ -7,9 +7,9 @@ from urllib.parse import parse_qs, urlsplit
 
 from bot.alerts.model import (
     Alert,
+    AlertSeverity,
     AlertSource,
     AlertStatus,
-    Severity,
     labels_fingerprint,
     make_alert,
 )
@@ -87,7 +87,7 @@ def group_alerts(
             source=source,
             status=title.status,
             name=title.name or "alert group",
-            severity=group_severity or Severity.WARNING,
+            severity=group_severity or AlertSeverity.WARNING,
             summary=" ".join(part for part in (title.group, f"({title.common})") if part != "()"),
             link=link,
             labels=labels,
@@ -101,7 +101,7 @@ def _listed_alert(
     source: AlertSource,
     title: GroupTitle | None,
     group_status: AlertStatus,
-    group_severity: Severity | None,
+    group_severity: AlertSeverity | None,
     link: str | None,
     alertmanager_ids: bool,
 ) -> Alert:
@@ -133,7 +133,10 @@ def _listed_alert(
         source=source,
         status=entry.status or group_status,
         name=name or "alert",
-        severity=severity_of(labels) or severity_of(fields) or group_severity or Severity.WARNING,
+        severity=severity_of(labels)
+        or severity_of(fields)
+        or group_severity
+        or AlertSeverity.WARNING,
         summary=summary,
         service=pick(labels, SERVICE_KEYS) or fields.get("service"),
         host=pick(labels, HOST_KEYS) or fields.get("instance") or fields.get("host"),

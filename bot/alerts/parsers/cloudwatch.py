@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.alerts.model import Alert, AlertSource, AlertStatus, Severity, make_alert
+from bot.alerts.model import Alert, AlertSeverity, AlertSource, AlertStatus, make_alert
 from bot.alerts.parsers._common import first_line, key_values
 from bot.alerts.signals import color_signal
 from bot.alerts.slack_view import Attachment, SlackView
@@ -85,7 +85,11 @@ def _parse_unit(view: SlackView, unit: Attachment) -> Alert | None:
     status = _STATUS.get(state) or (AlertStatus.RESOLVED if state == "OK" else color_status)
     if status is None:
         return None
-    severity = Severity.INFO if state == "INSUFFICIENT_DATA" else (color_severity or Severity.HIGH)
+    severity = (
+        AlertSeverity.INFO
+        if state == "INSUFFICIENT_DATA"
+        else (color_severity or AlertSeverity.HIGH)
+    )
     if not account:
         found_account = _ACCOUNT.search(pairs.get("account", "") or unit.raw)
         account = found_account.group(1) if found_account else ""

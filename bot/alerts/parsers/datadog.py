@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.alerts.model import Alert, AlertSource, AlertStatus, Severity, make_alert
+from bot.alerts.model import Alert, AlertSeverity, AlertSource, AlertStatus, make_alert
 from bot.alerts.parsers._common import first_line, pick, tags
 from bot.alerts.signals import color_signal, severity_from_priority
 from bot.alerts.slack_view import Attachment, SlackView
@@ -77,9 +77,9 @@ def _parse_unit(view: SlackView, unit: Attachment) -> Alert | None:
     _, color_severity = color_signal(unit.color)
     severity = (
         severity_from_priority(priority)
-        or (Severity.WARNING if kind in _WARNING else None)
+        or (AlertSeverity.WARNING if kind in _WARNING else None)
         or color_severity
-        or Severity.HIGH
+        or AlertSeverity.HIGH
     )
     links = urls_in(f"{unit.title_link}\n{unit.raw}\n{view.text}")
     monitor_link = next((u for u in links if _MONITOR.search(u)), None)

@@ -1,10 +1,10 @@
-"""Fallback for other bots: the title, the colour bar and `Severity`/`Service`/`Host` fields."""
+"""Fallback for other bots: the title, the colour bar and `AlertSeverity`/`Service`/`Host` fields."""
 
 from __future__ import annotations
 
 import re
 
-from bot.alerts.model import Alert, AlertSource, AlertStatus, Severity, make_alert
+from bot.alerts.model import Alert, AlertSeverity, AlertSource, AlertStatus, make_alert
 from bot.alerts.parsers._common import (
     HOST_KEYS,
     SERVICE_KEYS,
@@ -90,7 +90,7 @@ def _parse_unit(view: SlackView, unit: Attachment, source: AlertSource) -> Alert
         source=source,
         status=status,
         name=strip_markers(title) or title,
-        severity=severity or Severity.WARNING,
+        severity=severity or AlertSeverity.WARNING,
         summary=clean_summary(body) or title,
         service=clean_name(service or "") or None,
         host=clean_name(host or "") or None,

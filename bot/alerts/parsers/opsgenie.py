@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.alerts.model import Alert, AlertSource, AlertStatus, Severity, make_alert
+from bot.alerts.model import Alert, AlertSeverity, AlertSource, AlertStatus, make_alert
 from bot.alerts.parsers._common import HOST_KEYS, SERVICE_KEYS, key_values, pick, tags
 from bot.alerts.signals import color_signal, severity_from_priority
 from bot.alerts.slack_view import Attachment, SlackView
@@ -56,7 +56,9 @@ def _parse_unit(view: SlackView, unit: Attachment) -> Alert | None:
     priority_text = pairs.get("priority", "") or next(
         (m.group(1) for m in map(_PRIORITY.search, lines) if m), ""
     )
-    severity = severity_from_priority(priority_text.upper()) or color_severity or Severity.WARNING
+    severity = (
+        severity_from_priority(priority_text.upper()) or color_severity or AlertSeverity.WARNING
+    )
     alert_tags = tags(pairs.get("tags", ""))
     entity = pairs.get("entity", "")
     name = _PRIORITY.sub("", message).strip(" :-|") if message else ""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.alerts.model import Alert, AlertSource, AlertStatus, Severity, make_alert
+from bot.alerts.model import Alert, AlertSeverity, AlertSource, AlertStatus, make_alert
 from bot.alerts.parsers._common import key_values, tags
 from bot.alerts.signals import color_signal, severity_from_priority
 from bot.alerts.slack_view import Attachment, SlackView
@@ -61,9 +61,9 @@ def _parse_unit(view: SlackView, unit: Attachment) -> Alert | None:
     urgency = pairs.get("urgency", "").strip().lower()
     severity = (
         severity_from_priority(pairs.get("priority", "").upper())
-        or {"high": Severity.HIGH, "low": Severity.WARNING}.get(urgency)
+        or {"high": AlertSeverity.HIGH, "low": AlertSeverity.WARNING}.get(urgency)
         or color_severity
-        or Severity.HIGH
+        or AlertSeverity.HIGH
     )
     service = pairs.get("service") or pairs.get("impacted service") or pairs.get("service name")
     key = incident_id.group(1) if incident_id else f"#{number}"

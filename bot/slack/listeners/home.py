@@ -12,7 +12,7 @@ from slack_sdk.errors import SlackApiError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.deps import Deps
-from bot.incidents import metrics
+from bot.incidents import statistics
 from bot.notify.gateway import slack_error
 from bot.slack import access
 from bot.slack.ids import Action
@@ -38,7 +38,7 @@ class HomeData:
     incidents: Sequence[Incident]
     holders: dict[int, dict[str, RoleAssignment]]
     followups: list[OwnedFollowUp]
-    stats: metrics.Stats
+    stats: statistics.Stats
 
 
 async def load_home(session: AsyncSession, user: str) -> HomeData:
@@ -48,7 +48,7 @@ async def load_home(session: AsyncSession, user: str) -> HomeData:
         incidents=incidents,
         holders=await repo.roles_of_many(session, [i.id for i in incidents if i.id]),
         followups=await insights.open_followups_of(session, user, limit=MAX_FOLLOWUPS),
-        stats=await metrics.period_stats(session, "30d"),
+        stats=await statistics.period_stats(session, "30d"),
     )
 
 
@@ -101,9 +101,9 @@ class InsightCommands:
         router.anywhere["stats"] = self.stats
 
     async def stats(self, parsed: Command, command: dict[str, Any], requester: Requester) -> None:
-        period = parsed.text if parsed.text in metrics.PERIODS else metrics.DEFAULT_PERIOD
+        period = parsed.text if parsed.text in statistics.PERIODS else statistics.DEFAULT_PERIOD
         async with self.deps.db.session() as session:
-            figures = await metrics.period_stats(session, period)
+            figures = await statistics.period_stats(session, period)
         await reply(self.deps, requester, stats_text(figures), stats_blocks(figures))
 
 

@@ -16,7 +16,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.incidents.metrics import Stats
+from bot.incidents.statistics import Stats
 from bot.incidents.types import INCIDENT_COMMANDER, Status, incident_ref
 from bot.slack.ids import Action
 from bot.slack.views.followups import done_button

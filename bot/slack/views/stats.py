@@ -12,8 +12,8 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.incidents.metrics import Spread, Stats
 from bot.incidents.postmortem import duration
+from bot.incidents.statistics import Spread, Stats
 from bot.incidents.types import Severity, Status
 from bot.slack.views.text import when
 

@@ -11,8 +11,8 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from bot.incidents import metrics
-from bot.incidents.metrics import Stats
+from bot.incidents import statistics
+from bot.incidents.statistics import Stats
 from bot.jobs import pause
 from bot.store.db import Database
 
@@ -42,7 +42,7 @@ class StatsExporter(Collector):
 
     async def refresh(self) -> None:
         async with self.db.session() as session:
-            self.snapshot = await metrics.compute(session, list(metrics.PERIODS))
+            self.snapshot = await statistics.compute(session, list(statistics.PERIODS))
         self.refreshed_at = time.time()
 
     async def run_forever(self, stopping: asyncio.Event) -> None:

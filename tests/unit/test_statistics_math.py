@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.incidents.metrics import quantile, spread, summarise
 from bot.incidents.postmortem import duration
+from bot.incidents.statistics import quantile, spread, summarise
 from bot.store.insights import StatsRow
 
 
