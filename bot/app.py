@@ -6,6 +6,7 @@ import asyncio
 import gc
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import aiohttp
@@ -19,8 +20,10 @@ from bot.http.alertmanager import alertmanager_webhook
 from bot.http.errors import json_errors
 from bot.http.slack import slack_handler
 from bot.incidents.declarer import Declarer
+from bot.jobs.leases import Leases
 from bot.jobs.resumer import run_resumer
 from bot.jobs.runner import JobRunner
+from bot.jobs.schedule import first_reminders
 from bot.jobs.stats_refresher import StatsExporter
 from bot.metrics import Metrics
 from bot.notify.coalesce import Coalescer
@@ -138,12 +141,18 @@ def build_app(
     metrics = Metrics()
     client = build_client(settings.slack_bot_token, settings.slack_api_url, metrics)
     database = db or Database(settings.database_url)
+    leases = Leases(database)
     deps = Deps(
         settings=settings,
         db=database,
         slack=SlackGateway(client, metrics),
         metrics=metrics,
-        declarer=Declarer(database, settings),
+        declarer=Declarer(
+            database,
+            reminders=partial(first_reminders, settings),
+            lease=lambda: (leases.owner, leases.until()),
+        ),
+        leases=leases,
         # called only once the bot runs, when `deps` is this very Deps
         refresher=Coalescer[int](lambda incident_id: refresh_messages(deps, int(incident_id))),
         runbooks=load_runbooks(settings.runbooks_dir) if runbooks is None else runbooks,

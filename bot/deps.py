@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from bot.config import Settings
 from bot.incidents.declarer import Declarer
+from bot.jobs.leases import Leases
 from bot.metrics import Metrics
 from bot.notify.coalesce import Coalescer
 from bot.notify.gateway import SlackGateway
@@ -27,6 +28,8 @@ class Deps:
     slack: SlackGateway
     metrics: Metrics
     declarer: Declarer
+    # the set-up leases this process holds on war rooms it is opening
+    leases: Leases
     # refreshes an incident's summary and status card, coalesced
     refresher: Coalescer[int]
     runbooks: RunbookSet = field(default_factory=RunbookSet)

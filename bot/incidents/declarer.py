@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from functools import partial
+from collections.abc import Callable, Sequence
+from datetime import datetime
 
-from bot.config import Settings
 from bot.incidents.service import (
     Declaration,
     WarRoom,
@@ -12,11 +12,9 @@ from bot.incidents.service import (
     clean_title,
     declare_many,
 )
-from bot.jobs.leases import Leases
-from bot.jobs.schedule import first_reminders
 from bot.store.batch import GroupCommit
 from bot.store.db import Database
-from bot.store.tables import Incident
+from bot.store.tables import Incident, Reminder
 
 
 class Declarer:
@@ -25,13 +23,22 @@ class Declarer:
     Numbers stay sequential and unique (one counter update per batch), and twenty people
     declaring at once wait for two transactions instead of twenty. Each incident's first
     reminders go in the same transaction, so they exist whatever happens in Slack next, and
-    so does the lease on setting their war rooms up (`leases`), held by this process.
+    so does the lease on setting their war rooms up, held by this process.
+
+    `reminders` gives a new incident its first reminders; `lease` the (owner, until) of a
+    set-up lease taken now.
     """
 
-    def __init__(self, db: Database, settings: Settings) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        reminders: Callable[[Incident], Sequence[Reminder]],
+        lease: Callable[[], tuple[str, datetime]],
+    ) -> None:
         self._db = db
-        self.leases = Leases(db)
-        self._reminders = partial(first_reminders, settings)
+        self._reminders = reminders
+        self._lease = lease
         self._batches: GroupCommit[Declaration, Incident] = GroupCommit(self._write)
         self._rooms: GroupCommit[WarRoom, Incident | Exception] = GroupCommit(self._attach)
 
@@ -41,8 +48,9 @@ class Declarer:
 
     async def _write(self, declarations: list[Declaration]) -> list[Incident]:
         async with self._db.session() as session:
-            lease = (self.leases.owner, self.leases.until())
-            return await declare_many(session, declarations, reminders=self._reminders, lease=lease)
+            return await declare_many(
+                session, declarations, reminders=self._reminders, lease=self._lease()
+            )
 
     async def attach(self, room: WarRoom) -> Incident:
         """Store a new incident's war room (see `service.attach_war_rooms`); raises its error."""

@@ -35,9 +35,7 @@ RESUME_AT_ONCE = 10  # well under Slack's burst of 20 conversations.create
 
 async def run_resumer(deps: Deps, stopping: asyncio.Event) -> None:
     """Renew this process's set-up leases and resume unfinished set-ups, until stopping."""
-    await asyncio.gather(
-        deps.declarer.leases.renew_forever(stopping), Resumer(deps).run_forever(stopping)
-    )
+    await asyncio.gather(deps.leases.renew_forever(stopping), Resumer(deps).run_forever(stopping))
 
 
 class Resumer:
@@ -48,7 +46,7 @@ class Resumer:
         self.swept_at: datetime | None = None
 
     async def run_forever(self, stopping: asyncio.Event) -> None:
-        wake = self.deps.declarer.leases.unfinished
+        wake = self.deps.leases.unfinished
         while not stopping.is_set():
             wake.clear()
             try:

@@ -56,7 +56,7 @@ async def resume(
 ) -> None:
     """Take the incident's set-up lease and finish what its set-up left; nothing when a
     replica (or a live request) is at it."""
-    leases = deps.declarer.leases
+    leases = deps.leases
     if not await leases.claim(incident_id):
         return
     try:
@@ -163,7 +163,7 @@ async def _room(
                 incident_id=incident.id,
                 error=error,
                 actor=incident.declared_by,
-                owner=deps.declarer.leases.owner,
+                owner=deps.leases.owner,
             )
         log.warning("war_room_failed", error=error, resumed=True)
         if not told_before:

@@ -135,7 +135,7 @@ async def open_war_room(
     holders: dict[str, RoleAssignment] = {}
     alerts = None
     retry = incident is None
-    leases = deps.declarer.leases
+    leases = deps.leases
     if incident is None:
         incident, holders, alerts, _ = await load_incident(deps, incident_id)
         bind_incident(incident.number)
@@ -176,7 +176,7 @@ async def _open(
 ) -> Incident:
     assert incident.id is not None
     incident_id = incident.id
-    owner = deps.declarer.leases.owner
+    owner = deps.leases.owner
     with deps.urgency.held():  # until the intro is on its way, other calls wait
         creating = asyncio.ensure_future(create_channel(deps, incident))
         # Two turns: every channel asked for at this moment is asked for before any intro is
@@ -297,7 +297,7 @@ async def finish(
             stored = await service.finish_setup(
                 session,
                 incident_id=incident_id,
-                owner=deps.declarer.leases.owner,
+                owner=deps.leases.owner,
                 intro_ts=intro_ts,
                 status_card_ts=card_ts,
                 told=told,
