@@ -12,7 +12,7 @@ from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.incidents.access import Restricted
-from bot.incidents.types import DEFAULT_ROLES, INCIDENT_COMMANDER, Severity
+from bot.types import DEFAULT_ROLES, INCIDENT_COMMANDER, Severity
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}

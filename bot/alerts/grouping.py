@@ -16,9 +16,9 @@ from bot.alerts.model import Alert, AlertStatus
 from bot.alerts.pacing import CARD_REFRESH, CARD_RETRY
 from bot.alerts.storm import StormMove, track_storm
 from bot.incidents.service import record
-from bot.incidents.types import EventKind
 from bot.store import claims, repo
 from bot.store.tables import AlertEvent, AlertGroup, Incident, utcnow
+from bot.types import EventKind
 
 MAX_KEY = 200
 MAX_LINK = 1000

@@ -9,9 +9,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.alerts import room
 from bot.incidents.service import IncidentError, record
-from bot.incidents.types import EventKind, Status, incident_ref
 from bot.store import repo
 from bot.store.tables import AlertGroup, Incident, utcnow
+from bot.types import EventKind, Status, incident_ref
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.alerts.model import AlertStatus
 from bot.alerts.pacing import ROOM_NOTICE
-from bot.incidents.types import Status
 from bot.store import claims, repo
 from bot.store.tables import AlertGroup, Incident
+from bot.types import Status
 
 log = structlog.get_logger(__name__)
 

@@ -11,7 +11,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.incidents.types import Status, incident_ref
+from bot.types import Status, incident_ref
 
 
 class Restricted(StrEnum):

@@ -8,9 +8,9 @@ from datetime import date, timedelta
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.incidents.service import IncidentError, get, record
-from bot.incidents.types import EventKind
 from bot.store import insights
 from bot.store.tables import FollowUp, Incident, utcnow
+from bot.types import EventKind
 
 MAX_TEXT = 2000
 USAGE = "`/incident followup <what to do> [@owner]`"

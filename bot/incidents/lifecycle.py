@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.incidents.types import Severity, Status
+from bot.types import Severity, Status
 
 _NEXT: dict[Status, tuple[Status, ...]] = {
     Status.INVESTIGATING: (Status.IDENTIFIED, Status.RESOLVED),

@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.incidents.service import IncidentError, get, record
-from bot.incidents.types import EventKind, Severity, Status, incident_ref
 from bot.store import insights, repo
 from bot.store.tables import (
     AlertGroup,
@@ -23,6 +22,7 @@ from bot.store.tables import (
     TimelineEvent,
     utcnow,
 )
+from bot.types import EventKind, Severity, Status, incident_ref
 
 _MENTION = re.compile(r"<@([UW][A-Z0-9_]+)(?:\|[^>]*)?>")
 _CHANNEL = re.compile(r"<#([CGD][A-Z0-9]+)(?:\|([^>]*))?>")

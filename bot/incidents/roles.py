@@ -8,9 +8,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.incidents.service import IncidentError, get, record
-from bot.incidents.types import INCIDENT_COMMANDER, EventKind, Status, incident_ref
 from bot.store import repo
 from bot.store.tables import Incident, RoleAssignment, utcnow
+from bot.types import INCIDENT_COMMANDER, EventKind, Status, incident_ref
 
 KNOWN_ALIASES = {
     "ic": INCIDENT_COMMANDER,

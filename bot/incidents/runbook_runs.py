@@ -10,10 +10,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.incidents.service import IncidentError, get, record
-from bot.incidents.types import EventKind, Status
 from bot.runbooks.model import StepState
 from bot.store import repo
 from bot.store.tables import Incident, RunbookRun, RunbookStep, TimelineEvent, utcnow
+from bot.types import EventKind, Status
 
 StepStatus = Literal["done", "skipped"]
 OUTDATED = (

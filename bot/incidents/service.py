@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.incidents.types import EventKind, Severity, Status, incident_ref
 from bot.store import repo
 from bot.store.tables import Incident, Reminder, TimelineEvent, utcnow
+from bot.types import EventKind, Severity, Status, incident_ref
 
 MAX_TITLE = 500
 

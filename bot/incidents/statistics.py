@@ -10,10 +10,10 @@ from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.incidents.types import Severity, Status
 from bot.store import insights
 from bot.store.insights import FollowUpTally, StatsRow
 from bot.store.tables import utcnow
+from bot.types import Severity, Status
 
 PERIODS = {"7d": 7, "30d": 30, "90d": 90}
 DEFAULT_PERIOD = "30d"

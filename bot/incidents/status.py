@@ -9,8 +9,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.incidents import lifecycle
 from bot.incidents.service import IncidentError, get, record
-from bot.incidents.types import EventKind, Severity, Status, incident_ref
 from bot.store.tables import Incident, TimelineEvent, utcnow
+from bot.types import EventKind, Severity, Status, incident_ref
 
 
 @dataclass(frozen=True)

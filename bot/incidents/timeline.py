@@ -10,9 +10,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.incidents.service import record
-from bot.incidents.types import EventKind
 from bot.store import repo
 from bot.store.tables import TimelineEvent, utcnow
+from bot.types import EventKind
 
 PIN = "pin"
 REACTION = "reaction"

@@ -11,13 +11,13 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.deps import Deps
-from bot.incidents.types import INCIDENT_COMMANDER, Status, incident_ref
 from bot.jobs import pause
 from bot.jobs.schedule import Kind, interval
 from bot.slack.views.postmortem import review_reminder
 from bot.slack.views.reminders import reminder_message
 from bot.store import repo
 from bot.store.tables import Incident, Reminder, utcnow
+from bot.types import INCIDENT_COMMANDER, Status, incident_ref
 
 log = structlog.get_logger(__name__)
 # Slack retries an event for about five minutes; a day of claimed ids is plenty

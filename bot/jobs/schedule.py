@@ -8,9 +8,9 @@ from enum import StrEnum
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import Settings
-from bot.incidents.types import INCIDENT_COMMANDER, Severity, Status
 from bot.store import insights, repo
 from bot.store.tables import Incident, Reminder, utcnow
+from bot.types import INCIDENT_COMMANDER, Severity, Status
 
 SNOOZE = timedelta(minutes=15)
 

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from bot.incidents.types import Severity
+from bot.types import Severity
 
 NAME_MAX = 60
 TITLE_MAX = 150

@@ -19,11 +19,11 @@ import structlog
 from bot.deps import Deps
 from bot.incidents import access, timeline
 from bot.incidents.access import Decision, Facts, Outcome, Restricted
-from bot.incidents.types import INCIDENT_COMMANDER
 from bot.notify.lookups import MEMBERS_SECONDS
 from bot.slack.war_room import Requester, live_room, reply
 from bot.store import repo
 from bot.store.tables import Incident, RoleAssignment
+from bot.types import INCIDENT_COMMANDER
 
 log = structlog.get_logger(__name__)
 FORM_CHECK_SECONDS = 2.0

@@ -15,7 +15,6 @@ from bot.alerts.linking import link_group
 from bot.alerts.pacing import FLUSH_EVERY, STORM_WINDOW
 from bot.deps import Deps
 from bot.incidents.service import Declaration, IncidentError
-from bot.incidents.types import INCIDENT_COMMANDER, Status, incident_ref
 from bot.jobs import pause
 from bot.logging import bind_incident
 from bot.notify.gateway import slack_error
@@ -35,6 +34,7 @@ from bot.slack.views.alerts import (
 from bot.slack.war_room import Requester, live_room, open_war_room, reply
 from bot.store import repo
 from bot.store.tables import AlertGroup, Incident, utcnow
+from bot.types import INCIDENT_COMMANDER, Status, incident_ref
 
 log = structlog.get_logger(__name__)
 

@@ -11,7 +11,6 @@ from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
 
 from bot.deps import Deps
 from bot.incidents.status import SeverityChange, StatusChange
-from bot.incidents.types import Status, incident_ref
 from bot.jobs import schedule
 from bot.slack import postmortems
 from bot.slack.runbook_offers import offer_runbooks
@@ -20,6 +19,7 @@ from bot.slack.views.text import safe, truncate, when
 from bot.slack.war_room import link_to_post, live_room, topic_for
 from bot.store import repo
 from bot.store.tables import Incident
+from bot.types import Status, incident_ref
 
 log = structlog.get_logger(__name__)
 SECTION = 2900

@@ -12,7 +12,6 @@ from slack_sdk.errors import SlackApiError
 from bot.deps import Deps
 from bot.incidents import roles, status
 from bot.incidents.service import IncidentError
-from bot.incidents.types import INCIDENT_COMMANDER, Severity, Status, incident_ref
 from bot.logging import bind_incident
 from bot.notify.gateway import slack_error
 from bot.slack import flows
@@ -20,6 +19,7 @@ from bot.slack.views.incident import role_label
 from bot.slack.views.roles import role_note
 from bot.slack.views.text import safe
 from bot.slack.war_room import Requester, live_room, reply
+from bot.types import INCIDENT_COMMANDER, Severity, Status, incident_ref
 
 log = structlog.get_logger(__name__)
 

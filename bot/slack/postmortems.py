@@ -10,10 +10,10 @@ import structlog
 
 from bot.deps import Deps
 from bot.incidents import postmortem
-from bot.incidents.types import Status, incident_ref
 from bot.notify.gateway import slack_error
 from bot.slack.views import postmortem as views
 from bot.slack.war_room import Requester, archived_text, outside_archived, reply
+from bot.types import Status, incident_ref
 
 log = structlog.get_logger(__name__)
 MAX_NAME_LOOKUPS = 50

@@ -16,7 +16,6 @@ import structlog
 from bot.alerts.room import GONE
 from bot.deps import Deps
 from bot.incidents import service
-from bot.incidents.types import Status
 from bot.logging import bind_incident
 from bot.notify.gateway import slack_error
 from bot.slack.channels import BotChannels, candidate_names, create_channel
@@ -34,6 +33,7 @@ from bot.slack.war_room import (
     topic_for,
 )
 from bot.store.tables import Incident
+from bot.types import Status
 
 log = structlog.get_logger(__name__)
 # Slack's `created` and the database's clock may differ a little

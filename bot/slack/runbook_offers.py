@@ -8,13 +8,13 @@ import structlog
 
 from bot.deps import Deps
 from bot.incidents import runbook_runs
-from bot.incidents.types import Severity, incident_ref
 from bot.runbooks.model import Runbook
 from bot.slack.views.alerts import incident_severity
 from bot.slack.views.runbook import runbook_offer_blocks
 from bot.slack.views.text import safe
 from bot.store import repo
 from bot.store.tables import AlertGroup, Incident
+from bot.types import Severity, incident_ref
 
 log = structlog.get_logger(__name__)
 

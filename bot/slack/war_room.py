@@ -13,7 +13,6 @@ from slack_sdk.errors import SlackApiError
 from bot.alerts.room import GONE
 from bot.deps import Deps
 from bot.incidents import service, status
-from bot.incidents.types import Severity, incident_ref
 from bot.logging import bind_incident
 from bot.notify.gateway import slack_error
 from bot.slack.channels import create_channel
@@ -22,6 +21,7 @@ from bot.slack.views import incident as views
 from bot.slack.views.text import truncate
 from bot.store import repo
 from bot.store.tables import Incident, RoleAssignment, RunbookRun, utcnow
+from bot.types import Severity, incident_ref
 
 log = structlog.get_logger(__name__)
 ARCHIVED = ("is_inactive", "is_archived")

@@ -14,7 +14,6 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
-from bot.incidents.types import EventKind, Status
 from bot.store.db import dialect_of
 from bot.store.tables import (
     AlertEvent,
@@ -28,6 +27,7 @@ from bot.store.tables import (
     RunbookStep,
     TimelineEvent,
 )
+from bot.types import EventKind, Status
 
 OPEN_STATUSES = [s.value for s in Status if s.is_open]
 

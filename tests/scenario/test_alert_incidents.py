@@ -11,10 +11,10 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.incidents.types import EventKind
 from bot.slack.alert_incidents import flush_notices
 from bot.slack.ids import Action, Block, Callback
 from bot.store.tables import utcnow
+from bot.types import EventKind
 from tests.alert_messages import (
     age_alert_posts,
     alert_groups,

@@ -9,7 +9,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.incidents.types import EventKind
+from bot.types import EventKind
 from tests.alert_messages import alert_events, alert_groups
 from tests.fakes import FakeSlack
 from tests.helpers import incidents, texts, timeline

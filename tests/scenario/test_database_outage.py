@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import aiohttp
 import pytest
 
-from bot.incidents.types import EventKind
+from bot.types import EventKind
 from tests.conftest import SIGNING_SECRET, RunningBot
 from tests.fakes import FakeSlack, SlackDriver
 from tests.helpers import declare, incidents, timeline

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.incidents.types import EventKind
 from bot.sandbox.fake.handlers_messages import permalink
+from bot.types import EventKind
 from tests.fakes import FakeSlack, SlackDriver
 from tests.helpers import incidents, texts, timeline
 

@@ -6,8 +6,8 @@ from datetime import date, timedelta
 
 from sqlmodel import col, select
 
-from bot.incidents.types import EventKind
 from bot.store.tables import FollowUp, utcnow
+from bot.types import EventKind
 from tests.fakes import FakeSlack, SlackDriver
 from tests.fakes.values import date as picked_date
 from tests.fakes.values import plain, users

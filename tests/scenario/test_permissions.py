@@ -12,8 +12,8 @@ import pytest
 import yaml
 from sqlmodel import select
 
-from bot.incidents.types import EventKind
 from bot.store.tables import FollowUp, RunbookRun
+from bot.types import EventKind
 from tests.alert_messages import alert_groups, fire
 from tests.conftest import SIGNING_SECRET, RunningBot
 from tests.fakes import FakeSlack, SlackDriver

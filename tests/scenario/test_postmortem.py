@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import col, select
 
-from bot.incidents.types import EventKind
 from bot.slack.ids import Action, Block, Callback
 from bot.store.tables import (
     AlertGroup,
@@ -18,6 +17,7 @@ from bot.store.tables import (
     TimelineEvent,
     utcnow,
 )
+from bot.types import EventKind
 from tests.alert_messages import AM_LINK, alert_groups, am_fields
 from tests.conftest import SIGNING_SECRET
 from tests.fakes import FakeSlack, SlackDriver

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.incidents.types import EventKind
+from bot.types import EventKind
 from tests.conftest import SIGNING_SECRET
 from tests.fakes import FakeSlack, SlackDriver
 from tests.helpers import controls, declare, incidents, roles, texts, timeline

@@ -10,9 +10,9 @@ import pytest
 import yaml
 from sqlmodel import select
 
-from bot.incidents.types import EventKind
 from bot.sandbox.fake.handlers_messages import permalink
 from bot.store.tables import Incident, RunbookRun, RunbookStep
+from bot.types import EventKind
 from tests.fakes import FakeSlack, SlackDriver
 from tests.fakes.blockkit import check_message
 from tests.helpers import incidents, texts, timeline

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.incidents.types import EventKind
+from bot.types import EventKind
 from tests.conftest import BOT_TOKEN
 from tests.fakes import FakeSlack, SlackDriver
 from tests.fakes.values import plain, static

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.incidents.types import EventKind
+from bot.types import EventKind
 from tests.fakes import FakeSlack, SlackDriver
 from tests.helpers import incidents, roles, texts, timeline
 

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 from structlog.testing import capture_logs
 
-from bot.incidents.types import EventKind
 from bot.store.tables import TimelineEvent
+from bot.types import EventKind
 from tests.fakes import SlackDriver
 from tests.fakes.blockkit import check_message
 from tests.helpers import incidents, texts, timeline

@@ -13,7 +13,7 @@ from bot.incidents.access import (
     decide,
     status_action,
 )
-from bot.incidents.types import Status
+from bot.types import Status
 
 ROOM = frozenset({"U_ALICE", "U_BOB"})
 CLOSE = frozenset({Restricted.CLOSE})

@@ -28,8 +28,36 @@ def _imports(path: Path) -> set[str]:
     return names
 
 
+# Layers, bottom up: shared types (bot/types.py); the store; the domain (incidents, alerts,
+# runbooks); then what talks to Slack and runs in the background. A layer imports only below.
+UPPER = ("bot.slack", "bot.notify", "bot.jobs", "bot.config", "bot.http", "bot.sandbox")
+FORBIDDEN = {
+    "types": ("bot.",),
+    "store": ("bot.incidents", "bot.alerts", "bot.runbooks", *UPPER),
+    "incidents": UPPER,
+    "alerts": UPPER,
+    "runbooks": UPPER,
+}
+
+
+def _layer_files(layer: str) -> list[Path]:
+    single = ROOT / f"{layer}.py"
+    return [single] if single.exists() else sorted((ROOT / layer).rglob("*.py"))
+
+
+@pytest.mark.parametrize("layer", list(FORBIDDEN))
+def test_each_layer_imports_only_the_layers_below_it(layer: str):
+    for path in _layer_files(layer):
+        wrong = {
+            name
+            for name in _imports(path)
+            if name.startswith(FORBIDDEN[layer]) and not name.startswith(f"bot.{layer}")
+        }
+        assert not wrong, f"{path.relative_to(ROOT.parent)} imports {sorted(wrong)}"
+
+
 def test_domain_and_store_never_import_slack():
-    for folder in ("incidents", "store"):
+    for folder in ("incidents", "store", "alerts", "runbooks"):
         for path in (ROOT / folder).rglob("*.py"):
             bad = {n for n in _imports(path) if n.startswith(("slack", "bot.slack", "aiohttp"))}
             assert not bad, f"{path} imports {bad}"

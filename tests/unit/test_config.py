@@ -11,7 +11,7 @@ import pytest
 
 from bot.config import ConfigError, format_duration, load_settings
 from bot.incidents.access import Restricted
-from bot.incidents.types import Severity
+from bot.types import Severity
 
 BASE = {"slack_bot_token": "xoxb-1", "slack_signing_secret": "s", "_env_file": None}
 

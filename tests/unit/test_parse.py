@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.incidents.types import Severity, Status
 from bot.slack.parse import CommandError, parse
+from bot.types import Severity, Status
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from bot.incidents.types import Severity
 from bot.runbooks import StepState, load_runbooks
 from bot.runbooks.check import check_runbooks
 from bot.runbooks.loader import parse_runbook
@@ -23,6 +22,7 @@ from bot.slack.views.runbook import (
     runbook_pages,
     runbook_picker,
 )
+from bot.types import Severity
 
 SHIPPED = Path(__file__).parents[2] / "runbooks"
 AT = datetime(2024, 5, 1, 12, 30, tzinfo=UTC)

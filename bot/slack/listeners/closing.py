@@ -11,7 +11,6 @@ from bot.deps import Deps
 from bot.incidents import postmortem, service
 from bot.incidents.access import Restricted
 from bot.incidents.service import IncidentError
-from bot.incidents.types import Status, incident_ref
 from bot.notify.gateway import slack_error
 from bot.slack import access, operations, postmortems
 from bot.slack.flows import sync_reminders
@@ -22,6 +21,7 @@ from bot.slack.views.postmortem import postmortem_completed
 from bot.slack.war_room import Requester, live_room, outside_archived, reply
 from bot.store import repo
 from bot.store.tables import Incident
+from bot.types import Status, incident_ref
 
 log = structlog.get_logger(__name__)
 HELP_LINES = [

@@ -12,7 +12,6 @@ from slack_sdk.errors import SlackApiError
 from bot.deps import Deps
 from bot.incidents.access import Restricted, status_action
 from bot.incidents.service import Declaration, IncidentError
-from bot.incidents.types import Severity
 from bot.logging import bind_incident
 from bot.notify.gateway import slack_error
 from bot.slack import access
@@ -24,6 +23,7 @@ from bot.slack.views.modals import declare_modal
 from bot.slack.war_room import Requester, open_war_room, reply
 from bot.store import repo
 from bot.store.tables import Incident
+from bot.types import Severity
 
 log = structlog.get_logger(__name__)
 Handler = Callable[[Command, dict[str, Any], Requester], Awaitable[None]]

@@ -9,7 +9,6 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.deps import Deps
 from bot.incidents.access import Restricted, status_action
-from bot.incidents.types import INCIDENT_COMMANDER, Severity, Status, incident_ref
 from bot.jobs import schedule
 from bot.slack import access, forms, operations
 from bot.slack.ids import Action, Block, Callback
@@ -20,6 +19,7 @@ from bot.slack.views.text import when
 from bot.slack.war_room import Requester, outside_archived, reply
 from bot.store import repo
 from bot.store.tables import Incident, utcnow
+from bot.types import INCIDENT_COMMANDER, Severity, Status, incident_ref
 
 STALE = ":warning: That control is out of date. Use the pinned summary in the war room, or `/incident help`."
 

@@ -12,7 +12,6 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from bot.deps import Deps
 from bot.incidents import followups
 from bot.incidents.service import IncidentError
-from bot.incidents.types import incident_ref
 from bot.slack import access, forms
 from bot.slack.ids import Action, Block, Callback
 from bot.slack.listeners.actions import requester_of
@@ -23,6 +22,7 @@ from bot.slack.views.text import safe
 from bot.slack.war_room import Requester, live_room, outside_archived, reply
 from bot.store import insights, repo
 from bot.store.tables import Incident, utcnow
+from bot.types import incident_ref
 
 log = structlog.get_logger(__name__)
 HELP_LINES = [f"{followups.USAGE} — an action item with an owner (the button adds a due date)"]

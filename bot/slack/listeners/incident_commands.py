@@ -8,12 +8,12 @@ from bot.deps import Deps
 from bot.incidents import roles
 from bot.incidents.access import Restricted
 from bot.incidents.service import IncidentError
-from bot.incidents.types import INCIDENT_COMMANDER, Status, incident_ref
 from bot.slack import forms, operations
 from bot.slack.parse import Command
 from bot.slack.views.modals import summary_prompt, update_modal
 from bot.slack.war_room import Requester, reply
 from bot.store.tables import Incident
+from bot.types import INCIDENT_COMMANDER, Status, incident_ref
 
 USAGE_UPDATE = "`/incident update <what stakeholders need to know>`"
 HELP_LINES = [

@@ -10,7 +10,6 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from bot.deps import Deps
 from bot.incidents import runbook_runs, timeline
 from bot.incidents.service import IncidentError
-from bot.incidents.types import incident_ref
 from bot.logging import bind_incident
 from bot.notify.gateway import slack_error
 from bot.runbooks.model import Runbook, StepState
@@ -22,6 +21,7 @@ from bot.slack.views.text import safe, user, when
 from bot.slack.war_room import Requester, archived_text, outside_archived, reply
 from bot.store import repo
 from bot.store.tables import Incident, RunbookRun
+from bot.types import incident_ref
 
 log = structlog.get_logger(__name__)
 HELP_LINES = ["`/incident runbook [name]` — post a runbook's steps (no name: pick one)"]

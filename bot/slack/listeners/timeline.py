@@ -10,7 +10,6 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
 from bot.deps import Deps
 from bot.incidents import timeline
-from bot.incidents.types import EventKind, incident_ref
 from bot.logging import bind_incident
 from bot.notify.gateway import slack_error
 from bot.slack import access
@@ -22,6 +21,7 @@ from bot.slack.views.timeline import chat_text, timeline_message
 from bot.slack.war_room import Requester, live_room, reply
 from bot.store import repo
 from bot.store.tables import Incident
+from bot.types import EventKind, incident_ref
 
 log = structlog.get_logger(__name__)
 PUSHPIN = "pushpin"

@@ -8,12 +8,12 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.deps import Deps
 from bot.incidents.service import Declaration
-from bot.incidents.types import Severity
 from bot.slack import forms
 from bot.slack.alert_incidents import link_alert
 from bot.slack.ids import Block, Callback
 from bot.slack.listeners.commands import declare_and_open
 from bot.slack.parse import view_metadata
+from bot.types import Severity
 
 
 def _input(values: dict[str, Any], block: Block) -> dict[str, Any]:

@@ -21,12 +21,12 @@ from slack_sdk.models.views import View
 
 from bot.alerts.model import AlertStatus
 from bot.alerts.storm import Storm
-from bot.incidents.types import Severity, Status, incident_ref
 from bot.slack.ids import Action, Callback
 from bot.slack.ids import Block as BlockId
 from bot.slack.views.incident import headline, retry_war_room
 from bot.slack.views.text import channel, safe, truncate, when
 from bot.store.tables import AlertGroup, Incident
+from bot.types import Severity, Status, incident_ref
 
 ALERT_EMOJI = {
     "critical": ":red_circle:",

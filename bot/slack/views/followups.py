@@ -17,11 +17,11 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.incidents.followups import MAX_TEXT
-from bot.incidents.types import incident_ref
 from bot.slack.ids import Action, Callback
 from bot.slack.ids import Block as Input
 from bot.slack.views.text import channel, safe, truncate, when
 from bot.store.tables import FollowUp, Incident
+from bot.types import incident_ref
 
 
 def followup_modal(incident_id: int, *, ref: str, text: str = "") -> View:

@@ -17,7 +17,6 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.incidents.statistics import Stats
-from bot.incidents.types import INCIDENT_COMMANDER, Status, incident_ref
 from bot.slack.ids import Action
 from bot.slack.views.followups import done_button
 from bot.slack.views.incident import STATUS_EMOJI, headline, role_label
@@ -25,6 +24,7 @@ from bot.slack.views.stats import stats_blocks
 from bot.slack.views.text import channel, safe, when
 from bot.store.insights import OwnedFollowUp
 from bot.store.tables import Incident, RoleAssignment
+from bot.types import INCIDENT_COMMANDER, Status, incident_ref
 
 MAX_BLOCKS = 100
 """Slack's limit for a Home tab."""

@@ -21,12 +21,12 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.incidents.lifecycle import allowed_next
-from bot.incidents.types import INCIDENT_COMMANDER, Severity, Status, incident_ref
 from bot.slack.ids import Action
 from bot.slack.views.postmortem import close_button, followup_button
 from bot.slack.views.text import DRILL_MARK, channel, safe, truncate, when
 from bot.store.repo import AlertTally
 from bot.store.tables import Incident, RoleAssignment
+from bot.types import INCIDENT_COMMANDER, Severity, Status, incident_ref
 
 SEVERITY_EMOJI = {
     Severity.SEV1: ":red_circle:",

@@ -18,9 +18,9 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.incidents.types import Severity, Status
 from bot.slack.ids import Action, Block, Callback
 from bot.slack.views.text import truncate
+from bot.types import Severity, Status
 
 SEVERITY_OPTIONS = [Option(value=s.value, text=f"{s.label} ({s.meaning})") for s in Severity]
 

@@ -11,10 +11,10 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.incidents.types import incident_ref
 from bot.slack.ids import Action
 from bot.slack.views.text import DRILL_MARK, when
 from bot.store.tables import Incident, Postmortem
+from bot.types import incident_ref
 
 
 def file_name(incident: Incident, *, draft: bool) -> str:

@@ -10,10 +10,10 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.incidents.types import INCIDENT_COMMANDER, incident_ref
 from bot.slack.ids import Action
 from bot.slack.views.incident import DRILL_MARK
 from bot.store.tables import Incident
+from bot.types import INCIDENT_COMMANDER, incident_ref
 
 IC_NAG = "ic_nag"
 

@@ -14,8 +14,8 @@ from slack_sdk.models.blocks import (
 
 from bot.incidents.postmortem import duration
 from bot.incidents.statistics import Spread, Stats
-from bot.incidents.types import Severity, Status
 from bot.slack.views.text import when
+from bot.types import Severity, Status
 
 MEASURES = (
     ("detect", "MTTD", "detected → declared"),

@@ -17,10 +17,10 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.incidents.types import EventKind, incident_ref
 from bot.slack.ids import Action
 from bot.slack.views.text import ELLIPSIS, escape, truncate, when
 from bot.store.tables import Incident, TimelineEvent
+from bot.types import EventKind, incident_ref
 
 SECTION_MAX = 3000
 PAGE_TEXT = 9000
