@@ -49,6 +49,7 @@ from bot.slack.listeners.incident_commands import IncidentControls
 from bot.slack.listeners.learning import install_learning
 from bot.slack.listeners.runbooks import RunbookCommands
 from bot.slack.listeners.timeline import TimelineCommands
+from bot.slack.reminders import post_reminder
 from bot.slack.startup import warn_about_channels
 from bot.slack.war_room import refresh_messages
 from bot.store.db import Database
@@ -192,7 +193,7 @@ def build_app(
         deps=deps,
         bolt=bolt,
         web=application,
-        jobs=JobRunner(deps),
+        jobs=JobRunner(deps, partial(post_reminder, deps)),
         stats=StatsExporter(database, metrics.registry),
     )
 

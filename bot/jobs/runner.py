@@ -3,32 +3,31 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 import structlog
-from slack_sdk.models.blocks import (
-    Block,
-)
 
 from bot.deps import Deps
 from bot.jobs import pause
 from bot.jobs.schedule import Kind, interval
-from bot.slack.views.postmortem import review_reminder
-from bot.slack.views.reminders import reminder_message
 from bot.store import repo
-from bot.store.tables import Incident, Reminder, utcnow
+from bot.store.tables import Incident, Reminder, RoleAssignment, utcnow
 from bot.types import INCIDENT_COMMANDER, Status, incident_ref
 
 log = structlog.get_logger(__name__)
 # Slack retries an event for about five minutes; a day of claimed ids is plenty
 EVENT_MEMORY = timedelta(days=1)
+# what firing a reminder does: tell the incident's war room (given its role holders)
+Fire = Callable[[Incident, Kind, dict[str, RoleAssignment]], Awaitable[None]]
 
 
 class JobRunner:
-    """Polls the reminders table and fires what is due."""
+    """Polls the reminders table and fires what is due (`fire` says how)."""
 
-    def __init__(self, deps: Deps, *, every: float = 15.0) -> None:
+    def __init__(self, deps: Deps, fire: Fire, *, every: float = 15.0) -> None:
         self.deps = deps
+        self.fire = fire
         self.every = every
 
     async def run_forever(self, stopping: asyncio.Event) -> None:
@@ -68,10 +67,7 @@ class JobRunner:
             return False  # no war room to remind, or an archived one
         if kind is Kind.IC_NAG and INCIDENT_COMMANDER in holders:
             return False
-        text, blocks = self._message(incident, kind, holders)
-        await self.deps.slack.attempt(
-            "reminder", self.deps.slack.post(incident.channel_id, text, blocks)
-        )
+        await self.fire(incident, kind, holders)
         log.info("reminder_fired", kind=kind.value, incident=incident_ref(incident.number))
         return True
 
@@ -80,9 +76,3 @@ class JobRunner:
         if kind is Kind.POSTMORTEM_DUE:  # closing (or reopening) the incident stops it
             return Status(incident.status) is Status.RESOLVED
         return Status(incident.status).is_open
-
-    def _message(self, incident: Incident, kind: Kind, holders: dict) -> tuple[str, list[Block]]:
-        ic = holders.get(INCIDENT_COMMANDER)
-        if kind is Kind.POSTMORTEM_DUE:
-            return review_reminder(incident, ic.user_id if ic else None)
-        return reminder_message(incident, kind.value, ic.user_id if ic else None)
