@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,75 +91,114 @@ def from_slack(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
+def _declaring(name: str, rest: str) -> Command:
+    if name == "declare" and not rest:
+        return Command(name="declare")  # the form
+    command = _declare(name, rest)
+    if not command.text:
+        raise CommandError(f"An incident needs a title: {USAGE_DECLARE}")
+    return command
+
+
+def _plain(name: str, rest: str) -> Command:
+    return Command(name=name, text=rest)
+
+
+def _stats(name: str, rest: str) -> Command:
+    period = rest.lower() or "30d"
+    if period not in ("7d", "30d", "90d"):
+        raise CommandError(f"`{rest}` is not a period: use `/incident stats 7d|30d|90d`")
+    return Command(name=name, text=period)
+
+
+def _status(name: str, rest: str) -> Command:
+    try:
+        status = Status(rest.lower())
+    except ValueError:
+        raise CommandError(
+            "Use `/incident status investigating|identified|monitoring|resolved`"
+        ) from None
+    if status is Status.CLOSED:
+        raise CommandError("Use `/incident close` to close a resolved incident")
+    return Command(name=name, status=status)
+
+
+def _sev(name: str, rest: str) -> Command:
+    severity = _severity(rest)
+    if severity is None:
+        raise CommandError("Use `/incident sev 1|2|3|4` (1 is critical, 4 is minor)")
+    return Command(name=name, severity=severity)
+
+
+def _ic(name: str, rest: str) -> Command:
+    if not rest:
+        return Command(name=name)
+    user = mentioned_user(rest)
+    if user is None:
+        raise CommandError(
+            "Use `/incident ic` to take IC, or `/incident ic @person` to hand it over"
+        )
+    return Command(name=name, users=(user,))
+
+
+def _role(name: str, rest: str) -> Command:
+    words = rest.split()
+    user = mentioned_user(words[-1]) if len(words) == 2 else None
+    if user is None:
+        raise CommandError("Use `/incident role <role> @person`, e.g. `/incident role comms @dana`")
+    return Command(name=name, users=(user,), words=(words[0].lower(),))
+
+
+def _said(name: str, rest: str) -> Command:
+    if name == "note" and not rest:
+        raise CommandError("Use `/incident note <what happened>`")
+    return Command(name=name, text=from_slack(rest))
+
+
+def _followup(name: str, rest: str) -> Command:
+    words = rest.split()
+    users = tuple(u for u in (mentioned_user(w) for w in words[-1:]) if u)
+    body = from_slack(" ".join(words[:-1] if users else words))
+    if not body:
+        raise CommandError("Use `/incident followup <what to do> [@owner]`")
+    return Command(name=name, text=body, users=users)
+
+
+# each subcommand's parser: (its name, the text after it) -> Command, or CommandError
+_PARSERS: dict[str, Callable[[str, str], Command]] = {
+    "declare": _declaring,
+    "drill": _declaring,
+    "list": _plain,
+    "help": _plain,
+    "timeline": _plain,
+    "close": _plain,
+    "postmortem": _plain,
+    "stats": _stats,
+    "status": _status,
+    "sev": _sev,
+    "ic": _ic,
+    "role": _role,
+    "note": _said,
+    "update": _said,
+    "resolve": _said,
+    "runbook": _said,
+    "followup": _followup,
+}
+
+
 def parse(text: str) -> Command:
     """Parse the text after `/incident` (as Slack delivers it, escaped)."""
     text = text.strip()
     if not text:
         return Command(name="declare")
     head, _, rest = text.partition(" ")
-    name = head.lower()
-    rest = rest.strip()
-    if name in ("declare", "drill"):
-        if name == "declare" and not rest:
-            return Command(name="declare")
-        command = _declare(name, rest)
-        if not command.text:
-            raise CommandError(f"An incident needs a title: {USAGE_DECLARE}")
-        return command
-    if name in ("list", "help", "timeline", "close", "postmortem"):
-        return Command(name=name, text=rest)
-    if name == "stats":
-        period = rest.lower() or "30d"
-        if period not in ("7d", "30d", "90d"):
-            raise CommandError(f"`{rest}` is not a period: use `/incident stats 7d|30d|90d`")
-        return Command(name=name, text=period)
-    if name == "status":
-        try:
-            status = Status(rest.lower())
-        except ValueError:
-            raise CommandError(
-                "Use `/incident status investigating|identified|monitoring|resolved`"
-            ) from None
-        if status is Status.CLOSED:
-            raise CommandError("Use `/incident close` to close a resolved incident")
-        return Command(name=name, status=status)
-    if name == "sev":
-        severity = _severity(rest)
-        if severity is None:
-            raise CommandError("Use `/incident sev 1|2|3|4` (1 is critical, 4 is minor)")
-        return Command(name=name, severity=severity)
-    if name == "ic":
-        if not rest:
-            return Command(name=name)
-        user = mentioned_user(rest)
-        if user is None:
-            raise CommandError(
-                "Use `/incident ic` to take IC, or `/incident ic @person` to hand it over"
-            )
-        return Command(name=name, users=(user,))
-    if name == "role":
-        words = rest.split()
-        user = mentioned_user(words[-1]) if len(words) == 2 else None
-        if user is None:
-            raise CommandError(
-                "Use `/incident role <role> @person`, e.g. `/incident role comms @dana`"
-            )
-        return Command(name=name, users=(user,), words=(words[0].lower(),))
-    if name in ("note", "update", "resolve", "runbook"):
-        if name == "note" and not rest:
-            raise CommandError("Use `/incident note <what happened>`")
-        return Command(name=name, text=from_slack(rest))
-    if name == "followup":
-        words = rest.split()
-        users = tuple(u for u in (mentioned_user(w) for w in words[-1:]) if u)
-        body = from_slack(" ".join(words[:-1] if users else words))
-        if not body:
-            raise CommandError("Use `/incident followup <what to do> [@owner]`")
-        return Command(name=name, text=body, users=users)
-    raise CommandError(
-        f"`{head}` is not an `/incident` command. Use one of: {', '.join(COMMANDS)} "
-        "(`/incident help` explains each)."
-    )
+    parser = _PARSERS.get(head.lower())
+    if parser is None:
+        raise CommandError(
+            f"`{head}` is not an `/incident` command. Use one of: {', '.join(COMMANDS)} "
+            "(`/incident help` explains each)."
+        )
+    return parser(head.lower(), rest.strip())
 
 
 def view_metadata(view: dict[str, Any]) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.slack.parse import CommandError, parse
+from bot.slack.parse import COMMANDS, CommandError, parse
 from bot.types import Severity, Status
 
 
@@ -84,3 +84,11 @@ def test_the_unknown_command_error_names_every_command_and_each_is_one():
             parse(f"{name} x")
         except CommandError as exc:  # a usage error is fine; not knowing the command is not
             assert "not an `/incident` command" not in str(exc)
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_every_listed_subcommand_has_a_parser(name: str):
+    try:
+        parse(f"{name} sev2 Something <@U123ABC>")
+    except CommandError as exc:
+        assert "is not an `/incident` command" not in str(exc)
