@@ -176,7 +176,6 @@ async def _open(
 ) -> Incident:
     assert incident.id is not None
     incident_id = incident.id
-    owner = deps.leases.owner
     with deps.urgency.held():  # until the intro is on its way, other calls wait
         creating = asyncio.ensure_future(create_channel(deps, incident))
         # Two turns: every channel asked for at this moment is asked for before any intro is
@@ -191,18 +190,7 @@ async def _open(
         channel, error = await creating
         if channel is None:
             assert error is not None
-            async with deps.db.session() as session:
-                incident = await service.record_setup_failure(
-                    session,
-                    incident_id=incident_id,
-                    error=error,
-                    actor=requester.user_id,
-                    owner=owner,
-                )
-            log.warning("war_room_failed", error=error)
-            text, blocks = views.setup_failed_reply(incident, error)
-            await reply(deps, requester, text, blocks)
-            return incident
+            return await _not_created(deps, incident_id, error, requester)
         channel_id = channel["id"]
         attach = None
         if retry:
@@ -237,19 +225,65 @@ async def _open(
     results = await deps.slack.gather(**{name: later(call) for name, call in calls.items()})
     intro_ts, intro_error = await intro
     if attach is not None:
-        try:
-            await attach
-        except service.IncidentError as exc:  # its lease ran out and someone else opened one
-            return await _duplicate(deps, incident_id, channel_id, requester, exc)
-        except Exception as exc:
-            log.error("war_room_not_recorded", channel=channel_id, error=repr(exc))
-            await reply(
-                deps,
-                requester,
-                f":warning: The war room <#{channel_id}> was created but could not be saved "
-                "with the incident. It is saved as soon as the bot's database answers again.",
-            )
-            return incident
+        unsaved = await _recorded(deps, attach, incident, requester)
+        if unsaved is not None:
+            return unsaved
+    return await _follow_up(deps, incident, results, intro_ts=intro_ts, intro_error=intro_error)
+
+
+async def _not_created(deps: Deps, incident_id: int, error: str, requester: Requester) -> Incident:
+    """Slack would not create the war room: store why (a Retry button resumes) and say so."""
+    async with deps.db.session() as session:
+        incident = await service.record_setup_failure(
+            session,
+            incident_id=incident_id,
+            error=error,
+            actor=requester.user_id,
+            owner=deps.leases.owner,
+        )
+    log.warning("war_room_failed", error=error)
+    text, blocks = views.setup_failed_reply(incident, error)
+    await reply(deps, requester, text, blocks)
+    return incident
+
+
+async def _recorded(
+    deps: Deps, attach: Awaitable[Incident], incident: Incident, requester: Requester
+) -> Incident | None:
+    """Wait for the new war room to be stored with its incident: None when it is, else the
+    incident as it stands (another replica's room, or a database that did not answer)."""
+    assert incident.id is not None and incident.channel_id is not None
+    channel_id = incident.channel_id
+    try:
+        await attach
+    except service.IncidentError as exc:  # its lease ran out and someone else opened one
+        return await _duplicate(deps, incident.id, channel_id, requester, exc)
+    except Exception as exc:
+        log.error("war_room_not_recorded", channel=channel_id, error=repr(exc))
+        await reply(
+            deps,
+            requester,
+            f":warning: The war room <#{channel_id}> was created but could not be saved "
+            "with the incident. It is saved as soon as the bot's database answers again.",
+        )
+        return incident
+    return None
+
+
+async def _follow_up(
+    deps: Deps,
+    incident: Incident,
+    results: dict[str, Any],
+    *,
+    intro_ts: str | None,
+    intro_error: str,
+) -> Incident:
+    """Once the intro is out: pin it, offer runbooks, thread the status card, and store what
+    the set-up did (its lease is given back)."""
+    assert incident.id is not None and incident.channel_id is not None
+    incident_id, channel_id = incident.id, incident.channel_id
+    status_channel = deps.settings.status_channel
+    later = deps.urgency.after_urgent
     card_ts = results.get("card")
     follow: dict[str, Awaitable[Any]] = {}
     if intro_ts:
