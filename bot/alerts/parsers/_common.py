@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
-from bot.alerts.model import AlertSeverity, parse_severity
+from bot.alerts.model import Alert, AlertSeverity, parse_severity
 from bot.alerts.signals import severity_from_priority
+from bot.alerts.slack_view import Attachment, SlackView
 from bot.alerts.text import demarkup
 
 SERVICE_KEYS = (
@@ -17,6 +18,14 @@ HOST_KEYS = ("host", "hostname", "instance", "node", "nodename", "server", "inst
 SEVERITY_KEYS = ("severity", "priority", "level", "sev", "urgency")
 SUMMARY_KEYS = ("summary", "description", "message")
 _TAG = re.compile(r"(?<![\w.-])([A-Za-z][\w.\-/]{0,60}):([^\s,{}\[\]]{1,200})")
+
+
+def each_unit(
+    view: SlackView, parse_unit: Callable[[SlackView, Attachment], Alert | None]
+) -> list[Alert]:
+    """The alert `parse_unit` finds in each unit of the message (an attachment, or the
+    message itself), leaving out the units that hold none."""
+    return [alert for unit in view.units() if (alert := parse_unit(view, unit))]
 
 
 def pick(mapping: Mapping[str, str], keys: tuple[str, ...]) -> str | None:

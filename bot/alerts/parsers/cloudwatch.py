@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from bot.alerts.model import Alert, AlertSeverity, AlertSource, AlertStatus, make_alert
-from bot.alerts.parsers._common import first_line, key_values
+from bot.alerts.parsers._common import each_unit, first_line, key_values
 from bot.alerts.signals import color_signal
 from bot.alerts.slack_view import Attachment, SlackView
 from bot.alerts.text import clean_name, clean_summary, demarkup, urls_in
@@ -55,12 +55,7 @@ def region_code(region: str) -> str:
 
 def parse(view: SlackView) -> list[Alert]:
     """One Alert per CloudWatch alarm notification."""
-    alerts: list[Alert] = []
-    for unit in view.units():
-        alert = _parse_unit(view, unit)
-        if alert:
-            alerts.append(alert)
-    return alerts
+    return each_unit(view, _parse_unit)
 
 
 def _parse_unit(view: SlackView, unit: Attachment) -> Alert | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from bot.alerts.model import Alert, AlertSeverity, AlertSource, AlertStatus, make_alert
-from bot.alerts.parsers._common import first_line, pick, tags
+from bot.alerts.parsers._common import each_unit, first_line, pick, tags
 from bot.alerts.signals import color_signal, severity_from_priority
 from bot.alerts.slack_view import Attachment, SlackView
 from bot.alerts.text import clean_name, clean_summary, clean_url, urls_in
@@ -24,12 +24,7 @@ _WARNING = {"warn", "warning", "re-warn", "rewarn", "no data"}
 
 def parse(view: SlackView) -> list[Alert]:
     """One Alert per notification whose title names a Datadog monitor transition."""
-    alerts: list[Alert] = []
-    for unit in view.units():
-        alert = _parse_unit(view, unit)
-        if alert:
-            alerts.append(alert)
-    return alerts
+    return each_unit(view, _parse_unit)
 
 
 def _header(view: SlackView, unit: Attachment) -> tuple[str, bool]:

@@ -8,6 +8,7 @@ from bot.alerts.model import Alert, AlertSeverity, AlertSource, AlertStatus, mak
 from bot.alerts.parsers._common import (
     HOST_KEYS,
     SERVICE_KEYS,
+    each_unit,
     first_line,
     key_values,
     pick,
@@ -37,12 +38,7 @@ _STATUS_KEYS = ("status", "state", "current state")
 
 def parse(view: SlackView, source: AlertSource = AlertSource.GENERIC) -> list[Alert]:
     """One Alert per attachment (or for the message) that looks like an alert; else []."""
-    alerts: list[Alert] = []
-    for unit in view.units():
-        alert = _parse_unit(view, unit, source)
-        if alert:
-            alerts.append(alert)
-    return alerts
+    return each_unit(view, lambda v, unit: _parse_unit(v, unit, source))
 
 
 def strip_markers(title: str) -> str:

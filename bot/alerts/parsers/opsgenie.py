@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from bot.alerts.model import Alert, AlertSeverity, AlertSource, AlertStatus, make_alert
-from bot.alerts.parsers._common import HOST_KEYS, SERVICE_KEYS, key_values, pick, tags
+from bot.alerts.parsers._common import HOST_KEYS, SERVICE_KEYS, each_unit, key_values, pick, tags
 from bot.alerts.signals import color_signal, severity_from_priority
 from bot.alerts.slack_view import Attachment, SlackView
 from bot.alerts.text import clean_name, clean_summary, demarkup, urls_in
@@ -24,12 +24,7 @@ _RESOLVED = {"closed", "close", "resolved", "deleted"}
 
 def parse(view: SlackView) -> list[Alert]:
     """One Alert per message that names an Opsgenie alert (`#tinyId` or an alert link)."""
-    alerts: list[Alert] = []
-    for unit in view.units():
-        alert = _parse_unit(view, unit)
-        if alert:
-            alerts.append(alert)
-    return alerts
+    return each_unit(view, _parse_unit)
 
 
 def _parse_unit(view: SlackView, unit: Attachment) -> Alert | None:
