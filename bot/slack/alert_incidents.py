@@ -14,7 +14,7 @@ from bot.alerts.grouping import Change, Folded, Ingested
 from bot.alerts.linking import link_group
 from bot.alerts.pacing import FLUSH_EVERY, STORM_WINDOW
 from bot.deps import Deps
-from bot.incidents.service import Declaration, IncidentError
+from bot.incidents.service import Declaration
 from bot.jobs import pause
 from bot.logging import bind_incident
 from bot.notify.gateway import slack_error
@@ -32,6 +32,7 @@ from bot.slack.views.alerts import (
     refired_text,
 )
 from bot.slack.war_room import Requester, live_room, open_war_room, reply
+from bot.slack.work import unit_of_work
 from bot.store import repo
 from bot.store.tables import AlertGroup, Incident, utcnow
 from bot.types import INCIDENT_COMMANDER, Status, incident_ref
@@ -52,17 +53,14 @@ async def link_alert(
     moving = current is not None and current.incident_id not in (None, incident_id)
     if moving and current and not await access.permit(deps, requester, current.incident_id):
         return False
-    try:
-        async with deps.db.session() as session:
-            linked = await link_group(
-                session,
-                group_id=group_id,
-                incident_id=incident_id,
-                actor=requester.user_id,
-                announced=tell,
-            )
-    except IncidentError as exc:
-        await reply(deps, requester, f":warning: {exc}")
+    linked = await unit_of_work(
+        deps,
+        requester,
+        lambda s: link_group(
+            s, group_id=group_id, incident_id=incident_id, actor=requester.user_id, announced=tell
+        ),
+    )
+    if linked is None:
         return False
     ref = incident_ref(linked.incident.number)
     if not linked.changed:

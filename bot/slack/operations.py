@@ -11,7 +11,6 @@ from slack_sdk.errors import SlackApiError
 
 from bot.deps import Deps
 from bot.incidents import roles, status
-from bot.incidents.service import IncidentError
 from bot.logging import bind_incident
 from bot.notify.gateway import slack_error
 from bot.slack import flows
@@ -19,6 +18,7 @@ from bot.slack.views.incident import role_label
 from bot.slack.views.roles import role_note
 from bot.slack.views.text import safe
 from bot.slack.war_room import Requester, live_room, reply
+from bot.slack.work import unit_of_work
 from bot.types import INCIDENT_COMMANDER, Severity, Status, incident_ref
 
 log = structlog.get_logger(__name__)
@@ -33,17 +33,18 @@ async def change_status(
     resolution: str | None = None,
 ) -> bool:
     """Move the incident to `target`; an invalid move is answered with the allowed ones."""
-    try:
-        async with deps.db.session() as session:
-            change = await status.set_status(
-                session,
-                incident_id=incident_id,
-                status=target,
-                actor=requester.user_id,
-                resolution=resolution,
-            )
-    except IncidentError as exc:
-        await reply(deps, requester, f":warning: {exc}")
+    change = await unit_of_work(
+        deps,
+        requester,
+        lambda s: status.set_status(
+            s,
+            incident_id=incident_id,
+            status=target,
+            actor=requester.user_id,
+            resolution=resolution,
+        ),
+    )
+    if change is None:
         return False
     bind_incident(change.incident.number, channel=change.incident.channel_id)
     log.info("status_changed", old=change.old.value, new=change.new.value)
@@ -53,13 +54,14 @@ async def change_status(
 
 async def add_resolution(deps: Deps, incident_id: int, summary: str, requester: Requester) -> None:
     """Record the one-line summary of a resolved incident, and show it everywhere."""
-    try:
-        async with deps.db.session() as session:
-            incident = await status.set_resolution(
-                session, incident_id=incident_id, summary=summary, actor=requester.user_id
-            )
-    except IncidentError as exc:
-        await reply(deps, requester, f":warning: {exc}")
+    incident = await unit_of_work(
+        deps,
+        requester,
+        lambda s: status.set_resolution(
+            s, incident_id=incident_id, summary=summary, actor=requester.user_id
+        ),
+    )
+    if incident is None:
         return
     bind_incident(incident.number, channel=incident.channel_id)
     text = (
@@ -73,13 +75,14 @@ async def add_resolution(deps: Deps, incident_id: int, summary: str, requester: 
 async def change_severity(
     deps: Deps, incident_id: int, target: Severity, requester: Requester
 ) -> bool:
-    try:
-        async with deps.db.session() as session:
-            change = await status.set_severity(
-                session, incident_id=incident_id, severity=target, actor=requester.user_id
-            )
-    except IncidentError as exc:
-        await reply(deps, requester, f":warning: {exc}")
+    change = await unit_of_work(
+        deps,
+        requester,
+        lambda s: status.set_severity(
+            s, incident_id=incident_id, severity=target, actor=requester.user_id
+        ),
+    )
+    if change is None:
         return False
     bind_incident(change.incident.number, channel=change.incident.channel_id)
     log.info("severity_changed", old=change.old.value, new=change.new.value)
@@ -121,18 +124,19 @@ async def give_role(
     if user_id != requester.user_id and (problem := await check_user(deps, user_id)):
         await reply(deps, requester, f":warning: {problem}")
         return
-    try:
-        async with deps.db.session() as session:
-            change = await roles.assign_role(
-                session,
-                incident_id=incident_id,
-                role=role,
-                user_id=user_id,
-                actor=requester.user_id,
-                take_over=take_over,
-            )
-    except IncidentError as exc:
-        await reply(deps, requester, f":warning: {exc}")
+    change = await unit_of_work(
+        deps,
+        requester,
+        lambda s: roles.assign_role(
+            s,
+            incident_id=incident_id,
+            role=role,
+            user_id=user_id,
+            actor=requester.user_id,
+            take_over=take_over,
+        ),
+    )
+    if change is None:
         return
     bind_incident(change.incident.number, channel=change.incident.channel_id)
     ref = incident_ref(change.incident.number)
@@ -182,13 +186,14 @@ async def _invite_then_brief(deps: Deps, change: roles.RoleChange, channel: str)
 
 
 async def step_down(deps: Deps, incident_id: int, role: str, requester: Requester) -> None:
-    try:
-        async with deps.db.session() as session:
-            change = await roles.release_role(
-                session, incident_id=incident_id, role=role, actor=requester.user_id
-            )
-    except IncidentError as exc:
-        await reply(deps, requester, f":warning: {exc}")
+    change = await unit_of_work(
+        deps,
+        requester,
+        lambda s: roles.release_role(
+            s, incident_id=incident_id, role=role, actor=requester.user_id
+        ),
+    )
+    if change is None:
         return
     incident = change.incident
     bind_incident(incident.number, channel=incident.channel_id)
@@ -215,18 +220,20 @@ async def post_update(
     *,
     next_update_at: datetime | None = None,
 ) -> None:
-    try:
-        async with deps.db.session() as session:
-            incident, entry_id = await status.record_update(
-                session,
-                incident_id=incident_id,
-                actor=requester.user_id,
-                text=text,
-                next_update_at=next_update_at,
-            )
-    except IncidentError as exc:
-        await reply(deps, requester, f":warning: {exc}")
+    recorded = await unit_of_work(
+        deps,
+        requester,
+        lambda s: status.record_update(
+            s,
+            incident_id=incident_id,
+            actor=requester.user_id,
+            text=text,
+            next_update_at=next_update_at,
+        ),
+    )
+    if recorded is None:
         return
+    incident, entry_id = recorded
     bind_incident(incident.number, channel=incident.channel_id)
     log.info("update_posted", length=len(text))
     await flows.publish_update(

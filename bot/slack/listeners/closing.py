@@ -10,7 +10,6 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from bot.deps import Deps
 from bot.incidents import postmortem, service
 from bot.incidents.access import Restricted
-from bot.incidents.service import IncidentError
 from bot.notify.gateway import slack_error
 from bot.slack import access, operations, postmortems
 from bot.slack.flows import sync_reminders
@@ -19,6 +18,7 @@ from bot.slack.listeners.actions import requester_of
 from bot.slack.parse import Command
 from bot.slack.views.postmortem import postmortem_completed
 from bot.slack.war_room import Requester, live_room, outside_archived, reply
+from bot.slack.work import unit_of_work
 from bot.store import repo
 from bot.store.tables import Incident
 from bot.types import Status, incident_ref
@@ -131,13 +131,12 @@ async def mark_complete(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None
     if clicked is None:
         return
     requester, incident_id = clicked
-    try:
-        async with deps.db.session() as session:
-            done = await postmortem.mark_complete(
-                session, incident_id=incident_id, actor=requester.user_id
-            )
-    except IncidentError as exc:
-        await reply(deps, requester, f":warning: {exc}")
+    done = await unit_of_work(
+        deps,
+        requester,
+        lambda s: postmortem.mark_complete(s, incident_id=incident_id, actor=requester.user_id),
+    )
+    if done is None:
         return
     text, blocks = postmortem_completed(done.incident, done.postmortem)
     if done.already:

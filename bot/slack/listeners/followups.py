@@ -11,7 +11,6 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.deps import Deps
 from bot.incidents import followups
-from bot.incidents.service import IncidentError
 from bot.slack import access, forms
 from bot.slack.ids import Action, Block, Callback
 from bot.slack.listeners.actions import requester_of
@@ -20,6 +19,7 @@ from bot.slack.parse import Command, view_incident
 from bot.slack.views import followups as views
 from bot.slack.views.text import safe
 from bot.slack.war_room import Requester, live_room, outside_archived, reply
+from bot.slack.work import unit_of_work
 from bot.store import insights, repo
 from bot.store.tables import Incident, utcnow
 from bot.types import incident_ref
@@ -49,19 +49,21 @@ async def create(
     due_on: date | None = None,
 ) -> None:
     """Store the follow-up, announce it in the war room, and tell its owner."""
-    try:
-        async with deps.db.session() as session:
-            followup, incident = await followups.add(
-                session,
-                incident_id=incident_id,
-                text=text,
-                owner_id=owner,
-                due_on=due_on,
-                actor=requester.user_id,
-            )
-    except IncidentError as exc:
-        await reply(deps, requester, f":warning: {exc}")
+    added = await unit_of_work(
+        deps,
+        requester,
+        lambda s: followups.add(
+            s,
+            incident_id=incident_id,
+            text=text,
+            owner_id=owner,
+            due_on=due_on,
+            actor=requester.user_id,
+        ),
+    )
+    if added is None:
         return
+    followup, incident = added
     log.info("followup_added", owner=owner, due=due_on.isoformat() if due_on else None)
     notice, blocks = views.followup_added(followup, incident)
     calls: dict[str, Any] = {}
@@ -194,13 +196,12 @@ async def mark_done(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
     others = owned is not None and owned.owner_id != requester.user_id
     if others and owned and not await access.permit(deps, requester, owned.incident_id):
         return
-    try:
-        async with deps.db.session() as session:
-            done = await followups.mark_done(
-                session, followup_id=int(value), actor=requester.user_id
-            )
-    except IncidentError as exc:
-        await reply(deps, requester, f":warning: {exc}")
+    done = await unit_of_work(
+        deps,
+        requester,
+        lambda s: followups.mark_done(s, followup_id=int(value), actor=requester.user_id),
+    )
+    if done is None:
         return
     text, blocks = views.followup_done(done.followup, done.incident)
     container = body.get("container") or {}
