@@ -27,7 +27,7 @@ from bot.jobs.schedule import first_reminders
 from bot.jobs.stats_refresher import StatsExporter
 from bot.metrics import Metrics
 from bot.notify.coalesce import Coalescer
-from bot.notify.gateway import SlackGateway, build_client
+from bot.notify.gateway import CountingWebClient, SlackGateway, build_client
 from bot.runbooks import RunbookSet, load_runbooks
 from bot.slack import middleware
 from bot.slack.alert_incidents import run_flusher
@@ -141,7 +141,41 @@ def build_app(
     """Wire settings into a ready-to-serve bot (nothing runs until `start`)."""
     metrics = Metrics()
     client = build_client(settings.slack_bot_token, settings.slack_api_url, metrics)
-    database = db or Database(settings.database_url)
+    deps = _make_deps(settings, db or Database(settings.database_url), client, metrics, runbooks)
+    for problem in deps.runbooks.problems:
+        log.warning("runbook_skipped", problem=str(problem))
+    claims = Claims(deps.db)
+    bolt = _bolt(deps, client, claims)
+    application = web.Application(middlewares=[json_errors], client_max_size=MAX_BODY)
+    bot = BotApp(
+        deps=deps,
+        bolt=bolt,
+        web=application,
+        jobs=JobRunner(deps, partial(post_reminder, deps)),
+        stats=StatsExporter(deps.db, metrics.registry),
+    )
+
+    async def lifecycle(_app: web.Application) -> AsyncIterator[None]:
+        await bot.start()
+        yield
+        await bot.stop()
+
+    application.cleanup_ctx.append(lifecycle)
+    if not settings.socket_mode:
+        application.router.add_post("/slack/events", slack_handler(bolt, deps, claims))
+    application.router.add_get("/healthz", routes.healthz(deps))
+    application.router.add_get("/metrics", routes.metrics(deps))
+    application.router.add_post("/webhooks/alertmanager", alertmanager_webhook(deps))
+    return bot
+
+
+def _make_deps(
+    settings: Settings,
+    database: Database,
+    client: CountingWebClient,
+    metrics: Metrics,
+    runbooks: RunbookSet | None,
+) -> Deps:
     leases = Leases(database)
     deps = Deps(
         settings=settings,
@@ -158,14 +192,16 @@ def build_app(
         refresher=Coalescer[int](lambda incident_id: refresh_messages(deps, int(incident_id))),
         runbooks=load_runbooks(settings.runbooks_dir) if runbooks is None else runbooks,
     )
-    for problem in deps.runbooks.problems:
-        log.warning("runbook_skipped", problem=str(problem))
+    return deps
+
+
+def _bolt(deps: Deps, client: CountingWebClient, claims: Claims) -> GuardedApp:
+    """The Bolt app with the bot's middleware and every listener registered."""
     bolt = GuardedApp(
         client=client,
-        signing_secret=settings.slack_signing_secret or "",
+        signing_secret=deps.settings.slack_signing_secret or "",
         process_before_response=False,
     )
-    claims = Claims(database)
     for fn in middleware.build(deps, claims):
         bolt.middleware(fn)
     bolt.error(on_error)
@@ -180,32 +216,6 @@ def build_app(
         *runbooks_listeners.HELP_LINES,
         *learning.HELP_LINES,
     ]
-    actions.register(bolt)
-    controls.register(bolt)
-    views.register(bolt)
-    timeline.register(bolt)
-    runbooks_listeners.register(bolt)
-    events.register(bolt)
-    alert_actions.register(bolt)
-
-    application = web.Application(middlewares=[json_errors], client_max_size=MAX_BODY)
-    bot = BotApp(
-        deps=deps,
-        bolt=bolt,
-        web=application,
-        jobs=JobRunner(deps, partial(post_reminder, deps)),
-        stats=StatsExporter(database, metrics.registry),
-    )
-
-    async def lifecycle(_app: web.Application) -> AsyncIterator[None]:
-        await bot.start()
-        yield
-        await bot.stop()
-
-    application.cleanup_ctx.append(lifecycle)
-    if not settings.socket_mode:
-        application.router.add_post("/slack/events", slack_handler(bolt, deps, claims))
-    application.router.add_get("/healthz", routes.healthz(deps))
-    application.router.add_get("/metrics", routes.metrics(deps))
-    application.router.add_post("/webhooks/alertmanager", alertmanager_webhook(deps))
-    return bot
+    for module in (actions, controls, views, timeline, runbooks_listeners, events, alert_actions):
+        module.register(bolt)
+    return bolt

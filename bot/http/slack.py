@@ -14,6 +14,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 
 from bot.deps import Deps
 from bot.http.bodies import BodyError, media_type, slack_body
@@ -105,21 +106,28 @@ def slack_handler(bolt: AsyncApp, deps: Deps, claims: Claims) -> Handler:
             context=context,
         )
         response = await bolt.async_dispatch(bolt_request)
-        if response.status == 401:
-            outcome = "rejected"
-        elif response.status == 404 or response.status >= 500:
-            outcome = "unhandled" if response.status == 404 else "failed"
-            log.info("slack_request_answered_anyway", status=response.status, request_type=kind)
-            response.status, response.body = 200, ""
-            response.headers = {"x-slack-no-retry": ["1"]}
-        elif redeliver:
-            outcome = "deferred"  # kept here too, in case the database is back before Slack
-            log.info("event_deferred_to_slack", reason="database down, event kept as well")
-            count(outcome)
-            return json_error(503, DEFERRED)
-        else:
-            outcome = "ok"
+        outcome, answer = await _answer(response, kind, redeliver=redeliver)
         count(outcome)
-        return await to_aiohttp_response(response)
+        return answer
 
     return handle
+
+
+async def _answer(
+    response: BoltResponse, kind: str, *, redeliver: bool
+) -> tuple[str, web.StreamResponse]:
+    """What Slack is answered once Bolt is done, and the outcome to count: never 404 or 5xx
+    (Slack would retry; no-retry is asked instead), and 503 for an event Slack should
+    deliver again."""
+    if response.status == 401:
+        return "rejected", await to_aiohttp_response(response)
+    if response.status == 404 or response.status >= 500:
+        outcome = "unhandled" if response.status == 404 else "failed"
+        log.info("slack_request_answered_anyway", status=response.status, request_type=kind)
+        response.status, response.body = 200, ""
+        response.headers = {"x-slack-no-retry": ["1"]}
+        return outcome, await to_aiohttp_response(response)
+    if redeliver:  # kept here too, in case the database is back before Slack delivers it
+        log.info("event_deferred_to_slack", reason="database down, event kept as well")
+        return "deferred", json_error(503, DEFERRED)
+    return "ok", await to_aiohttp_response(response)
