@@ -21,7 +21,6 @@ from bot.http.errors import json_errors
 from bot.http.slack import slack_handler
 from bot.incidents.declarer import Declarer
 from bot.jobs.leases import Leases
-from bot.jobs.resumer import run_resumer
 from bot.jobs.runner import JobRunner
 from bot.jobs.schedule import first_reminders
 from bot.jobs.stats_refresher import StatsExporter
@@ -50,6 +49,7 @@ from bot.slack.listeners.learning import install_learning
 from bot.slack.listeners.runbooks import RunbookCommands
 from bot.slack.listeners.timeline import TimelineCommands
 from bot.slack.reminders import post_reminder
+from bot.slack.resumer import run_resumer
 from bot.slack.startup import warn_about_channels
 from bot.slack.war_room import refresh_messages
 from bot.store.db import Database

@@ -37,6 +37,8 @@ FORBIDDEN = {
     "incidents": UPPER,
     "alerts": UPPER,
     "runbooks": UPPER,
+    # background loops are handed what to do: they never build Slack messages themselves
+    "jobs": ("bot.slack", "slack_sdk", "bot.http", "bot.sandbox"),
 }
 
 
