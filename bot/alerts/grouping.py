@@ -16,7 +16,7 @@ from bot.alerts.model import Alert, AlertStatus
 from bot.alerts.pacing import CARD_REFRESH, CARD_RETRY
 from bot.alerts.storm import StormMove, track_storm
 from bot.incidents.service import record
-from bot.store import claims, repo
+from bot.store import alert_rows, claims, repo
 from bot.store.tables import AlertEvent, AlertGroup, Incident, utcnow
 from bot.types import EventKind
 
@@ -141,7 +141,7 @@ async def _edited(
     delivery (None)."""
     if not origin.edit or seen.status == alert.status.value:
         return None
-    group = await repo.alert_group(session, seen.group_id, lock=True)
+    group = await alert_rows.alert_group(session, seen.group_id, lock=True)
     if group is None:
         return None
     seen.status = alert.status.value
@@ -152,14 +152,14 @@ async def _group_for(
     session: AsyncSession, alert: Alert, origin: Origin, now: datetime
 ) -> tuple[AlertGroup | None, bool]:
     """The alert's group, locked, created when new: (group, created)."""
-    group = await repo.alert_group_by_fingerprint(session, alert.fingerprint, lock=True)
+    group = await alert_rows.alert_group_by_fingerprint(session, alert.fingerprint, lock=True)
     if group is not None:
         return group, False
     group = _new_group(alert, origin, now)
     if await repo.add_once(session, group):
         return group, True
     # another transaction created it first: fold into that one
-    return await repo.alert_group_by_fingerprint(session, alert.fingerprint, lock=True), False
+    return await alert_rows.alert_group_by_fingerprint(session, alert.fingerprint, lock=True), False
 
 
 async def _fold(
@@ -167,7 +167,7 @@ async def _fold(
 ) -> Folded | None:
     """Store one alert and fold it into its group; None for a redelivery."""
     key = origin.key(alert)
-    seen = await repo.alert_event(session, key, lock=True)
+    seen = await alert_rows.alert_event(session, key, lock=True)
     if seen is not None:
         return await _edited(session, seen, alert, origin, clock())
     group, created = await _group_for(session, alert, origin, clock())
@@ -183,11 +183,11 @@ async def _fold(
         received_at=now,
     )
     if not await repo.add_once(session, event):  # stored concurrently: maybe this is its edit
-        seen = await repo.alert_event(session, key, lock=True)
+        seen = await alert_rows.alert_event(session, key, lock=True)
         return None if seen is None else await _edited(session, seen, alert, origin, now)
     if created:
         return Folded(alert, group, Change.NEW if alert.is_firing else Change.NOTED)
-    stale = origin.message_ts is not None and await repo.newer_alert_event(
+    stale = origin.message_ts is not None and await alert_rows.newer_alert_event(
         session, group.id, after_ts=origin.message_ts, status_not=alert.status.value
     )
     return Folded(alert, group, _apply(group, alert, now, count=True, stale=stale))

@@ -9,7 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.alerts import room
 from bot.incidents.service import IncidentError, record
-from bot.store import repo
+from bot.store import alert_rows, repo
 from bot.store.tables import AlertGroup, Incident, utcnow
 from bot.types import EventKind, Status, incident_ref
 
@@ -35,7 +35,7 @@ def describe(group: AlertGroup) -> str:
 
 async def _detected(session: AsyncSession, incident: Incident) -> datetime | None:
     assert incident.id is not None
-    return (await repo.alert_tally(session, incident.id)).earliest
+    return (await alert_rows.alert_tally(session, incident.id)).earliest
 
 
 async def link_group(
@@ -53,7 +53,7 @@ async def link_group(
     `announced` link is told in the war room: that is the room's latest word on the alert.
     Raises IncidentError when the alert or incident is gone, or the incident is closed.
     """
-    group = await repo.alert_group(session, group_id, lock=True)
+    group = await alert_rows.alert_group(session, group_id, lock=True)
     if group is None:
         raise IncidentError("That alert is no longer stored. Use a newer alert card.")
     ids = sorted({incident_id, group.incident_id or incident_id})

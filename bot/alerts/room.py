@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.alerts.model import AlertStatus
 from bot.alerts.pacing import ROOM_NOTICE
-from bot.store import claims, repo
+from bot.store import alert_rows, claims, repo
 from bot.store.tables import AlertGroup, Incident
 from bot.types import Status
 
@@ -61,7 +61,7 @@ def claim_refired(group: AlertGroup, incident: Incident, now: datetime) -> bool:
 
 async def _all_clear(session: AsyncSession, incident: Incident) -> bool:
     assert incident.id is not None
-    tally = await repo.alert_tally(session, incident.id)
+    tally = await alert_rows.alert_tally(session, incident.id)
     return _has_room(incident) and tally.linked > 0 and tally.firing == 0
 
 
@@ -98,7 +98,7 @@ class DueNotices:
 async def _claim_refire(
     session: AsyncSession, group_id: int, now: datetime, due: DueNotices
 ) -> None:
-    group = await repo.alert_group(session, group_id, lock=True)
+    group = await alert_rows.alert_group(session, group_id, lock=True)
     if group is None or not group.room_pending:
         return
     if not _may_post(group.room_posted_at, group.room_retry_at, now):

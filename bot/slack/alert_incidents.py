@@ -33,7 +33,7 @@ from bot.slack.views.alerts import (
 )
 from bot.slack.war_room import Requester, live_room, open_war_room, reply
 from bot.slack.work import unit_of_work
-from bot.store import repo
+from bot.store import alert_rows, repo
 from bot.store.tables import AlertGroup, Incident, utcnow
 from bot.types import INCIDENT_COMMANDER, Status, incident_ref
 
@@ -49,7 +49,7 @@ async def link_alert(
     Moving it away from another incident changes that one too: they must be able to see it.
     """
     async with deps.db.session() as session:
-        current = await repo.alert_group(session, group_id)
+        current = await alert_rows.alert_group(session, group_id)
     moving = current is not None and current.incident_id not in (None, incident_id)
     if moving and current and not await access.permit(deps, requester, current.incident_id):
         return False
@@ -103,7 +103,7 @@ async def _find_or_declare(
     assert group.id is not None
     async with deps.alert_lock:
         async with deps.db.session() as session:
-            current = await repo.alert_group(session, group.id)
+            current = await alert_rows.alert_group(session, group.id)
             linked = None
             if current is not None and current.incident_id:
                 linked = await repo.incident_by_id(session, current.incident_id)
@@ -111,7 +111,7 @@ async def _find_or_declare(
                 return linked, False
             target = None
             if storm and group.channel_id:
-                target = await repo.recent_auto_incident(
+                target = await alert_rows.recent_auto_incident(
                     session,
                     channel_id=group.channel_id,
                     declared_by=bot_user,

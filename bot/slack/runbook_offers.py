@@ -12,7 +12,7 @@ from bot.runbooks.model import Runbook
 from bot.slack.views.alerts import incident_severity
 from bot.slack.views.runbook import runbook_offer_blocks
 from bot.slack.views.text import safe
-from bot.store import repo
+from bot.store import alert_rows
 from bot.store.tables import AlertGroup, Incident
 from bot.types import Severity, incident_ref
 
@@ -55,7 +55,7 @@ async def offer_runbooks(deps: Deps, incident: Incident) -> str | None:
     if not incident.channel_id or incident.room_archived_at or incident.id is None:
         return None  # no room, or an archived one: nothing can be posted there
     async with deps.db.session() as session:
-        alerts = await repo.alert_groups_of(session, incident.id)
+        alerts = await alert_rows.alert_groups_of(session, incident.id)
         matching = matching_runbooks(deps, incident, alerts=alerts)
         if not matching:
             return None

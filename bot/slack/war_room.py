@@ -19,7 +19,7 @@ from bot.slack.channels import create_channel
 from bot.slack.runbook_offers import offer_runbooks
 from bot.slack.views import incident as views
 from bot.slack.views.text import truncate
-from bot.store import repo
+from bot.store import alert_rows, repo
 from bot.store.tables import Incident, RoleAssignment, RunbookRun, utcnow
 from bot.types import Severity, incident_ref
 
@@ -64,12 +64,12 @@ def archived_text(incident: Incident, what: str) -> str:
 
 async def load_incident(
     deps: Deps, incident_id: int
-) -> tuple[Incident, dict[str, RoleAssignment], repo.AlertTally, Sequence[RunbookRun]]:
+) -> tuple[Incident, dict[str, RoleAssignment], alert_rows.AlertTally, Sequence[RunbookRun]]:
     """The incident, its role holders, its alerts and its runbook runs."""
     async with deps.db.session() as session:
         incident = await service.get(session, incident_id)
         holders = await repo.roles_of(session, incident_id)
-        alerts = await repo.alert_tally(session, incident_id)
+        alerts = await alert_rows.alert_tally(session, incident_id)
         return incident, holders, alerts, await repo.runbook_runs_of(session, incident_id)
 
 

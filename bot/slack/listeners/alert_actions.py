@@ -19,7 +19,7 @@ from bot.slack.runbook_offers import runbooks_for_alert
 from bot.slack.views.alerts import incident_severity, incident_title, link_modal, runbook_hint
 from bot.slack.views.modals import declare_modal
 from bot.slack.war_room import Requester, reply
-from bot.store import repo
+from bot.store import alert_rows, repo
 from bot.store.tables import AlertGroup
 
 log = structlog.get_logger(__name__)
@@ -47,7 +47,7 @@ async def _clicked(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> tuple[Req
 
 async def _group(deps: Deps, group_id: int) -> AlertGroup | None:
     async with deps.db.session() as session:
-        return await repo.alert_group(session, group_id)
+        return await alert_rows.alert_group(session, group_id)
 
 
 def _trigger(body: dict[str, Any]) -> str:

@@ -24,7 +24,7 @@ from bot.incidents.lifecycle import allowed_next
 from bot.slack.ids import Action
 from bot.slack.views.postmortem import close_button, followup_button
 from bot.slack.views.text import DRILL_MARK, channel, safe, truncate, when
-from bot.store.repo import AlertTally
+from bot.store.alert_rows import AlertTally
 from bot.store.tables import Incident, RoleAssignment
 from bot.types import INCIDENT_COMMANDER, Severity, Status, incident_ref
 
