@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import structlog
@@ -11,11 +10,11 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from bot.deps import Deps
 from bot.incidents import timeline
 from bot.logging import bind_incident
-from bot.notify.gateway import slack_error
 from bot.slack import access
 from bot.slack.ids import Action, Callback
+from bot.slack.messages import author, fetch_message, message_text
 from bot.slack.middleware import once_per_event
-from bot.slack.parse import COMMAND, Command, from_slack
+from bot.slack.parse import COMMAND, Command
 from bot.slack.views.incident import DRILL_MARK
 from bot.slack.views.timeline import chat_text, timeline_message
 from bot.slack.war_room import Requester, live_room, reply
@@ -47,36 +46,6 @@ async def _war_room(deps: Deps, channel: str | None) -> tuple[int, int] | None:
     return known
 
 
-def message_text(message: dict[str, Any]) -> str:
-    """A message's text as typed (Slack's escaping undone), or its attachment's fallback."""
-    text = message.get("text") or ""
-    if not text:
-        for attachment in message.get("attachments") or []:
-            if not isinstance(attachment, dict):  # what alert parsers skip, skipped here too
-                continue
-            text = attachment.get("fallback") or attachment.get("text") or ""
-            if text:
-                break
-    return from_slack(str(text))
-
-
-def _author(message: dict[str, Any]) -> str | None:
-    author = message.get("user") or message.get("bot_id")
-    return str(author) if author else None
-
-
-async def _fetch(deps: Deps, channel: str, ts: str) -> tuple[dict[str, Any] | None, str | None]:
-    """(the message, or None when it no longer exists; its permalink), fetched concurrently."""
-    found, link = await asyncio.gather(
-        deps.slack.message(channel, ts), deps.slack.permalink(channel, ts), return_exceptions=True
-    )
-    permalink = link if isinstance(link, str) else None
-    if isinstance(found, BaseException):
-        log.warning("timeline_message_unreadable", error=slack_error(found))
-        return {"ts": ts}, permalink  # it exists as far as we know: keep it, the link shows it
-    return found, permalink
-
-
 async def _add(
     deps: Deps,
     incident_id: int,
@@ -91,7 +60,7 @@ async def _add(
     chat = timeline.ChatMessage(
         channel=channel,
         ts=str(message["ts"]),
-        author=_author(message),
+        author=author(message),
         text=message_text(message),
         permalink=permalink,
     )
@@ -171,7 +140,7 @@ async def reaction_added(event: dict[str, Any], context: AsyncBoltContext, deps:
     room = await _war_room(deps, channel)
     if room is None:
         return
-    message, permalink = await _fetch(deps, channel, ts)
+    message, permalink = await fetch_message(deps, channel, ts)
     if message is None:
         log.info("timeline_pushpin_on_missing_message")
         return
@@ -219,7 +188,7 @@ async def pin_added(event: dict[str, Any], context: AsyncBoltContext, deps: Deps
         return
     permalink = message.get("permalink")
     if not (message.get("text") or message.get("attachments")) or not permalink:
-        fetched, link = await _fetch(deps, channel, str(ts))
+        fetched, link = await fetch_message(deps, channel, str(ts))
         if fetched is None:
             log.info("timeline_pin_of_missing_message")
             return
