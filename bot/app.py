@@ -51,7 +51,7 @@ from bot.slack.listeners.timeline import TimelineCommands
 from bot.slack.reminders import post_reminder
 from bot.slack.resumer import run_resumer
 from bot.slack.startup import warn_about_channels
-from bot.slack.war_room import refresh_messages
+from bot.slack.summaries import refresh_messages
 from bot.store.db import Database
 
 log = structlog.get_logger(__name__)

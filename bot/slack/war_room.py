@@ -1,4 +1,5 @@
-"""Opening an incident's war room and keeping its pinned summary and status card current."""
+"""Opening an incident's war room, and what answering its people takes (see `summaries` for
+keeping its pinned summary and status card current)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from slack_sdk.errors import SlackApiError
 
 from bot.alerts.room import GONE
 from bot.deps import Deps
@@ -20,7 +20,7 @@ from bot.slack.runbook_offers import offer_runbooks
 from bot.slack.views import incident as views
 from bot.slack.views.text import truncate
 from bot.store import alert_rows, repo
-from bot.store.tables import Incident, RoleAssignment, RunbookRun, utcnow
+from bot.store.tables import Incident, RoleAssignment, RunbookRun
 from bot.types import Severity, incident_ref
 
 log = structlog.get_logger(__name__)
@@ -388,84 +388,3 @@ async def link_declared(deps: Deps, incident: Incident, intro_ts: str) -> None:
     async with deps.db.session() as session:
         entry_id = await repo.declared_entry_id(session, incident.id)
     await link_to_post(deps, incident, entry_id, intro_ts)
-
-
-async def _store_messages(
-    deps: Deps, incident_id: int, intro_ts: str | None, card_ts: str | None
-) -> None:
-    if intro_ts is None and card_ts is None:
-        return
-    async with deps.db.session() as session:
-        await service.set_message(
-            session, incident_id=incident_id, intro_ts=intro_ts, status_card_ts=card_ts
-        )
-
-
-async def refresh_messages(deps: Deps, incident_id: int) -> None:
-    """Update the pinned summary and the status card in place, concurrently.
-
-    An archived war room's summary stays as it was (Slack allows no edits there); the
-    status card, in the status channel, still follows.
-    """
-    incident, holders, alerts, runs = await load_incident(deps, incident_id)
-    links = await summary_links(deps, incident, runs)
-    calls = {}
-    # a summary or card whose first post failed is posted now (ts None), not skipped, unless
-    # its war room is being set up right now: that will post it
-    lease = incident.setup_lease_until
-    busy = lease is not None and lease > utcnow()
-    if (room := live_room(incident)) and not (busy and incident.intro_ts is None):
-        calls["intro"] = _update_or_repost(
-            deps,
-            incident,
-            room,
-            incident.intro_ts,
-            summary=True,
-            blocks=views.summary_blocks(
-                incident, holders, deps.settings.roles, alerts=alerts, links=links
-            ),
-        )
-    status_channel = deps.settings.status_channel
-    if status_channel and not incident.is_private and not (busy and not incident.status_card_ts):
-        calls["card"] = _update_or_repost(
-            deps,
-            incident,
-            status_channel,
-            incident.status_card_ts,
-            summary=False,
-            blocks=views.status_card_blocks(incident, holders),
-        )
-    if calls:
-        await deps.slack.gather(**calls)
-
-
-async def _update_or_repost(
-    deps: Deps, incident: Incident, channel: str, ts: str | None, *, summary: bool, blocks: list
-) -> None:
-    """Update the message in place; post (and pin) it again when it is gone or never was."""
-    text = views.summary_text(incident)
-    if ts is not None:
-        try:
-            await deps.slack.update(channel, ts, text, blocks)
-            return
-        except SlackApiError as exc:
-            error = slack_error(exc)
-            if summary and error in ARCHIVED:  # archived unbeknown to us: never again
-                await _archived(deps, channel)
-                return
-            if error != "message_not_found":
-                raise
-    log.warning("message_missing_posting", channel=channel, summary=summary, had_ts=bool(ts))
-    new_ts = await deps.slack.post(channel, text, blocks)
-    if summary:
-        await deps.slack.attempt("pin", deps.slack.pin(channel, new_ts))
-    assert incident.id is not None
-    await _store_messages(
-        deps, incident.id, new_ts if summary else None, None if summary else new_ts
-    )
-
-
-async def _archived(deps: Deps, channel: str) -> None:
-    log.info("war_room_found_archived", channel=channel)
-    async with deps.db.session() as session:
-        await service.set_room_archived(session, channel_id=channel, archived=True)
