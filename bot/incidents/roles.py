@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -84,37 +85,19 @@ async def assign_role(
     now = utcnow()
     holders = await repo.roles_of(session, incident_id)
     current = holders.get(role)
-    previous: str | None = None
-    if current is not None:
-        if current.user_id == user_id:
-            return RoleChange(incident, role, user_id, changed=False)
-        if not take_over:
-            return RoleChange(incident, role, current.user_id, changed=False)
-        previous = current.user_id
-        if not await repo.replace_role_holder(
-            session,
-            incident_id=incident_id,
-            role=role,
-            expected=previous,
-            user_id=user_id,
-            actor=actor,
-            at=now,
-        ):
-            return await _lost_race(session, incident_id, role)
-    else:
-        session.add(
-            RoleAssignment(
-                incident_id=incident_id,
-                role=role,
-                user_id=user_id,
-                assigned_by=actor,
-                assigned_at=now,
-            )
-        )
-        try:
-            await session.flush()
-        except IntegrityError:
-            return await _lost_race(session, incident_id, role)
+    if current is not None and (current.user_id == user_id or not take_over):
+        return RoleChange(incident, role, current.user_id, changed=False)
+    previous = current.user_id if current is not None else None
+    if not await _hold(
+        session,
+        incident_id=incident_id,
+        role=role,
+        user_id=user_id,
+        actor=actor,
+        at=now,
+        previous=previous,
+    ):
+        return await _lost_race(session, incident_id, role)
     first_ic = role == INCIDENT_COMMANDER and incident.acknowledged_at is None
     if first_ic:
         incident.acknowledged_at = now
@@ -137,6 +120,40 @@ async def assign_role(
         first_ic=first_ic,
         entry_id=entry.id,
     )
+
+
+async def _hold(
+    session: AsyncSession,
+    *,
+    incident_id: int,
+    role: str,
+    user_id: str,
+    actor: str,
+    at: datetime,
+    previous: str | None,
+) -> bool:
+    """Make `user_id` the holder, replacing `previous` (compare-and-set) or taking the free
+    role (the unique key decides); False when someone else got there first."""
+    if previous is not None:
+        return await repo.replace_role_holder(
+            session,
+            incident_id=incident_id,
+            role=role,
+            expected=previous,
+            user_id=user_id,
+            actor=actor,
+            at=at,
+        )
+    session.add(
+        RoleAssignment(
+            incident_id=incident_id, role=role, user_id=user_id, assigned_by=actor, assigned_at=at
+        )
+    )
+    try:
+        await session.flush()
+    except IntegrityError:
+        return False
+    return True
 
 
 async def _lost_race(session: AsyncSession, incident_id: int, role: str) -> RoleChange:
