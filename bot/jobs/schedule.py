@@ -67,55 +67,54 @@ async def sync(
     holders = await repo.roles_of(session, incident.id)
 
     nag_every = settings.ic_nag_after
-    nag = reminders.get(Kind.IC_NAG)
-    if is_open and nag_every and INCIDENT_COMMANDER not in holders:
-        if nag is None or nag.due_at is None:
-            await repo.set_reminder(
-                session,
-                incident_id=incident.id,
-                kind=Kind.IC_NAG,
-                due_at=max(incident.declared_at + nag_every, now),
-            )
-    elif nag is not None and nag.due_at is not None:
-        await repo.set_reminder(session, incident_id=incident.id, kind=Kind.IC_NAG, due_at=None)
+    nag_wanted = bool(is_open and nag_every and INCIDENT_COMMANDER not in holders)
+    nag_due = max(incident.declared_at + nag_every, now) if nag_wanted and nag_every else None
+    await _apply(session, incident.id, Kind.IC_NAG, reminders, nag_due, wanted=nag_wanted)
 
     every = cadence(settings, incident)
-    update = reminders.get(Kind.UPDATE_DUE)
-    if is_open and every:
-        if update_due_at is not None:
-            await repo.set_reminder(
-                session, incident_id=incident.id, kind=Kind.UPDATE_DUE, due_at=update_due_at
-            )
-        elif reset_update or update is None or update.due_at is None:
-            since = incident.last_update_at or incident.declared_at
-            await repo.set_reminder(
-                session,
-                incident_id=incident.id,
-                kind=Kind.UPDATE_DUE,
-                due_at=max(since + every, now),
-            )
-    elif update is not None and update.due_at is not None:
-        await repo.set_reminder(session, incident_id=incident.id, kind=Kind.UPDATE_DUE, due_at=None)
+    update_due = update_due_at
+    if update_due is None and is_open and every:
+        update_due = max((incident.last_update_at or incident.declared_at) + every, now)
+    await _apply(
+        session,
+        incident.id,
+        Kind.UPDATE_DUE,
+        reminders,
+        update_due,
+        wanted=bool(is_open and every),
+        reset=reset_update or update_due_at is not None,
+    )
 
     # "Schedule review": while resolved (not closed) and the postmortem is not complete
     review_after = settings.postmortem_due
-    review = reminders.get(Kind.POSTMORTEM_DUE)
-    wanted = False
+    review_due = None
     if review_after and incident.status == Status.RESOLVED and incident.resolved_at:
         draft = await insights.postmortem_of(session, incident.id)
-        wanted = draft is None or draft.completed_at is None
-    if wanted and review_after and incident.resolved_at:
-        if review is None or review.due_at is None:
-            await repo.set_reminder(
-                session,
-                incident_id=incident.id,
-                kind=Kind.POSTMORTEM_DUE,
-                due_at=max(incident.resolved_at + review_after, now),
-            )
-    elif not wanted and review is not None and review.due_at is not None:
-        await repo.set_reminder(
-            session, incident_id=incident.id, kind=Kind.POSTMORTEM_DUE, due_at=None
-        )
+        if draft is None or draft.completed_at is None:
+            review_due = max(incident.resolved_at + review_after, now)
+    await _apply(
+        session, incident.id, Kind.POSTMORTEM_DUE, reminders, review_due, wanted=bool(review_due)
+    )
+
+
+async def _apply(
+    session: AsyncSession,
+    incident_id: int,
+    kind: Kind,
+    reminders: dict[str, Reminder],
+    due: datetime | None,
+    *,
+    wanted: bool,
+    reset: bool = False,
+) -> None:
+    """Turn a reminder on at `due` when it is wanted and off (or `reset`), off when it is not
+    wanted and on; a reminder already on and wanted keeps its time."""
+    current = reminders.get(kind)
+    on = current is not None and current.due_at is not None
+    if wanted and (reset or not on):
+        await repo.set_reminder(session, incident_id=incident_id, kind=kind, due_at=due)
+    elif not wanted and on:
+        await repo.set_reminder(session, incident_id=incident_id, kind=kind, due_at=None)
 
 
 async def snooze(
