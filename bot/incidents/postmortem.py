@@ -196,6 +196,11 @@ def _span(label: str, start: datetime | None, end: datetime | None, missing: str
 
 
 def _header(m: Material, w: _Writer, roles: Sequence[str], now: datetime) -> list[str]:
+    return [*_facts(m, w, now), *_summary(m, w), *_durations(m), *_roles(m, w, roles), ""]
+
+
+def _facts(m: Material, w: _Writer, now: datetime) -> list[str]:
+    """The title, a draft's warning, and the table of facts."""
     i = m.incident
     severity = Severity(i.severity)
     status = Status(i.status)
@@ -231,12 +236,20 @@ def _header(m: Material, w: _Writer, roles: Sequence[str], now: datetime) -> lis
             f"| Postmortem completed | {stamp(m.postmortem.completed_at)} by "
             f"{w.who(m.postmortem.completed_by)} |"
         )
-    lines += ["", "## Summary", ""]
+    return lines
+
+
+def _summary(m: Material, w: _Writer) -> list[str]:
+    """The summary and impact sections: what is known, and prompts for the rest."""
+    i = m.incident
+    severity = Severity(i.severity)
+    lines = ["", "## Summary", ""]
     if i.description:
         lines += [w.text(i.description), ""]
     if i.resolution:
         lines += [f"**Resolution:** {w.text(i.resolution)}", ""]
-    lines += [
+    return [
+        *lines,
         "_In two or three sentences: what happened, who noticed, how it was mitigated._",
         "",
         "## Impact",
@@ -247,6 +260,12 @@ def _header(m: Material, w: _Writer, roles: Sequence[str], now: datetime) -> lis
         "_Who and what was affected, for how long, and how badly (customers, requests, "
         "revenue, data)? How did we measure it?_",
         "",
+    ]
+
+
+def _durations(m: Material) -> list[str]:
+    i = m.incident
+    return [
         "## Key durations",
         "",
         "| Measure | From → to | Duration |",
@@ -261,14 +280,16 @@ def _header(m: Material, w: _Writer, roles: Sequence[str], now: datetime) -> lis
         ),
         _span("Time to resolve", i.declared_at, i.resolved_at, "not resolved yet"),
         "",
-        "## Roles",
-        "",
     ]
+
+
+def _roles(m: Material, w: _Writer, roles: Sequence[str]) -> list[str]:
+    lines = ["## Roles", ""]
     for role in dict.fromkeys([*roles, *m.holders]):
         holder = m.holders.get(role)
         label = role.replace("_", " ").capitalize()
         lines.append(f"- {label}: {w.who(holder.user_id) if holder else '_unassigned_'}")
-    return [*lines, ""]
+    return lines
 
 
 def _alerts(m: Material, w: _Writer) -> list[str]:
