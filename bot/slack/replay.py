@@ -52,6 +52,7 @@ class EventReplay:
     def __init__(self, db: Database) -> None:
         self._db = db
         self._waiting: deque[_Kept] = deque()
+        self._ids: set[str] = set()  # the waiting events' ids: Slack's retries are not kept twice
         self._wake = asyncio.Event()
 
     @property
@@ -72,10 +73,11 @@ class EventReplay:
     ) -> None:
         """Keep an event for replay (`claimed`: its id is already recorded as taken;
         `redelivered`: Slack was answered 503 and will deliver it again)."""
-        if any(kept.event_id == event_id for kept in self._waiting):
+        if event_id in self._ids:
             log.info("event_already_kept", event_id=event_id)  # Slack's retry during the outage
             return
         self._waiting.append(_Kept(event_id, run, claimed, redelivered))
+        self._ids.add(event_id)
         log.warning("event_kept_for_replay", event_id=event_id, waiting=len(self._waiting))
         self._wake.set()
 
@@ -91,7 +93,7 @@ class EventReplay:
                 stop.cancel()
                 continue
             if await self._replay(self._waiting[0]):
-                self._waiting.popleft()
+                self._ids.discard(self._waiting.popleft().event_id)
                 delay = FIRST_DELAY
             elif not await pause(stopping, delay):
                 break
