@@ -10,10 +10,12 @@ from bot.deps import Deps
 from bot.incidents import service
 from bot.notify.gateway import slack_error
 from bot.slack.views import incident as views
-from bot.slack.war_room import ARCHIVED, live_room, load_incident, summary_links
+from bot.slack.war_room import live_room, load_incident, summary_links
 from bot.store.tables import Incident, utcnow
 
 log = structlog.get_logger(__name__)
+ARCHIVED = ("is_inactive", "is_archived")
+"""What Slack answers an edit or a post in an archived channel."""
 
 
 async def _store_messages(

@@ -24,8 +24,6 @@ from bot.store.tables import Incident, RoleAssignment, RunbookRun
 from bot.types import Severity, incident_ref
 
 log = structlog.get_logger(__name__)
-ARCHIVED = ("is_inactive", "is_archived")
-"""What Slack answers an edit or a post in an archived channel."""
 
 
 @dataclass(frozen=True)
