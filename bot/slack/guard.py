@@ -17,7 +17,7 @@ from slack_bolt.kwargs_injection.async_args import AsyncArgs
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.deps import Deps
-from bot.slack.middleware import REQUEST_CLAIM
+from bot.slack.middleware import REQUEST_CLAIM, id_of
 from bot.slack.war_room import Requester, reply
 
 log = structlog.get_logger(__name__)
@@ -106,17 +106,12 @@ def _short(filename: str) -> str:
     return "/".join(parts[-2:])
 
 
-def _id_of(value: Any) -> Any:
-    """An id given as itself or as an object holding it (`user`, `channel` in payloads)."""
-    return value.get("id") if isinstance(value, dict) else value
-
-
 async def tell_failure(deps: Deps | None, body: dict[str, Any], error: Exception) -> None:
     """Tell the person a verified request came from that handling it failed."""
-    user = body.get("user_id") or _id_of(body.get("user"))
+    user = body.get("user_id") or id_of(body.get("user"))
     if deps is None or not isinstance(user, str) or not user:
         return
-    channel = body.get("channel_id") or _id_of(body.get("channel"))
+    channel = body.get("channel_id") or id_of(body.get("channel"))
     response_url = body.get("response_url")
     requester = Requester(
         user_id=user,

@@ -52,7 +52,7 @@ def _field(value: Any, key: str) -> Any:
     return value.get(key) if isinstance(value, dict) else None
 
 
-def _id(value: Any) -> Any:
+def id_of(value: Any) -> Any:
     """An id given as itself, or as an object holding it (payloads' `user` and `channel`)."""
     return _field(value, "id") if isinstance(value, dict) else value
 
@@ -67,12 +67,12 @@ def metric_kind(body: dict[str, Any]) -> str:
 def request_context(body: dict[str, Any]) -> dict[str, Any]:
     """The user and channel a request is about, for log lines."""
     event = body.get("event")
-    user = body.get("user_id") or _id(body.get("user")) or _id(_field(event, "user"))
+    user = body.get("user_id") or id_of(body.get("user")) or id_of(_field(event, "user"))
     channel = (
         body.get("channel_id")
-        or _id(body.get("channel"))
+        or id_of(body.get("channel"))
         or _field(body.get("container"), "channel_id")
-        or _id(_field(event, "channel"))
+        or id_of(_field(event, "channel"))
         or _field(_field(event, "item"), "channel")
     )
     return {"user": user, "channel": channel, "team": body.get("team_id")}
