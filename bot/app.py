@@ -15,6 +15,10 @@ from aiohttp import web
 
 from bot.config import Settings
 from bot.deps import Deps
+from bot.flows.alerts.notices import run_flusher
+from bot.flows.reminders import post_reminder
+from bot.flows.resumer import run_resumer
+from bot.flows.summaries import refresh_messages
 from bot.http import routes
 from bot.http.alertmanager import alertmanager_webhook
 from bot.http.errors import json_errors
@@ -29,7 +33,6 @@ from bot.notify.coalesce import Coalescer
 from bot.notify.gateway import CountingWebClient, SlackGateway, build_client
 from bot.runbooks import RunbookSet, load_runbooks
 from bot.slack import middleware
-from bot.slack.alert_incidents import run_flusher
 from bot.slack.claims import Claims
 from bot.slack.guard import GuardedApp, on_error
 from bot.slack.listeners import (
@@ -48,10 +51,7 @@ from bot.slack.listeners.incident_commands import IncidentControls
 from bot.slack.listeners.learning import install_learning
 from bot.slack.listeners.runbooks import RunbookCommands
 from bot.slack.listeners.timeline import TimelineCommands
-from bot.slack.reminders import post_reminder
-from bot.slack.resumer import run_resumer
 from bot.slack.startup import warn_about_channels
-from bot.slack.summaries import refresh_messages
 from bot.store.db import Database
 
 log = structlog.get_logger(__name__)

@@ -11,9 +11,9 @@ from aiohttp import web
 from bot.alerts import WebhookError, parse_alertmanager_webhook
 from bot.alerts.grouping import Change, Origin, ingest
 from bot.deps import Deps
+from bot.flows.alerts.stored import follow_up
 from bot.http.bodies import BodyError, json_object, require_json, text_of
 from bot.http.errors import refuse
-from bot.slack.alert_incidents import follow_up
 
 log = structlog.get_logger(__name__)
 DISABLED = (

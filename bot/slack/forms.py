@@ -21,12 +21,12 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
 
 from bot.deps import Deps
+from bot.flows import access
+from bot.flows.requests import Requester, live_room, outside_archived, reply
 from bot.incidents.access import Restricted
 from bot.notify.gateway import slack_error
-from bot.slack import access
 from bot.slack.parse import view_metadata
 from bot.slack.views.modals import loading_modal, notice_modal
-from bot.slack.war_room import Requester, live_room, outside_archived, reply
 from bot.store import repo
 from bot.store.tables import Incident
 

@@ -17,8 +17,8 @@ from slack_bolt.kwargs_injection.async_args import AsyncArgs
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.deps import Deps
+from bot.flows.requests import Requester, reply
 from bot.slack.middleware import REQUEST_CLAIM, id_of
-from bot.slack.war_room import Requester, reply
 
 log = structlog.get_logger(__name__)
 # context key set by bot/http/slack.py once a request's signature was checked

@@ -11,7 +11,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.slack.alert_incidents import flush_notices
+from bot.flows.alerts.notices import flush_notices
 from bot.slack.ids import Action, Block, Callback
 from bot.store.tables import utcnow
 from bot.types import EventKind

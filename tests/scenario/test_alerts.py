@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from bot.slack.alert_cards import flush
+from bot.flows.alerts.cards import flush
 from bot.store.tables import utcnow
 from tests.alert_messages import AM_BOT_ID, alert_events, alert_groups, am_attachment, am_fields
 from tests.fakes import FakeSlack

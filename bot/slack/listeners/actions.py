@@ -8,12 +8,13 @@ import structlog
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.deps import Deps
+from bot.flows import access
+from bot.flows.requests import Requester, reply
+from bot.flows.roles import give_role
+from bot.flows.war_room import open_war_room
 from bot.incidents.access import Restricted
 from bot.incidents.service import IncidentError
-from bot.slack import access
 from bot.slack.ids import Action
-from bot.slack.operations import give_role
-from bot.slack.war_room import Requester, open_war_room, reply
 
 log = structlog.get_logger(__name__)
 

@@ -9,16 +9,17 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.models.views import View
 
 from bot.deps import Deps
+from bot.flows import access
+from bot.flows.alerts.links import link_alert, move_to_monitoring
+from bot.flows.requests import Requester, reply
+from bot.flows.runbook_offers import runbooks_for_alert
 from bot.incidents.access import Restricted
-from bot.slack import access, forms
-from bot.slack.alert_incidents import link_alert, move_to_monitoring
+from bot.slack import forms
 from bot.slack.ids import Action, Block, Callback
 from bot.slack.listeners.actions import requester_of
 from bot.slack.parse import view_metadata
-from bot.slack.runbook_offers import runbooks_for_alert
 from bot.slack.views.alerts import incident_severity, incident_title, link_modal, runbook_hint
 from bot.slack.views.modals import declare_modal
-from bot.slack.war_room import Requester, reply
 from bot.store import alert_rows, repo
 from bot.store.tables import AlertGroup
 

@@ -9,7 +9,7 @@ import structlog
 from bot.alerts import parse_slack_message
 from bot.alerts.grouping import Change, Origin, ingest
 from bot.deps import Deps
-from bot.slack.alert_incidents import follow_up
+from bot.flows.alerts.stored import follow_up
 
 log = structlog.get_logger(__name__)
 

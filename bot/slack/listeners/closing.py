@@ -8,17 +8,17 @@ import structlog
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.deps import Deps
+from bot.flows import access, postmortems
+from bot.flows.reminders import sync_reminders
+from bot.flows.requests import Requester, live_room, outside_archived, reply, unit_of_work
+from bot.flows.status import change_status
 from bot.incidents import postmortem, service
 from bot.incidents.access import Restricted
 from bot.notify.gateway import slack_error
-from bot.slack import access, operations, postmortems
-from bot.slack.flows import sync_reminders
 from bot.slack.ids import Action
 from bot.slack.listeners.actions import requester_of
 from bot.slack.parse import Command
 from bot.slack.views.postmortem import postmortem_completed
-from bot.slack.war_room import Requester, live_room, outside_archived, reply
-from bot.slack.work import unit_of_work
 from bot.store import repo
 from bot.store.tables import Incident
 from bot.types import Status, incident_ref
@@ -51,7 +51,7 @@ async def close_incident(deps: Deps, incident_id: int, requester: Requester) -> 
     if status is Status.CLOSED:
         await reply(deps, requester, f":information_source: {ref} is already closed.")
         return False
-    if not await operations.change_status(deps, incident_id, Status.CLOSED, requester):
+    if not await change_status(deps, incident_id, Status.CLOSED, requester):
         return False
     channel = incident.channel_id
     if deps.settings.archive_on_close and channel:

@@ -10,17 +10,18 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 
 from bot.deps import Deps
+from bot.flows import access
+from bot.flows.requests import Requester, reply
+from bot.flows.war_room import open_war_room
 from bot.incidents.access import Restricted, status_action
 from bot.incidents.service import Declaration, IncidentError
 from bot.logging import bind_incident
 from bot.notify.gateway import slack_error
-from bot.slack import access
 from bot.slack.forms import carry_answer
 from bot.slack.parse import COMMAND, Command, CommandError, parse
 from bot.slack.views import incident as views
 from bot.slack.views.help import help_text
 from bot.slack.views.modals import declare_modal
-from bot.slack.war_room import Requester, open_war_room, reply
 from bot.store import repo
 from bot.store.tables import Incident
 from bot.types import Severity

@@ -8,15 +8,21 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.deps import Deps
+from bot.flows import access
+from bot.flows import roles as role_flows
+from bot.flows import updates as update_flows
+from bot.flows.requests import Requester, outside_archived, reply
+from bot.flows.roles import give_role
+from bot.flows.status import add_resolution, change_severity, change_status
+from bot.flows.updates import next_update_time
 from bot.incidents.access import Restricted, status_action
 from bot.jobs import schedule
-from bot.slack import access, forms, operations
+from bot.slack import forms
 from bot.slack.ids import Action, Block, Callback
 from bot.slack.listeners.actions import requester_of
 from bot.slack.parse import view_incident
 from bot.slack.views.modals import resolve_modal, update_modal
 from bot.slack.views.text import when
-from bot.slack.war_room import Requester, outside_archived, reply
 from bot.store import repo
 from bot.store.tables import Incident, utcnow
 from bot.types import INCIDENT_COMMANDER, Severity, Status, incident_ref
@@ -65,7 +71,7 @@ async def assign_role(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
         return
     if not await access.permit(deps, requester, incident_id, action=Restricted.ROLES):
         return
-    await operations.give_role(deps, incident_id, role, user, requester, take_over=True)
+    await give_role(deps, incident_id, role, user, requester, take_over=True)
 
 
 async def step_down(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
@@ -88,7 +94,7 @@ async def step_down(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
         await reply(deps, requester, ":information_source: You hold no role in this incident.")
         return
     for role in sorted(held, key=lambda r: r != INCIDENT_COMMANDER):
-        await operations.step_down(deps, int(value), role, requester)
+        await role_flows.step_down(deps, int(value), role, requester)
 
 
 async def set_status(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
@@ -106,7 +112,7 @@ async def set_status(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
     # the select offers no `closed`, but a request may carry it: closing is `close`
     if not await access.permit(deps, requester, incident_id, action=status_action(target)):
         return
-    await operations.change_status(deps, incident_id, target, requester)
+    await change_status(deps, incident_id, target, requester)
 
 
 async def set_severity(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
@@ -119,7 +125,7 @@ async def set_severity(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
         return
     if not await access.permit(deps, requester, parsed[0], action=Restricted.SEV):
         return
-    await operations.change_severity(deps, parsed[0], Severity(parsed[1]), requester)
+    await change_severity(deps, parsed[0], Severity(parsed[1]), requester)
 
 
 async def _open_resolve(
@@ -246,11 +252,9 @@ async def resolve_submitted(
         incident = await repo.incident_by_id(session, incident_id)
     requester = forms.submitter(deps, body, view, incident=incident)
     if incident is not None and incident.status == Status.RESOLVED:
-        await operations.add_resolution(deps, incident_id, summary, requester)
+        await add_resolution(deps, incident_id, summary, requester)
         return
-    await operations.change_status(
-        deps, incident_id, Status.RESOLVED, requester, resolution=summary
-    )
+    await change_status(deps, incident_id, Status.RESOLVED, requester, resolution=summary)
 
 
 async def update_submitted(
@@ -290,19 +294,19 @@ async def update_submitted(
         return
     requester = forms.submitter(deps, body, view, incident=incident)
     if chosen and chosen != incident.status and chosen in Status.__members__.values():
-        await operations.change_status(
+        await change_status(
             deps,
             incident_id,
             Status(chosen),
             requester,
             resolution=text.splitlines()[0][:500] if chosen == Status.RESOLVED else None,
         )
-    await operations.post_update(
+    await update_flows.post_update(
         deps,
         incident_id,
         text,
         requester,
-        next_update_at=operations.next_update_time(later, utcnow()),
+        next_update_at=next_update_time(later, utcnow()),
     )
 
 

@@ -10,16 +10,16 @@ import structlog
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.deps import Deps
+from bot.flows import access
+from bot.flows.requests import Requester, live_room, outside_archived, reply, unit_of_work
+from bot.flows.roles import check_user
 from bot.incidents import followups
-from bot.slack import access, forms
+from bot.slack import forms
 from bot.slack.ids import Action, Block, Callback
 from bot.slack.listeners.actions import requester_of
-from bot.slack.operations import check_user
 from bot.slack.parse import Command, view_incident
 from bot.slack.views import followups as views
 from bot.slack.views.text import safe
-from bot.slack.war_room import Requester, live_room, outside_archived, reply
-from bot.slack.work import unit_of_work
 from bot.store import insights, repo
 from bot.store.tables import Incident, utcnow
 from bot.types import incident_ref

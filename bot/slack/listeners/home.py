@@ -12,16 +12,16 @@ from slack_sdk.errors import SlackApiError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.deps import Deps
+from bot.flows import access
+from bot.flows.requests import Requester, reply
 from bot.incidents import statistics
 from bot.notify.gateway import slack_error
-from bot.slack import access
 from bot.slack.ids import Action
 from bot.slack.middleware import once_per_event
 from bot.slack.parse import Command
 from bot.slack.views.home import MAX_FOLLOWUPS, home_view
 from bot.slack.views.modals import declare_modal
 from bot.slack.views.stats import stats_blocks, stats_text
-from bot.slack.war_room import Requester, reply
 from bot.store import insights, repo
 from bot.store.insights import OwnedFollowUp
 from bot.store.tables import Incident, RoleAssignment

@@ -5,13 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from bot.deps import Deps
+from bot.flows.requests import Requester, reply
+from bot.flows.roles import give_role
+from bot.flows.status import change_severity, change_status
+from bot.flows.updates import post_update
 from bot.incidents import roles
 from bot.incidents.access import Restricted
 from bot.incidents.service import IncidentError
-from bot.slack import forms, operations
+from bot.slack import forms
 from bot.slack.parse import Command
 from bot.slack.views.modals import summary_prompt, update_modal
-from bot.slack.war_room import Requester, reply
 from bot.store.tables import Incident
 from bot.types import INCIDENT_COMMANDER, Status, incident_ref
 
@@ -51,22 +54,20 @@ class IncidentControls:
         if parsed.status is Status.RESOLVED:
             await self.resolve(parsed, incident, requester, command)
             return
-        await operations.change_status(self.deps, incident.id, parsed.status, requester)
+        await change_status(self.deps, incident.id, parsed.status, requester)
 
     async def severity(
         self, parsed: Command, incident: Incident, requester: Requester, command: dict[str, Any]
     ) -> None:
         assert parsed.severity is not None and incident.id is not None
-        await operations.change_severity(self.deps, incident.id, parsed.severity, requester)
+        await change_severity(self.deps, incident.id, parsed.severity, requester)
 
     async def ic(
         self, parsed: Command, incident: Incident, requester: Requester, command: dict[str, Any]
     ) -> None:
         assert incident.id is not None
         user = parsed.users[0] if parsed.users else requester.user_id
-        await operations.give_role(
-            self.deps, incident.id, INCIDENT_COMMANDER, user, requester, take_over=True
-        )
+        await give_role(self.deps, incident.id, INCIDENT_COMMANDER, user, requester, take_over=True)
 
     async def role(
         self, parsed: Command, incident: Incident, requester: Requester, command: dict[str, Any]
@@ -77,16 +78,14 @@ class IncidentControls:
         except IncidentError as exc:
             await reply(self.deps, requester, f":warning: {exc}")
             return
-        await operations.give_role(
-            self.deps, incident.id, role, parsed.users[0], requester, take_over=True
-        )
+        await give_role(self.deps, incident.id, role, parsed.users[0], requester, take_over=True)
 
     async def update(
         self, parsed: Command, incident: Incident, requester: Requester, command: dict[str, Any]
     ) -> None:
         assert incident.id is not None
         if parsed.text:
-            await operations.post_update(self.deps, incident.id, parsed.text, requester)
+            await post_update(self.deps, incident.id, parsed.text, requester)
             return
         # the form opens first, and is filled once the person may post updates
         incident_id = incident.id
@@ -110,13 +109,13 @@ class IncidentControls:
         assert incident.id is not None
         summary = parsed.text if parsed.name == "resolve" else ""
         if summary:
-            await operations.change_status(
+            await change_status(
                 self.deps, incident.id, Status.RESOLVED, requester, resolution=summary
             )
             return
         # Resolving never waits on a form: the incident is resolved now (any open status may
         # jump to resolved), and the one-line summary is asked for right after.
-        if await operations.change_status(self.deps, incident.id, Status.RESOLVED, requester):
+        if await change_status(self.deps, incident.id, Status.RESOLVED, requester):
             await reply(
                 self.deps,
                 requester,

@@ -8,17 +8,17 @@ import structlog
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.deps import Deps
+from bot.flows import access
+from bot.flows.requests import Requester, archived_text, outside_archived, reply
 from bot.incidents import runbook_runs, timeline
 from bot.incidents.service import IncidentError
 from bot.logging import bind_incident
 from bot.notify.gateway import slack_error
 from bot.runbooks.model import Runbook, StepState
-from bot.slack import access
 from bot.slack.listeners.actions import requester_of
 from bot.slack.parse import COMMAND, Command
 from bot.slack.views.runbook import RunbookAction, page_of_step, runbook_messages, runbook_picker
 from bot.slack.views.text import safe, user, when
-from bot.slack.war_room import Requester, archived_text, outside_archived, reply
 from bot.store import repo
 from bot.store.tables import Incident, RunbookRun
 from bot.types import incident_ref

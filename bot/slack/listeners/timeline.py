@@ -8,16 +8,16 @@ import structlog
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
 from bot.deps import Deps
+from bot.flows import access
+from bot.flows.requests import Requester, live_room, reply
 from bot.incidents import timeline
 from bot.logging import bind_incident
-from bot.slack import access
 from bot.slack.ids import Action, Callback
 from bot.slack.messages import author, fetch_message, message_text
 from bot.slack.middleware import once_per_event
 from bot.slack.parse import COMMAND, Command
 from bot.slack.views.incident import DRILL_MARK
 from bot.slack.views.timeline import chat_text, timeline_message
-from bot.slack.war_room import Requester, live_room, reply
 from bot.store import repo
 from bot.store.tables import Incident
 from bot.types import EventKind, incident_ref

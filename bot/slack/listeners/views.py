@@ -7,9 +7,9 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.deps import Deps
+from bot.flows.alerts.links import link_alert
 from bot.incidents.service import Declaration
 from bot.slack import forms
-from bot.slack.alert_incidents import link_alert
 from bot.slack.ids import Block, Callback
 from bot.slack.listeners.commands import declare_and_open
 from bot.slack.parse import view_metadata

@@ -378,3 +378,8 @@ def list_blocks(
             )
         )
     return f"{len(incidents)} open incident(s)", blocks
+
+
+def drill_prefix(incident: Incident) -> str:
+    """Marks every post about a drill as one."""
+    return f"{DRILL_MARK} · " if incident.is_drill else ""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
+
 ELLIPSIS = "…"
 DRILL_MARK = ":test_tube: DRILL"  # on every post about a drill
 
@@ -47,3 +49,31 @@ def channel(channel_id: str | None, name: str | None = None) -> str:
     if channel_id:
         return f"<#{channel_id}>"
     return f"#{name}" if name else "(no war room yet)"
+
+
+SECTION = 2900
+
+
+def text_sections(text: str, *, limit: int = SECTION, max_blocks: int = 3) -> list[Block]:
+    """Escaped user text as mrkdwn sections within Slack's limits (split on line breaks).
+
+    One message holds about 12,000 characters of blocks in all, so the text is cut (marked
+    with …) beyond `max_blocks` sections; the timeline keeps it whole.
+    """
+    escaped = safe(text, limit * max_blocks)
+    chunks: list[str] = []
+    while escaped:
+        if len(escaped) <= limit:
+            chunks.append(escaped)
+            break
+        cut = escaped.rfind("\n", 0, limit)
+        if cut < limit // 2:
+            cut = escaped.rfind(" ", 0, limit)
+        if cut < limit // 2:
+            cut = limit
+        amp = escaped.rfind("&", 0, cut)
+        if amp != -1 and ";" not in escaped[amp:cut]:
+            cut = amp
+        chunks.append(escaped[:cut])
+        escaped = escaped[cut:].lstrip()
+    return [SectionBlock(text=MarkdownTextObject(text=chunk)) for chunk in chunks]

@@ -17,10 +17,10 @@ from typing import Any
 import structlog
 
 from bot.deps import Deps
+from bot.flows.requests import Requester, live_room, reply
 from bot.incidents import access, timeline
 from bot.incidents.access import Decision, Facts, Outcome, Restricted
 from bot.notify.lookups import MEMBERS_SECONDS
-from bot.slack.war_room import Requester, live_room, reply
 from bot.store import repo
 from bot.store.tables import Incident, RoleAssignment
 from bot.types import INCIDENT_COMMANDER

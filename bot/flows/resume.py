@@ -8,6 +8,7 @@ restart has lost) is told ephemerally where they declared, or by DM.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -15,24 +16,17 @@ import structlog
 
 from bot.alerts.room import GONE
 from bot.deps import Deps
+from bot.flows.channels import BotChannels, candidate_names, create_channel
+from bot.flows.requests import Requester, reply
+from bot.flows.runbook_offers import offer_runbooks
+from bot.flows.summaries import load_incident, summary_links
+from bot.flows.war_room import finish, link_declared, post_summary, store_room, topic_for
 from bot.incidents import service
 from bot.logging import bind_incident
 from bot.notify.gateway import slack_error
-from bot.slack.channels import BotChannels, candidate_names, create_channel
-from bot.slack.runbook_offers import offer_runbooks
 from bot.slack.views import incident as views
-from bot.slack.war_room import (
-    Requester,
-    finish,
-    link_declared,
-    load_incident,
-    post_summary,
-    reply,
-    store_room,
-    summary_links,
-    topic_for,
-)
-from bot.store.tables import Incident
+from bot.store.alert_rows import AlertTally
+from bot.store.tables import Incident, RoleAssignment, RunbookRun
 from bot.types import Status
 
 log = structlog.get_logger(__name__)
@@ -77,10 +71,12 @@ async def _resume(
         await finish(deps, incident_id, intro_ts=None, card_ts=None, told=False, give_up=True)
         return
     identity = await deps.slack.attempt("auth_test", deps.slack.identity()) or {}
+    me = identity.get("user_id")
+    # the declarer is answered where they declared; the bot itself (auto-declare) is not
     requester = Requester(
         user_id=incident.declared_by,
         channel_id=incident.origin_channel_id,
-        silent=incident.declared_by == identity.get("user_id"),
+        silent=incident.declared_by == me,
     )
     if incident.channel_id is None and not await _room(deps, incident, adopt, mine, requester):
         return
@@ -93,16 +89,7 @@ async def _resume(
             "invite": deps.slack.invite(room, [incident.declared_by]),
             "topic": deps.slack.set_topic(room, topic_for(incident)),
         }
-        intro_ts = await _summary_in(deps, incident, identity.get("user_id"))
-        reused = intro_ts is not None
-        if intro_ts is None:
-            links = await summary_links(deps, incident, runs)
-            blocks = views.summary_blocks(
-                incident, holders, deps.settings.roles, alerts=alerts, links=links
-            )
-            intro_ts, intro_error = await post_summary(
-                deps, room, views.summary_text(incident), [b.to_dict() for b in blocks]
-            )
+        intro_ts, intro_error, reused = await _intro(deps, incident, holders, alerts, runs, me)
     status_channel = deps.settings.status_channel
     if status_channel and not incident.is_private and not incident.status_card_ts:
         calls["card"] = deps.slack.post(
@@ -121,13 +108,10 @@ async def _resume(
         calls["told"] = reply(deps, requester, text, blocks)
     results = await deps.slack.gather(**calls)
     card_ts = results.get("card")
-    if card_ts:
-        assert status_channel is not None
+    if card_ts and status_channel:
+        thread = views.declared_thread_text(incident)
         await deps.slack.attempt(
-            "thread",
-            deps.slack.post(
-                status_channel, views.declared_thread_text(incident), thread_ts=card_ts
-            ),
+            "thread", deps.slack.post(status_channel, thread, thread_ts=card_ts)
         )
     stored = await finish(
         deps,
@@ -141,6 +125,30 @@ async def _resume(
         await deps.refresher.run(incident_id)
     done = stored is not None and stored.setup_due_at is None
     log.info("war_room_resumed", channel=room, done=done, reused_summary=reused)
+
+
+async def _intro(
+    deps: Deps,
+    incident: Incident,
+    holders: dict[str, RoleAssignment],
+    alerts: AlertTally,
+    runs: Sequence[RunbookRun],
+    me: str | None,
+) -> tuple[str | None, str, bool]:
+    """The war room's summary: one the bot already posted there (found, so not posted twice),
+    else posted now. (ts, Slack's error when it could not be posted, whether it was found)."""
+    assert incident.channel_id is not None
+    found = await _summary_in(deps, incident, me)
+    if found is not None:
+        return found, "", True
+    links = await summary_links(deps, incident, runs)
+    blocks = views.summary_blocks(
+        incident, holders, deps.settings.roles, alerts=alerts, links=links
+    )
+    ts, error = await post_summary(
+        deps, incident.channel_id, views.summary_text(incident), [b.to_dict() for b in blocks]
+    )
+    return ts, error, False
 
 
 async def _room(

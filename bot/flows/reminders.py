@@ -1,11 +1,16 @@
-"""A reminder firing: the war room is told (what the job runner is handed to fire)."""
+"""Reminders: recomputed after each change, and a reminder firing told to the war room (what
+the job runner is handed to fire)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot.deps import Deps
+from bot.jobs import schedule
 from bot.jobs.schedule import Kind
 from bot.slack.views.postmortem import review_reminder
 from bot.slack.views.reminders import reminder_message
+from bot.store import repo
 from bot.store.tables import Incident, RoleAssignment
 from bot.types import INCIDENT_COMMANDER
 
@@ -21,3 +26,25 @@ async def post_reminder(
     else:
         text, blocks = reminder_message(incident, kind.value, ic.user_id if ic else None)
     await deps.slack.attempt("reminder", deps.slack.post(incident.channel_id, text, blocks))
+
+
+async def sync_reminders(
+    deps: Deps,
+    incident_id: int,
+    *,
+    reset_update: bool = False,
+    update_due_at: datetime | None = None,
+) -> None:
+    """Recompute the incident's reminders after a change."""
+    async with deps.db.session() as session:
+        incident = await repo.incident_by_id(session, incident_id)
+        if incident is None:
+            return
+        await schedule.sync(
+            session,
+            incident,
+            deps.settings,
+            reset_update=reset_update,
+            update_due_at=update_due_at,
+        )
+        await session.commit()

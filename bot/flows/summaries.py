@@ -3,19 +3,50 @@ again when Slack lost them, and never edited in an archived war room."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import structlog
 from slack_sdk.errors import SlackApiError
 
 from bot.deps import Deps
+from bot.flows.requests import live_room
 from bot.incidents import service
 from bot.notify.gateway import slack_error
 from bot.slack.views import incident as views
-from bot.slack.war_room import live_room, load_incident, summary_links
-from bot.store.tables import Incident, utcnow
+from bot.store import alert_rows, repo
+from bot.store.tables import Incident, RoleAssignment, RunbookRun, utcnow
 
 log = structlog.get_logger(__name__)
 ARCHIVED = ("is_inactive", "is_archived")
 """What Slack answers an edit or a post in an archived channel."""
+
+
+async def load_incident(
+    deps: Deps, incident_id: int
+) -> tuple[Incident, dict[str, RoleAssignment], alert_rows.AlertTally, Sequence[RunbookRun]]:
+    """The incident, its role holders, its alerts and its runbook runs."""
+    async with deps.db.session() as session:
+        incident = await service.get(session, incident_id)
+        holders = await repo.roles_of(session, incident_id)
+        alerts = await alert_rows.alert_tally(session, incident_id)
+        return incident, holders, alerts, await repo.runbook_runs_of(session, incident_id)
+
+
+async def summary_links(
+    deps: Deps, incident: Incident, runs: Sequence[RunbookRun] = ()
+) -> views.SummaryLinks:
+    """Permalinks for the summary: the status card, and each runbook's latest post."""
+    card = None
+    status_channel = deps.settings.status_channel
+    if status_channel and incident.status_card_ts and not incident.is_private:
+        card = await deps.slack.message_link(status_channel, incident.status_card_ts)
+    latest = {run.runbook_name: run for run in runs if run.message_ts}
+    runbooks = []
+    for run in sorted(latest.values(), key=lambda r: r.id or 0):
+        link = await deps.slack.message_link(run.channel_id, run.message_ts[0])
+        if link:
+            runbooks.append((run.title, link))
+    return views.SummaryLinks(status_card=card, runbooks=tuple(runbooks))
 
 
 async def _store_messages(

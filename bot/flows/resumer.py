@@ -17,9 +17,9 @@ from typing import Any
 import structlog
 
 from bot.deps import Deps
+from bot.flows.channels import BotChannels, candidate_names, number_in
+from bot.flows.resume import made_for, resume
 from bot.notify.gateway import slack_error
-from bot.slack.channels import BotChannels, candidate_names, number_in
-from bot.slack.resume import made_for, resume
 from bot.store import leases
 from bot.store.tables import Incident, utcnow
 

@@ -9,10 +9,11 @@ from typing import Any
 import structlog
 
 from bot.deps import Deps
+from bot.flows.requests import Requester, archived_text, outside_archived, reply
 from bot.incidents import postmortem
 from bot.notify.gateway import slack_error
 from bot.slack.views import postmortem as views
-from bot.slack.war_room import Requester, archived_text, outside_archived, reply
+from bot.store.tables import Incident
 from bot.types import Status, incident_ref
 
 log = structlog.get_logger(__name__)
@@ -50,33 +51,12 @@ async def share(
     A resolved (or closed) incident's draft is stored and followed by the next-step buttons;
     an open one's is uploaded marked DRAFT and not stored.
     """
-    async with deps.db.session() as session:
-        material = await postmortem.gather(session, incident_id)
-    incident = material.incident
+    incident, markdown = await _draft(deps, incident_id, actor)
     draft = Status(incident.status).is_open
-    markdown = postmortem.render(
-        material,
-        roles=deps.settings.roles,
-        names=await names_of(deps, material.people()),
-        step_titles=lambda name: step_titles(deps, name),
-    )
-    if not draft:
-        async with deps.db.session() as session:
-            await postmortem.store_draft(
-                session, incident_id=incident_id, markdown=markdown, actor=actor
-            )
+    if not await _shareable(deps, incident, requester, draft=draft):
+        return False
     ref = incident_ref(incident.number)
-    channel = incident.channel_id
-    if not channel:
-        if requester is not None:
-            await reply(deps, requester, f":warning: {ref} has no war room to share it in.")
-        return False
-    if incident.room_archived_at:
-        log.info("postmortem_not_shared_room_archived", draft=draft)
-        if requester is not None:
-            saved = "the draft postmortem" if draft else "the postmortem draft (it is saved)"
-            await reply(deps, outside_archived(requester, incident), archived_text(incident, saved))
-        return False
+    channel = incident.channel_id or ""
     try:
         file_id = await deps.slack.upload(
             channel,
@@ -105,6 +85,43 @@ async def share(
     if file_id:
         follow["store"] = _attach(deps, incident_id, file_id)
     await deps.slack.gather(**follow)
+    return True
+
+
+async def _draft(deps: Deps, incident_id: int, actor: str | None) -> tuple[Incident, str]:
+    """The incident and its postmortem in markdown; stored once the incident is resolved."""
+    async with deps.db.session() as session:
+        material = await postmortem.gather(session, incident_id)
+    incident = material.incident
+    markdown = postmortem.render(
+        material,
+        roles=deps.settings.roles,
+        names=await names_of(deps, material.people()),
+        step_titles=lambda name: step_titles(deps, name),
+    )
+    if not Status(incident.status).is_open:
+        async with deps.db.session() as session:
+            await postmortem.store_draft(
+                session, incident_id=incident_id, markdown=markdown, actor=actor
+            )
+    return incident, markdown
+
+
+async def _shareable(
+    deps: Deps, incident: Incident, requester: Requester | None, *, draft: bool
+) -> bool:
+    """Whether the incident has a war room to share it in; if not, the requester is told."""
+    ref = incident_ref(incident.number)
+    if not incident.channel_id:
+        if requester is not None:
+            await reply(deps, requester, f":warning: {ref} has no war room to share it in.")
+        return False
+    if incident.room_archived_at:
+        log.info("postmortem_not_shared_room_archived", draft=draft)
+        if requester is not None:
+            saved = "the draft postmortem" if draft else "the postmortem draft (it is saved)"
+            await reply(deps, outside_archived(requester, incident), archived_text(incident, saved))
+        return False
     return True
 
 

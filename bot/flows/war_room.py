@@ -4,112 +4,27 @@ keeping its pinned summary and status card current)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable
 from typing import Any
 
 import structlog
 
 from bot.alerts.room import GONE
 from bot.deps import Deps
+from bot.flows.channels import create_channel
+from bot.flows.requests import Requester, reply
+from bot.flows.runbook_offers import offer_runbooks
+from bot.flows.summaries import load_incident
 from bot.incidents import service, status
 from bot.logging import bind_incident
 from bot.notify.gateway import slack_error
-from bot.slack.channels import create_channel
-from bot.slack.runbook_offers import offer_runbooks
 from bot.slack.views import incident as views
 from bot.slack.views.text import truncate
-from bot.store import alert_rows, repo
-from bot.store.tables import Incident, RoleAssignment, RunbookRun
+from bot.store import repo
+from bot.store.tables import Incident, RoleAssignment
 from bot.types import Severity, incident_ref
 
 log = structlog.get_logger(__name__)
-
-
-@dataclass(frozen=True)
-class Requester:
-    """Who asked, and where to answer them."""
-
-    user_id: str
-    response_url: str | None = None
-    channel_id: str | None = None
-    silent: bool = False  # the bot acting by itself (auto-declare): nobody to answer
-
-
-def live_room(incident: Incident | None) -> str | None:
-    """The incident's war room while the bot can post and edit there (not archived)."""
-    if incident is None or incident.room_archived_at is not None:
-        return None
-    return incident.channel_id
-
-
-def outside_archived(requester: Requester, incident: Incident | None) -> Requester:
-    """`requester`, answered by DM when they asked in the incident's archived war room:
-    Slack shows nothing more there (as chat.postEphemeral's `is_archived` says)."""
-    if incident is None or live_room(incident) or requester.channel_id != incident.channel_id:
-        return requester
-    return Requester(user_id=requester.user_id, silent=requester.silent)
-
-
-def archived_text(incident: Incident, what: str) -> str:
-    """Why `what` is not posted in the incident's archived war room, and how to change it."""
-    return (
-        f":information_source: The war room of {incident_ref(incident.number)} "
-        f"(<#{incident.channel_id}>) is archived, so {what} is not posted there. "
-        "Unarchive the channel to use it again."
-    )
-
-
-async def load_incident(
-    deps: Deps, incident_id: int
-) -> tuple[Incident, dict[str, RoleAssignment], alert_rows.AlertTally, Sequence[RunbookRun]]:
-    """The incident, its role holders, its alerts and its runbook runs."""
-    async with deps.db.session() as session:
-        incident = await service.get(session, incident_id)
-        holders = await repo.roles_of(session, incident_id)
-        alerts = await alert_rows.alert_tally(session, incident_id)
-        return incident, holders, alerts, await repo.runbook_runs_of(session, incident_id)
-
-
-async def summary_links(
-    deps: Deps, incident: Incident, runs: Sequence[RunbookRun] = ()
-) -> views.SummaryLinks:
-    """Permalinks for the summary: the status card, and each runbook's latest post."""
-    card = None
-    status_channel = deps.settings.status_channel
-    if status_channel and incident.status_card_ts and not incident.is_private:
-        card = await deps.slack.message_link(status_channel, incident.status_card_ts)
-    latest = {run.runbook_name: run for run in runs if run.message_ts}
-    runbooks = []
-    for run in sorted(latest.values(), key=lambda r: r.id or 0):
-        link = await deps.slack.message_link(run.channel_id, run.message_ts[0])
-        if link:
-            runbooks.append((run.title, link))
-    return views.SummaryLinks(status_card=card, runbooks=tuple(runbooks))
-
-
-async def reply(deps: Deps, requester: Requester, text: str, blocks: list | None = None) -> bool:
-    """Answer the requester ephemerally, where they asked; whether it reached them."""
-    if requester.silent:
-        return True
-    # a response_url that is not Slack's is never posted to: the answer goes through Slack
-    if requester.response_url and deps.slack.answerable(requester.response_url):
-        answered = await deps.slack.attempt(
-            "respond", deps.slack.respond(requester.response_url, text, blocks)
-        )
-        return bool(answered)
-    told = await deps.slack.attempt(
-        "tell",
-        _done(
-            deps.slack.tell(requester.user_id, text, channel=requester.channel_id, blocks=blocks)
-        ),
-    )
-    return bool(told)
-
-
-async def _done(call: Awaitable[Any]) -> bool:
-    await call
-    return True
 
 
 def topic_for(incident: Incident) -> str:

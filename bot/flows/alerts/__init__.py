@@ -1,0 +1,1 @@
+"""Alert flows: what Slack hears once alerts are stored, auto-declaring, linking and notices."""

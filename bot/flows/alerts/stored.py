@@ -1,0 +1,45 @@
+"""What Slack hears after alerts are stored: cards, storm summaries, auto-declares, notices and
+summary refreshes, concurrently."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import Any
+
+from bot.alerts.grouping import Change, Ingested
+from bot.deps import Deps
+from bot.flows.alerts import cards as alert_cards
+from bot.flows.alerts.declare import declare_then_card, wants_incident
+from bot.flows.alerts.notices import tell_all_resolved, tell_refired
+
+
+async def follow_up(deps: Deps, result: Ingested) -> None:
+    """Everything Slack hears about stored alerts, concurrently; failures are logged only."""
+    calls: dict[str, Awaitable[Any]] = {}
+    for index, folded in enumerate(result.folded):
+        group = folded.group
+        incident = result.incidents.get(group.incident_id or 0)
+        if wants_incident(deps, folded, incident):
+            calls[f"alert{index}"] = declare_then_card(deps, folded, incident)
+        elif folded.post_card:
+            calls[f"alert{index}"] = alert_cards.post_card(deps, group, incident)
+        elif folded.refresh_card:
+            calls[f"alert{index}"] = alert_cards.update_card(deps, group, incident)
+        if folded.tell_room and incident:  # paced in `ingest`
+            calls[f"refired{index}"] = tell_refired(deps, group, incident, folded.room_before)
+    storm = result.storm
+    if storm is not None and storm.storm is not None:
+        calls["storm"] = alert_cards.show_storm(deps, storm.storm, post=storm.post)
+    if storm is not None and storm.ended is not None:
+        calls["storm_over"] = alert_cards.show_storm(deps, storm.ended, post=False)
+    touched = {
+        f.group.incident_id
+        for f in result.folded
+        if f.group.incident_id and f.change in (Change.RESOLVED, Change.REFIRED)
+    }
+    for incident_id in sorted(i for i in touched if i):
+        calls[f"summary{incident_id}"] = deps.refresher.run(incident_id)
+    for incident_id, before in result.all_resolved.items():
+        calls[f"resolved{incident_id}"] = tell_all_resolved(deps, incident_id, before)
+    if calls:
+        await deps.slack.gather(**calls)
