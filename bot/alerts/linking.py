@@ -38,6 +38,45 @@ async def _detected(session: AsyncSession, incident: Incident) -> datetime | Non
     return (await alert_rows.alert_tally(session, incident.id)).earliest
 
 
+async def _attach(
+    session: AsyncSession, group: AlertGroup, incident: Incident, *, announced: bool
+) -> None:
+    """Point the group at `incident`; the incident's `detected_at` moves earlier if it must."""
+    group.incident_id = incident.id
+    # a notice owed to the room it leaves is moot; the new room has heard of it if told
+    group.room_pending, group.room_retry_at = False, None
+    group.room_posted_at = utcnow() if announced else None
+    if group.card_ts:  # the card changes now (its buttons and link line): the caller updates it
+        group.card_posted_at, group.card_count = utcnow(), group.count
+    earliest = await _detected(session, incident)
+    if earliest and (incident.detected_at is None or earliest < incident.detected_at):
+        incident.detected_at = earliest
+
+
+async def _left(
+    session: AsyncSession,
+    previous: Incident,
+    group: AlertGroup,
+    incident: Incident,
+    actor: str | None,
+) -> tuple[bool, datetime | None]:
+    """The incident the group left: its MTTD again, its timeline told, and whether its room is
+    owed an all-clear now (with when it last heard one)."""
+    assert previous.id is not None
+    previous.detected_at = await _detected(session, previous)
+    before = previous.all_clear_posted_at
+    cleared = await room.claim_all_clear(session, previous, utcnow())
+    await record(
+        session,
+        incident_id=previous.id,
+        kind=EventKind.ALERT,
+        actor=actor,
+        text=f"Alert moved to {incident_ref(incident.number)}: {describe(group)}",
+        data={"group_id": group.id, "change": "moved", "to": incident.id},
+    )
+    return cleared, before
+
+
 async def link_group(
     session: AsyncSession,
     *,
@@ -72,15 +111,7 @@ async def link_group(
         )
     if group.incident_id is not None:
         previous = locked.get(group.incident_id)
-    group.incident_id = incident_id
-    # a notice owed to the room it leaves is moot; the new room has heard of it if told
-    group.room_pending, group.room_retry_at = False, None
-    group.room_posted_at = utcnow() if announced else None
-    if group.card_ts:  # the card changes now (its buttons and link line): the caller updates it
-        group.card_posted_at, group.card_count = utcnow(), group.count
-    earliest = await _detected(session, incident)
-    if earliest and (incident.detected_at is None or earliest < incident.detected_at):
-        incident.detected_at = earliest
+    await _attach(session, group, incident, announced=announced)
     how = "automatically" if automatic else "to this incident"
     await record(
         session,
@@ -92,17 +123,7 @@ async def link_group(
     )
     cleared, before = False, None
     if previous is not None and previous.id is not None:
-        previous.detected_at = await _detected(session, previous)
-        before = previous.all_clear_posted_at
-        cleared = await room.claim_all_clear(session, previous, utcnow())
-        await record(
-            session,
-            incident_id=previous.id,
-            kind=EventKind.ALERT,
-            actor=actor,
-            text=f"Alert moved to {incident_ref(incident.number)}: {describe(group)}",
-            data={"group_id": group.id, "change": "moved", "to": incident_id},
-        )
+        cleared, before = await _left(session, previous, group, incident, actor)
     await session.commit()
     return Linked(
         group, incident, previous, changed=True, previous_cleared=cleared, previous_before=before

@@ -72,6 +72,30 @@ async def record(
     return event
 
 
+def _row(
+    number: int, declaration: Declaration, now: datetime, lease: tuple[str, datetime] | None
+) -> dict[str, Any]:
+    """A new incident's columns: investigating, its war room still to be set up (by `lease`'s
+    owner, until its time)."""
+    owner, until = lease or (None, None)
+    return {
+        "number": number,
+        "title": clean_title(declaration.title),
+        "description": declaration.description.strip(),
+        "service": declaration.service.strip()[:200],
+        "severity": declaration.severity.value,
+        "status": Status.INVESTIGATING.value,
+        "is_private": declaration.private,
+        "is_drill": declaration.drill,
+        "declared_by": declaration.declared_by,
+        "origin_channel_id": declaration.origin_channel_id,
+        "declared_at": now,
+        "setup_due_at": now,
+        "setup_lease_owner": owner,
+        "setup_lease_until": until,
+    }
+
+
 async def declare_many(
     session: AsyncSession,
     declarations: Sequence[Declaration],
@@ -86,25 +110,9 @@ async def declare_many(
     says who is setting them up now, so that nobody else does.
     """
     now = utcnow()
-    owner, until = lease or (None, None)
     numbers = await repo.take_numbers(session, len(declarations))
     rows = [
-        {
-            "number": number,
-            "title": clean_title(declaration.title),
-            "description": declaration.description.strip(),
-            "service": declaration.service.strip()[:200],
-            "severity": declaration.severity.value,
-            "status": Status.INVESTIGATING.value,
-            "is_private": declaration.private,
-            "is_drill": declaration.drill,
-            "declared_by": declaration.declared_by,
-            "origin_channel_id": declaration.origin_channel_id,
-            "declared_at": now,
-            "setup_due_at": now,
-            "setup_lease_owner": owner,
-            "setup_lease_until": until,
-        }
+        _row(number, declaration, now, lease)
         for number, declaration in zip(numbers, declarations, strict=True)
     ]
     # ORM bulk inserts (one statement per table, RETURNING the new incidents): a burst of

@@ -96,68 +96,81 @@ class Listed:
 def parse_listing(raw: str) -> list[Listed]:
     """Split a body that lists alerts (`Labels:`/`Annotations:` blocks, Grafana's `**Firing**`
     sections, or `*Alert:* … *Details:* • *k:* v` templates) into one entry per alert."""
-    text = demarkup(raw, keep_specials=True, with_urls=True)
-    found: list[Listed] = []
-    current = Listed()
-    status: AlertStatus | None = None
-    section = ""
-    last_key = ""
+    reader = _Reader()
+    for line in demarkup(raw, keep_specials=True, with_urls=True).split("\n")[:4000]:
+        if stripped := line.strip():
+            reader.read(stripped)
+    reader.next_alert()
+    return [entry for entry in reader.found if entry.labels or _has_alert_fields(entry)]
 
-    def start() -> Listed:
-        if not current.empty:
-            found.append(current)
-        return Listed(status=status)
 
-    for line in text.split("\n")[:4000]:
-        stripped = line.strip()
+@dataclass(slots=True)
+class _Reader:
+    """Reads a listing line by line: the alerts found, the one being read, and where in it."""
+
+    found: list[Listed] = field(default_factory=list)
+    current: Listed = field(default_factory=Listed)
+    status: AlertStatus | None = None  # of the `Firing`/`Resolved` section we are in
+    section: str = ""  # labels, annotations, details, or none
+    last_key: str = ""  # the annotation a continuation line belongs to
+
+    def next_alert(self) -> None:
+        if not self.current.empty:
+            self.found.append(self.current)
+        self.current = Listed(status=self.status)
+
+    def read(self, stripped: str) -> None:
         bare = _EMOJI.sub("", stripped).strip(" *_~#")
-        if not stripped:
-            continue
+        if not (self._header(bare) or self._section(bare) or self._bullet(stripped)):
+            self._pair(stripped)
+
+    def _header(self, bare: str) -> bool:
         header = _HEADER.match(bare)
         if header:
-            current = start()
-            status = AlertStatus(header.group(1).lower())
-            current.status, section = status, ""
-            continue
+            self.next_alert()
+            self.status = AlertStatus(header.group(1).lower())
+            self.current.status, self.section = self.status, ""
+        return bool(header)
+
+    def _section(self, bare: str) -> bool:
         sect = _SECTION.match(bare)
         if sect:
             name = sect.group(1).lower()
-            if name == "labels" and current.labels:
-                current = start()
-            section, last_key = name, ""
-            continue
+            if name == "labels" and self.current.labels:
+                self.next_alert()
+            self.section, self.last_key = name, ""
+        return bool(sect)
+
+    def _bullet(self, stripped: str) -> bool:
         bullet = _BULLET.match(stripped)
-        if bullet and section in ("labels", "details", ""):
-            key, value = bullet.group(1), bullet.group(2).strip().strip("`")
-            current.labels[key] = value
-            continue
-        if bullet and section == "annotations":
-            last_key = bullet.group(1)
-            current.annotations[last_key] = bullet.group(2).strip()
-            continue
+        if bullet and self.section in ("labels", "details", ""):
+            self.current.labels[bullet.group(1)] = bullet.group(2).strip().strip("`")
+            return True
+        if bullet and self.section == "annotations":
+            self.last_key = bullet.group(1)
+            self.current.annotations[self.last_key] = bullet.group(2).strip()
+            return True
+        return False
+
+    def _pair(self, stripped: str) -> None:
         pair = _KEY_VALUE.match(stripped)
         key = pair.group(1).strip().lower() if pair else ""
         if pair and key in _LINK_KEYS:
-            current.links[key] = pair.group(2).strip()
-            section = ""
-            continue
-        if section == "annotations" and last_key:
-            current.annotations[last_key] += "\n" + stripped
-            continue
-        if pair:
+            self.current.links[key] = pair.group(2).strip()
+            self.section = ""
+        elif self.section == "annotations" and self.last_key:
+            self.current.annotations[self.last_key] += "\n" + stripped
+        elif pair:
             value = pair.group(2).strip().strip("`")
-            if _begins_alert(current, key):
-                current = start()
+            if _begins_alert(self.current, key):
+                self.next_alert()
             if key == "details":
-                section = "details"
-                continue
+                self.section = "details"
+                return
             if key == "status" and value.lower() in ("firing", "resolved"):
-                current.status = AlertStatus(value.lower())
-            current.fields[key] = value
-            section = ""
-    if not current.empty:
-        found.append(current)
-    return [entry for entry in found if entry.labels or _has_alert_fields(entry)]
+                self.current.status = AlertStatus(value.lower())
+            self.current.fields[key] = value
+            self.section = ""
 
 
 def _begins_alert(current: Listed, key: str) -> bool:
