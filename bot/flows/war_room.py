@@ -121,10 +121,25 @@ async def _open(
         intro = asyncio.ensure_future(post_summary(deps, channel_id, intro_text, intro_blocks))
         await asyncio.sleep(0)  # the intro's request is written before the gate opens
     log.info("war_room_opened", channel=channel_id, name=channel["name"])
+    results = await _welcome(deps, incident, holders, requester)
+    intro_ts, intro_error = await intro
+    if attach is not None:
+        unsaved = await _recorded(deps, attach, incident, requester)
+        if unsaved is not None:
+            return unsaved
+    return await _follow_up(deps, incident, results, intro_ts=intro_ts, intro_error=intro_error)
+
+
+async def _welcome(
+    deps: Deps, incident: Incident, holders: dict[str, RoleAssignment], requester: Requester
+) -> dict[str, Any]:
+    """Once the intro is on its way: invite the declarer, set the topic, answer the declarer,
+    post the status card; concurrently, after urgent calls."""
+    assert incident.channel_id is not None
     text, blocks = views.declared_reply(incident)
     calls: dict[str, Any] = {
-        "invite": deps.slack.invite(channel_id, [incident.declared_by]),
-        "topic": deps.slack.set_topic(channel_id, topic_for(incident)),
+        "invite": deps.slack.invite(incident.channel_id, [incident.declared_by]),
+        "topic": deps.slack.set_topic(incident.channel_id, topic_for(incident)),
         "reply": reply(deps, requester, text, blocks),
     }
     status_channel = deps.settings.status_channel
@@ -135,13 +150,7 @@ async def _open(
             views.status_card_blocks(incident, holders),
         )
     later = deps.urgency.after_urgent
-    results = await deps.slack.gather(**{name: later(call) for name, call in calls.items()})
-    intro_ts, intro_error = await intro
-    if attach is not None:
-        unsaved = await _recorded(deps, attach, incident, requester)
-        if unsaved is not None:
-            return unsaved
-    return await _follow_up(deps, incident, results, intro_ts=intro_ts, intro_error=intro_error)
+    return await deps.slack.gather(**{name: later(call) for name, call in calls.items()})
 
 
 async def _not_created(deps: Deps, incident_id: int, error: str, requester: Requester) -> Incident:

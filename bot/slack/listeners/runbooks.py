@@ -275,36 +275,43 @@ async def step_clicked(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
         await reply(deps, requester, f":warning: {exc}")
         return
     bind_incident(outcome.incident.number)
-    ref = incident_ref(outcome.incident.number)
     calls: dict[str, Any] = {}
     page = page_of_step(runbook, step_index) if runbook and usable else 0
     if runbook is not None and usable and not outcome.incident.room_archived_at:
         calls["pages"] = show_progress(deps, run, runbook, outcome.incident.number, {0, page})
     if outcome.recorded and outcome.entry is not None and outcome.entry.id is not None:
         calls["link"] = _link_step(deps, run, page, outcome.entry.id)
-    verb = "done" if outcome.state.status == "done" else "skipped"
-    text = None
-    if not outcome.recorded:
-        at = f" {when(outcome.state.at)}" if outcome.state.at else ""
-        text = (
-            f":information_source: Step {step_index + 1} was already marked {verb} by "
-            f"{user(outcome.state.actor)}{at}. Nothing changed."
-        )
-    elif outcome.incident_resolved:
-        text = (
-            f":information_source: {ref} is {outcome.incident.status}. Step {step_index + 1} "
-            f"is recorded as {verb} on its timeline anyway."
-        )
-    elif not usable:
-        text = (
-            f":information_source: Step {step_index + 1} is recorded as {verb}, but runbook "
-            f"`{run.runbook_name}` has changed or is no longer loaded, so this message cannot "
-            f"show it. Post the current version with `{COMMAND} runbook {run.runbook_name}`."
-        )
+    text = _step_note(outcome, step_index, run.runbook_name, usable=usable)
     if text:
         calls["tell"] = reply(deps, requester, text)
     log.info("runbook_step_clicked", status=status, step=step_index, recorded=outcome.recorded)
     await deps.slack.gather(**calls)
+
+
+def _step_note(
+    outcome: runbook_runs.StepOutcome, step_index: int, runbook_name: str, *, usable: bool
+) -> str | None:
+    """What the clicker is told beyond the updated runbook message, if anything."""
+    verb = "done" if outcome.state.status == "done" else "skipped"
+    if not outcome.recorded:
+        at = f" {when(outcome.state.at)}" if outcome.state.at else ""
+        return (
+            f":information_source: Step {step_index + 1} was already marked {verb} by "
+            f"{user(outcome.state.actor)}{at}. Nothing changed."
+        )
+    if outcome.incident_resolved:
+        return (
+            f":information_source: {incident_ref(outcome.incident.number)} is "
+            f"{outcome.incident.status}. Step {step_index + 1} is recorded as {verb} on its "
+            "timeline anyway."
+        )
+    if not usable:
+        return (
+            f":information_source: Step {step_index + 1} is recorded as {verb}, but runbook "
+            f"`{runbook_name}` has changed or is no longer loaded, so this message cannot "
+            f"show it. Post the current version with `{COMMAND} runbook {runbook_name}`."
+        )
+    return None
 
 
 def register(app: AsyncApp) -> None:

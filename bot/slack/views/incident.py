@@ -215,6 +215,20 @@ def summary_blocks(
             )
         )
     blocks.append(HeaderBlock(text=truncate(header, 150)))
+    blocks.append(SectionBlock(block_id="summary", fields=_facts(incident, alerts)))
+    blocks += _texts(incident)
+    link_line = links.line() if links else None
+    if link_line:
+        blocks.append(ContextBlock(block_id="links", elements=[MarkdownTextObject(text=link_line)]))
+    blocks.append(DividerBlock())
+    blocks.append(_roles_section(holders, roles))
+    if Status(incident.status) is not Status.CLOSED:
+        blocks.append(_role_controls(incident, holders, roles))
+        blocks.append(_status_controls(incident))
+    return blocks
+
+
+def _facts(incident: Incident, alerts: AlertTally | None) -> list[MarkdownTextObject]:
     fields = [
         MarkdownTextObject(text=f"*Severity*\n{_severity_text(incident)}"),
         MarkdownTextObject(text=f"*Status*\n{_status_text(incident)}"),
@@ -230,40 +244,33 @@ def summary_blocks(
         fields.append(MarkdownTextObject(text=f"*Resolved*\n{when(incident.resolved_at)}"))
     if alerts and alerts.linked:
         fields.append(MarkdownTextObject(text=f"*Alerts*\n{alerts_line(alerts)}"))
-    blocks.append(SectionBlock(block_id="summary", fields=fields))
+    return fields
+
+
+def _texts(incident: Incident) -> list[Block]:
+    """The long texts: a title too long for the header, the description, the resolution."""
+    texts: list[tuple[str | None, str, str]] = []
     if len(incident.title) > 140:
-        blocks.append(
-            SectionBlock(text=MarkdownTextObject(text=f"*Title*\n{safe(incident.title, 2900)}"))
-        )
+        texts.append((None, "Title", incident.title))
     if incident.description:
-        blocks.append(
-            SectionBlock(
-                block_id="description",
-                text=MarkdownTextObject(text=f"*Description*\n{safe(incident.description, 2900)}"),
-            )
-        )
+        texts.append(("description", "Description", incident.description))
     if incident.resolution:
-        blocks.append(
-            SectionBlock(
-                text=MarkdownTextObject(text=f"*Resolution*\n{safe(incident.resolution, 2900)}")
-            )
+        texts.append((None, "Resolution", incident.resolution))
+    return [
+        SectionBlock(
+            block_id=block_id, text=MarkdownTextObject(text=f"*{name}*\n{safe(text, 2900)}")
         )
-    link_line = links.line() if links else None
-    if link_line:
-        blocks.append(ContextBlock(block_id="links", elements=[MarkdownTextObject(text=link_line)]))
-    blocks.append(DividerBlock())
-    role_lines = []
+        for block_id, name, text in texts
+    ]
+
+
+def _roles_section(holders: Mapping[str, RoleAssignment], roles: Sequence[str]) -> SectionBlock:
+    lines = []
     for role in roles:
         holder = holders.get(role)
         who = f"<@{holder.user_id}>" if holder else "_unassigned_"
-        role_lines.append(f"*{role_label(role)}*: {who}")
-    blocks.append(
-        SectionBlock(block_id="roles", text=MarkdownTextObject(text="\n".join(role_lines)))
-    )
-    if Status(incident.status) is not Status.CLOSED:
-        blocks.append(_role_controls(incident, holders, roles))
-        blocks.append(_status_controls(incident))
-    return blocks
+        lines.append(f"*{role_label(role)}*: {who}")
+    return SectionBlock(block_id="roles", text=MarkdownTextObject(text="\n".join(lines)))
 
 
 def summary_text(incident: Incident) -> str:

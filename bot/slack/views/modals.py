@@ -25,6 +25,33 @@ from bot.types import Severity, Status
 SEVERITY_OPTIONS = [Option(value=s.value, text=f"{s.label} ({s.meaning})") for s in Severity]
 
 
+def _text_input(
+    block: Block,
+    label: str,
+    value: str,
+    max_length: int,
+    placeholder: str,
+    *,
+    hint: str | None = None,
+    multiline: bool = False,
+    optional: bool = False,
+) -> InputBlock:
+    """A text input whose block and action share an id, prefilled with `value` cut to fit."""
+    return InputBlock(
+        block_id=block,
+        label=label,
+        hint=hint,
+        optional=optional or None,
+        element=PlainTextInputElement(
+            action_id=block,
+            multiline=multiline or None,
+            max_length=max_length,
+            initial_value=value[:max_length] or None,
+            placeholder=placeholder,
+        ),
+    )
+
+
 def declare_modal(
     *,
     origin_channel: str | None,
@@ -43,16 +70,13 @@ def declare_modal(
     """
     initial = next(o for o in SEVERITY_OPTIONS if o.value == severity.value)
     blocks = [
-        InputBlock(
-            block_id=Block.TITLE,
-            label="Title",
+        _text_input(
+            Block.TITLE,
+            "Title",
+            title,
+            500,
+            "Checkout fails for EU customers",
             hint="What is broken, for whom. It names the war room.",
-            element=PlainTextInputElement(
-                action_id=Block.TITLE,
-                max_length=500,
-                initial_value=title[:500] or None,
-                placeholder="Checkout fails for EU customers",
-            ),
         ),
         InputBlock(
             block_id=Block.SEVERITY,
@@ -61,29 +85,16 @@ def declare_modal(
                 action_id=Block.SEVERITY, options=SEVERITY_OPTIONS, initial_option=initial
             ),
         ),
-        InputBlock(
-            block_id=Block.DESCRIPTION,
-            label="Description",
+        _text_input(
+            Block.DESCRIPTION,
+            "Description",
+            description,
+            3000,
+            "What do you see? Since when?",
+            multiline=True,
             optional=True,
-            element=PlainTextInputElement(
-                action_id=Block.DESCRIPTION,
-                multiline=True,
-                max_length=3000,
-                initial_value=description[:3000] or None,
-                placeholder="What do you see? Since when?",
-            ),
         ),
-        InputBlock(
-            block_id=Block.SERVICE,
-            label="Affected service",
-            optional=True,
-            element=PlainTextInputElement(
-                action_id=Block.SERVICE,
-                max_length=200,
-                initial_value=service[:200] or None,
-                placeholder="checkout-api",
-            ),
-        ),
+        _text_input(Block.SERVICE, "Affected service", service, 200, "checkout-api", optional=True),
         InputBlock(
             block_id=Block.OPTIONS,
             label="Visibility",
