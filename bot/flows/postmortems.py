@@ -10,7 +10,7 @@ import structlog
 
 from bot.deps import Deps
 from bot.flows.requests import Requester, archived_text, outside_archived, reply
-from bot.incidents import postmortem
+from bot.incidents import postmortem, postmortem_markdown
 from bot.notify.gateway import slack_error
 from bot.slack.views import postmortem as views
 from bot.store.tables import Incident
@@ -93,7 +93,7 @@ async def _draft(deps: Deps, incident_id: int, actor: str | None) -> tuple[Incid
     async with deps.db.session() as session:
         material = await postmortem.gather(session, incident_id)
     incident = material.incident
-    markdown = postmortem.render(
+    markdown = postmortem_markdown.render(
         material,
         roles=deps.settings.roles,
         names=await names_of(deps, material.people()),

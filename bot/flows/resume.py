@@ -90,28 +90,14 @@ async def _resume(
             "topic": deps.slack.set_topic(room, topic_for(incident)),
         }
         intro_ts, intro_error, reused = await _intro(deps, incident, holders, alerts, runs, me)
-    status_channel = deps.settings.status_channel
-    if status_channel and not incident.is_private and not incident.status_card_ts:
-        calls["card"] = deps.slack.post(
-            status_channel,
-            views.summary_text(incident),
-            views.status_card_blocks(incident, holders),
-        )
-    if intro_ts and not incident.intro_ts:
-        calls |= {
-            "pin": deps.slack.pin(room, intro_ts),
-            "offer": offer_runbooks(deps, incident),
-            "link": link_declared(deps, incident, intro_ts),
-        }
-    if incident.declarer_told_at is None:
-        text, blocks = views.declared_reply(incident)
-        calls["told"] = reply(deps, requester, text, blocks)
-    results = await deps.slack.gather(**calls)
+    results = await deps.slack.gather(
+        **calls, **_still_missing(deps, incident, holders, intro_ts, requester)
+    )
     card_ts = results.get("card")
-    if card_ts and status_channel:
+    if card_ts and deps.settings.status_channel:
         thread = views.declared_thread_text(incident)
         await deps.slack.attempt(
-            "thread", deps.slack.post(status_channel, thread, thread_ts=card_ts)
+            "thread", deps.slack.post(deps.settings.status_channel, thread, thread_ts=card_ts)
         )
     stored = await finish(
         deps,
@@ -125,6 +111,36 @@ async def _resume(
         await deps.refresher.run(incident_id)
     done = stored is not None and stored.setup_due_at is None
     log.info("war_room_resumed", channel=room, done=done, reused_summary=reused)
+
+
+def _still_missing(
+    deps: Deps,
+    incident: Incident,
+    holders: dict[str, RoleAssignment],
+    intro_ts: str | None,
+    requester: Requester,
+) -> dict[str, Any]:
+    """The set-up calls not yet done: the status card, pinning the intro (with the runbook
+    offer and the timeline link that come with it), and the declarer's answer."""
+    assert incident.channel_id is not None
+    calls: dict[str, Any] = {}
+    status_channel = deps.settings.status_channel
+    if status_channel and not incident.is_private and not incident.status_card_ts:
+        calls["card"] = deps.slack.post(
+            status_channel,
+            views.summary_text(incident),
+            views.status_card_blocks(incident, holders),
+        )
+    if intro_ts and not incident.intro_ts:
+        calls |= {
+            "pin": deps.slack.pin(incident.channel_id, intro_ts),
+            "offer": offer_runbooks(deps, incident),
+            "link": link_declared(deps, incident, intro_ts),
+        }
+    if incident.declarer_told_at is None:
+        text, blocks = views.declared_reply(incident)
+        calls["told"] = reply(deps, requester, text, blocks)
+    return calls
 
 
 async def _intro(

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.incidents.postmortem import duration
+from bot.incidents.postmortem_markdown import duration
 from bot.incidents.statistics import quantile, spread, summarise
 from bot.store.insights import StatsRow
 

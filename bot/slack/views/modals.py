@@ -52,6 +52,24 @@ def _text_input(
     )
 
 
+def _visibility() -> InputBlock:
+    return InputBlock(
+        block_id=Block.OPTIONS,
+        label="Visibility",
+        optional=True,
+        element=CheckboxesElement(
+            action_id=Block.OPTIONS,
+            options=[
+                Option(
+                    value="private",
+                    text="Private incident",
+                    description="Private war room; nothing posted to the status channel",
+                )
+            ],
+        ),
+    )
+
+
 def declare_modal(
     *,
     origin_channel: str | None,
@@ -95,21 +113,7 @@ def declare_modal(
             optional=True,
         ),
         _text_input(Block.SERVICE, "Affected service", service, 200, "checkout-api", optional=True),
-        InputBlock(
-            block_id=Block.OPTIONS,
-            label="Visibility",
-            optional=True,
-            element=CheckboxesElement(
-                action_id=Block.OPTIONS,
-                options=[
-                    Option(
-                        value="private",
-                        text="Private incident",
-                        description="Private war room; nothing posted to the status channel",
-                    )
-                ],
-            ),
-        ),
+        _visibility(),
     ]
     head = [ContextBlock(elements=[MarkdownTextObject(text=context)])] if context else []
     return View(

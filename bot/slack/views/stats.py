@@ -12,7 +12,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.incidents.postmortem import duration
+from bot.incidents.postmortem_markdown import duration
 from bot.incidents.statistics import Spread, Stats
 from bot.slack.views.text import when
 from bot.types import Severity, Status
