@@ -16,7 +16,7 @@ from bot.flows.runbook_offers import runbooks_for_alert
 from bot.incidents.access import Restricted
 from bot.slack import forms
 from bot.slack.ids import Action, Block, Callback
-from bot.slack.listeners.actions import requester_of
+from bot.slack.listeners.clicks import clicked_id
 from bot.slack.parse import view_metadata
 from bot.slack.views.alerts import incident_severity, incident_title, link_modal, runbook_hint
 from bot.slack.views.modals import declare_modal
@@ -28,22 +28,11 @@ OUTDATED = ":warning: That alert is no longer stored. Use the card of a newer al
 INSTEAD = "click again, or use `/incident declare` and link the alert from its card afterwards"
 
 
-def _value(body: dict[str, Any]) -> int | None:
-    value = str(((body.get("actions") or [{}])[0]).get("value") or "")
-    return int(value) if value.isdigit() else None
-
-
 async def _clicked(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> tuple[Requester, int] | None:
-    """Ack, then who clicked and the id the button carries (answering when unusable)."""
-    await ack()
-    requester, value = requester_of(body), _value(body)
-    if requester is None:
-        log.warning("action_without_user")
-        return None
-    if value is None:
-        await reply(deps, requester, ":warning: That button is out of date. Use a newer card.")
-        return None
-    return requester, value
+    """Ack, then who clicked and the alert group the button carries (answering when unusable)."""
+    stale = ":warning: That button is out of date. Use a newer card."
+    clicked = await clicked_id(ack, body, deps, stale=stale)
+    return clicked and clicked[:2]
 
 
 async def _group(deps: Deps, group_id: int) -> AlertGroup | None:

@@ -16,7 +16,7 @@ from bot.incidents import postmortem, service
 from bot.incidents.access import Restricted
 from bot.notify.gateway import slack_error
 from bot.slack.ids import Action
-from bot.slack.listeners.actions import requester_of
+from bot.slack.listeners.clicks import clicked_id
 from bot.slack.parse import Command
 from bot.slack.views.postmortem import postmortem_completed
 from bot.store import repo
@@ -112,18 +112,13 @@ async def _clicked(
     ack: AsyncAck, body: dict[str, Any], deps: Deps, action: Restricted | None = None
 ) -> tuple[Requester, int] | None:
     """Ack; who clicked and the incident id, once they may (refusals are answered here)."""
-    await ack()
-    requester = requester_of(body)
-    value = str(((body.get("actions") or [{}])[0]).get("value") or "")
-    if requester is None:
-        log.warning("action_without_user")
+    clicked = await clicked_id(ack, body, deps, stale=STALE)
+    if clicked is None:
         return None
-    if not value.isdigit():
-        await reply(deps, requester, STALE)
+    requester, incident_id, _ = clicked
+    if not await access.permit(deps, requester, incident_id, action=action):
         return None
-    if not await access.permit(deps, requester, int(value), action=action):
-        return None
-    return requester, int(value)
+    return requester, incident_id
 
 
 async def mark_complete(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:

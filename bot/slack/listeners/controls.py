@@ -19,7 +19,7 @@ from bot.incidents.access import Restricted, status_action
 from bot.jobs import schedule
 from bot.slack import forms
 from bot.slack.ids import Action, Block, Callback
-from bot.slack.listeners.actions import requester_of
+from bot.slack.listeners.clicks import action_of, clicked_id, clicker
 from bot.slack.parse import view_incident
 from bot.slack.views.modals import resolve_modal, update_modal
 from bot.slack.views.text import when
@@ -30,39 +30,22 @@ from bot.types import INCIDENT_COMMANDER, Severity, Status, incident_ref
 STALE = ":warning: That control is out of date. Use the pinned summary in the war room, or `/incident help`."
 
 
-def _action(body: dict[str, Any]) -> dict[str, Any]:
-    return (body.get("actions") or [{}])[0]
-
-
-def _id_and(value: str) -> tuple[int, str] | None:
-    """Split `"<incident id>:<rest>"`."""
-    head, _, rest = value.partition(":")
-    return (int(head), rest) if head.isdigit() else None
-
-
 def _block_incident(action: dict[str, Any]) -> int | None:
     match = re.match(r"^\w+:(\d+)$", str(action.get("block_id") or ""))
     return int(match.group(1)) if match else None
 
 
-async def _who(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> Requester | None:
-    await ack()
-    requester = requester_of(body)
-    if requester is None and body.get("response_url"):
-        await deps.slack.attempt(
-            "respond",
-            deps.slack.respond(
-                body["response_url"], ":warning: Slack did not say who clicked; try again."
-            ),
-        )
-    return requester
+async def _clicked(
+    ack: AsyncAck, body: dict[str, Any], deps: Deps
+) -> tuple[Requester, int, str] | None:
+    return await clicked_id(ack, body, deps, stale=STALE, instead="try again")
 
 
 async def assign_role(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
-    requester = await _who(ack, body, deps)
+    requester = await clicker(ack, body, deps, instead="try again")
     if requester is None:
         return
-    action = _action(body)
+    action = action_of(body)
     role = str(action.get("action_id", "")).partition(":")[2]
     incident_id = _block_incident(action)
     user = action.get("selected_user")
@@ -75,37 +58,34 @@ async def assign_role(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
 
 
 async def step_down(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
-    requester = await _who(ack, body, deps)
-    if requester is None:
+    clicked = await _clicked(ack, body, deps)
+    if clicked is None:
         return
-    value = str(_action(body).get("value") or "")
-    if not value.isdigit():
-        await reply(deps, requester, STALE)
-        return
-    if not await access.permit(deps, requester, int(value)):  # stepping down is never restricted
+    requester, incident_id, _ = clicked
+    if not await access.permit(deps, requester, incident_id):  # stepping down is never restricted
         return
     async with deps.db.session() as session:
         held = [
             r.role
-            for r in (await repo.roles_of(session, int(value))).values()
+            for r in (await repo.roles_of(session, incident_id)).values()
             if r.user_id == requester.user_id
         ]
     if not held:
         await reply(deps, requester, ":information_source: You hold no role in this incident.")
         return
     for role in sorted(held, key=lambda r: r != INCIDENT_COMMANDER):
-        await role_flows.step_down(deps, int(value), role, requester)
+        await role_flows.step_down(deps, incident_id, role, requester)
 
 
 async def set_status(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
-    requester = await _who(ack, body, deps)
-    if requester is None:
+    clicked = await _clicked(ack, body, deps)
+    if clicked is None:
         return
-    parsed = _id_and(str((_action(body).get("selected_option") or {}).get("value") or ""))
-    if parsed is None or parsed[1] not in Status.__members__.values():
+    requester, incident_id, chosen = clicked
+    if chosen not in Status.__members__.values():
         await reply(deps, requester, STALE)
         return
-    incident_id, target = parsed[0], Status(parsed[1])
+    target = Status(chosen)
     if target is Status.RESOLVED:  # the form opens first; who may resolve is checked then
         await _open_resolve(body, deps, requester, incident_id)
         return
@@ -116,16 +96,16 @@ async def set_status(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
 
 
 async def set_severity(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
-    requester = await _who(ack, body, deps)
-    if requester is None:
+    clicked = await _clicked(ack, body, deps)
+    if clicked is None:
         return
-    parsed = _id_and(str((_action(body).get("selected_option") or {}).get("value") or ""))
-    if parsed is None or parsed[1] not in Severity.__members__.values():
+    requester, incident_id, chosen = clicked
+    if chosen not in Severity.__members__.values():
         await reply(deps, requester, STALE)
         return
-    if not await access.permit(deps, requester, parsed[0], action=Restricted.SEV):
+    if not await access.permit(deps, requester, incident_id, action=Restricted.SEV):
         return
-    await change_severity(deps, parsed[0], Severity(parsed[1]), requester)
+    await change_severity(deps, incident_id, Severity(chosen), requester)
 
 
 async def _open_resolve(
@@ -147,50 +127,41 @@ async def _open_resolve(
 
 
 async def resolve(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
-    requester = await _who(ack, body, deps)
-    value = str(_action(body).get("value") or "")
-    if requester is None:
-        return
-    if not value.isdigit():
-        await reply(deps, requester, STALE)
-        return
-    await _open_resolve(body, deps, requester, int(value))
+    clicked = await _clicked(ack, body, deps)
+    if clicked is not None:
+        await _open_resolve(body, deps, clicked[0], clicked[1])
 
 
 async def post_update(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
     """The update form: open at once on the click's trigger, filled once the incident is read."""
-    requester = await _who(ack, body, deps)
-    if requester is None:
+    clicked = await _clicked(ack, body, deps)
+    if clicked is None:
         return
-    value = str(_action(body).get("value") or "").partition(":")[0]
-    if not value.isdigit():
-        await reply(deps, requester, STALE)
-        return
-
+    requester, incident_id, _ = clicked
     await forms.open_incident_form(
         deps,
         str(body.get("trigger_id") or ""),
         requester,
-        int(value),
+        incident_id,
         title="Stakeholder update",
         instead="click again, or use `/incident update <text>`",
         stale=STALE,
         action=Restricted.UPDATE,
         build=lambda incident: update_modal(
-            int(value), ref=incident_ref(incident.number), current=Status(incident.status)
+            incident_id, ref=incident_ref(incident.number), current=Status(incident.status)
         ),
     )
 
 
 async def snooze(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
-    requester = await _who(ack, body, deps)
-    if requester is None:
+    clicked = await _clicked(ack, body, deps)
+    if clicked is None:
         return
-    parsed = _id_and(str(_action(body).get("value") or ""))
-    if parsed is None or parsed[1] not in schedule.Kind.__members__.values():
+    requester, incident_id, chosen = clicked
+    if chosen not in schedule.Kind.__members__.values():
         await reply(deps, requester, STALE)
         return
-    incident_id, kind = parsed[0], schedule.Kind(parsed[1])
+    kind = schedule.Kind(chosen)
     if not await access.permit(deps, requester, incident_id):
         return
     async with deps.db.session() as session:
@@ -201,8 +172,8 @@ async def snooze(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
         await reply(deps, requester, f"{text} Nothing to snooze.")
     else:
         text = f":zzz: Snoozed by <@{requester.user_id}> until {when(due)}."
-    if clicked := await access.editable(deps, incident, requester.user_id, body):
-        await deps.slack.attempt("update", deps.slack.update(*clicked, text, []))
+    if message := await access.editable(deps, incident, requester.user_id, body):
+        await deps.slack.attempt("update", deps.slack.update(*message, text, []))
     elif due is not None:  # an archived war room, or a message not the bot's to edit here
         await reply(deps, outside_archived(requester, incident), text)
 

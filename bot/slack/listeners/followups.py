@@ -16,7 +16,7 @@ from bot.flows.roles import check_user
 from bot.incidents import followups
 from bot.slack import forms
 from bot.slack.ids import Action, Block, Callback
-from bot.slack.listeners.actions import requester_of
+from bot.slack.listeners.clicks import clicked_id
 from bot.slack.parse import Command, view_incident
 from bot.slack.views import followups as views
 from bot.slack.views.text import safe
@@ -111,25 +111,19 @@ class FollowUpCommands:
 
 async def add_button(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
     """The "Add follow-up" button: open the form at once, filled once the incident is read."""
-    await ack()
-    requester = requester_of(body)
-    value = str(((body.get("actions") or [{}])[0]).get("value") or "")
-    if requester is None:
-        log.warning("action_without_user")
+    clicked = await clicked_id(ack, body, deps, stale=f":warning: {STALE}")
+    if clicked is None:
         return
-    if not value.isdigit():
-        await reply(deps, requester, f":warning: {STALE}")
-        return
-
+    requester, incident_id, _ = clicked
     await forms.open_incident_form(
         deps,
         str(body.get("trigger_id") or ""),
         requester,
-        int(value),
+        incident_id,
         title="Add a follow-up",
         instead=f"click again, or use {followups.USAGE} in the war room",
         stale=f":warning: {STALE}",
-        build=lambda incident: views.followup_modal(int(value), ref=incident_ref(incident.number)),
+        build=lambda incident: views.followup_modal(incident_id, ref=incident_ref(incident.number)),
     )
 
 
@@ -181,17 +175,12 @@ async def submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], d
 
 async def mark_done(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
     """ "Mark done" on a follow-up: in the war room, a DM, or the App Home."""
-    await ack()
-    requester = requester_of(body)
-    value = str(((body.get("actions") or [{}])[0]).get("value") or "")
-    if requester is None:
-        log.warning("action_without_user")
+    clicked = await clicked_id(ack, body, deps, stale=f":warning: {STALE}")
+    if clicked is None:
         return
-    if not value.isdigit():
-        await reply(deps, requester, f":warning: {STALE}")
-        return
+    requester, followup_id, _ = clicked
     async with deps.db.session() as session:
-        owned = await insights.followup(session, int(value))
+        owned = await insights.followup(session, followup_id)
     # its owner was given it by someone in the room; anybody else must be able to see it
     others = owned is not None and owned.owner_id != requester.user_id
     if others and owned and not await access.permit(deps, requester, owned.incident_id):
@@ -199,7 +188,7 @@ async def mark_done(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
     done = await unit_of_work(
         deps,
         requester,
-        lambda s: followups.mark_done(s, followup_id=int(value), actor=requester.user_id),
+        lambda s: followups.mark_done(s, followup_id=followup_id, actor=requester.user_id),
     )
     if done is None:
         return
@@ -214,8 +203,8 @@ async def mark_done(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
         await reply(deps, requester, text.replace(":white_check_mark:", ":information_source:"))
         return
     log.info("followup_done")
-    if clicked := await access.editable(deps, done.incident, requester.user_id, body):
-        await deps.slack.attempt("update", deps.slack.update(*clicked, text, blocks))
+    if message := await access.editable(deps, done.incident, requester.user_id, body):
+        await deps.slack.attempt("update", deps.slack.update(*message, text, blocks))
     else:  # an archived war room, an ephemeral, or a message not the bot's to edit here
         await reply(deps, outside_archived(requester, done.incident), text, blocks)
 

@@ -15,7 +15,7 @@ from bot.incidents.service import IncidentError
 from bot.logging import bind_incident
 from bot.notify.gateway import slack_error
 from bot.runbooks.model import Runbook, StepState
-from bot.slack.listeners.actions import requester_of
+from bot.slack.listeners.clicks import action_of, requester_of
 from bot.slack.parse import COMMAND, Command
 from bot.slack.views.runbook import RunbookAction, page_of_step, runbook_messages, runbook_picker
 from bot.slack.views.text import safe, user, when
@@ -26,11 +26,6 @@ from bot.types import incident_ref
 log = structlog.get_logger(__name__)
 HELP_LINES = ["`/incident runbook [name]` — post a runbook's steps (no name: pick one)"]
 MAX_REFRESH_ROUNDS = 5
-
-
-def _action(body: dict[str, Any]) -> dict[str, Any]:
-    actions = body.get("actions") or [{}]
-    return dict(actions[0])
 
 
 def unknown_runbook_text(deps: Deps, name: str) -> str:
@@ -187,13 +182,13 @@ async def _chosen(deps: Deps, body: dict[str, Any], value: str, *, from_offer: b
 async def post_clicked(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
     """“Post runbook” on an offer."""
     await ack()
-    await _chosen(deps, body, str(_action(body).get("value") or ""), from_offer=True)
+    await _chosen(deps, body, str(action_of(body).get("value") or ""), from_offer=True)
 
 
 async def picked(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
     """A runbook chosen in the `/incident runbook` picker."""
     await ack()
-    option = _action(body).get("selected_option") or {}
+    option = action_of(body).get("selected_option") or {}
     await _chosen(deps, body, str(option.get("value") or ""), from_offer=False)
 
 
@@ -243,7 +238,7 @@ async def step_clicked(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
     """Done or Skip on a runbook step: record who and when, then update the runbook in place."""
     await ack()
     requester = requester_of(body)
-    action = _action(body)
+    action = action_of(body)
     run_id, _, index = str(action.get("value") or "").partition(":")
     if requester is None or not run_id.isdigit() or not index.isdigit():
         log.warning("runbook_click_unreadable")
