@@ -69,6 +69,16 @@ def controls(message: dict) -> dict[str, dict]:
     }
 
 
+async def click_on_summary(bot, driver, incident, action_id: str, **fields):
+    """Click a control on the incident's pinned summary (in its war room) and let the bot
+    finish; Slack's answer to the click."""
+    answer = await driver.block_action(
+        action_id, channel=incident.channel_id, message_ts=incident.intro_ts, **fields
+    )
+    await bot.settle()
+    return answer
+
+
 async def form_shown(bot, slack) -> dict:
     """The modal the bot's last successful views.open opened, as the person sees it once
     the bot has filled it in (forms that need stored data open as "Loading…" first)."""

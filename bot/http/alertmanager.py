@@ -9,9 +9,9 @@ import structlog
 from aiohttp import web
 
 from bot.alerts import WebhookError, parse_alertmanager_webhook
-from bot.alerts.grouping import Change, Origin, ingest
+from bot.alerts.grouping import Origin
 from bot.deps import Deps
-from bot.flows.alerts.stored import follow_up
+from bot.flows.alerts.stored import receive
 from bot.http.bodies import BodyError, json_object, require_json, text_of
 from bot.http.errors import refuse
 
@@ -54,21 +54,7 @@ def alertmanager_webhook(deps: Deps) -> Any:
             return refuse(request, 400, f"Not an Alertmanager version 4 webhook: {exc}.")
         channels = deps.settings.alert_channels
         origin = Origin(channel_id=channels[0] if channels else None)
-        async with deps.db.session() as session:
-            result = await ingest(
-                session,
-                alerts=alerts,
-                origin=origin,
-                storm_threshold=deps.settings.alert_storm_threshold,
-            )
-        new = sum(f.change is Change.NEW for f in result.folded)
-        log.info(
-            "alertmanager_received",
-            alerts=len(alerts),
-            new_groups=new,
-            duplicates=result.duplicates,
-        )
-        await follow_up(deps, result)
+        result = await receive(deps, alerts, origin, source="alertmanager")
         return web.json_response(
             {
                 "status": "ok",

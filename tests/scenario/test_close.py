@@ -7,7 +7,7 @@ from sqlmodel import select
 from bot.store.tables import Reminder
 from tests.conftest import SIGNING_SECRET
 from tests.fakes import FakeSlack, SlackDriver
-from tests.helpers import controls, declare, incidents, texts
+from tests.helpers import click_on_summary, controls, declare, incidents, texts
 
 
 async def _due(db, incident_id: int) -> dict[str, object]:
@@ -72,13 +72,7 @@ async def test_reopen_is_offered_until_closed(bot, driver: SlackDriver, slack: F
     [reopen] = select_["options"]
     assert "Reopen" in reopen["text"]["text"]
     assert "close_incident" in controls(summary)
-    await driver.block_action(
-        "set_status",
-        selected_option=reopen,
-        channel=incident.channel_id,
-        message_ts=incident.intro_ts,
-    )
-    await bot.settle()
+    await click_on_summary(bot, driver, incident, "set_status", selected_option=reopen)
     [stored] = await incidents(bot.deps.db)
     assert stored.status == "investigating" and stored.resolved_at is None
     summary = slack.message(incident.channel_id, incident.intro_ts)
@@ -94,13 +88,7 @@ async def test_close_button_with_archive_on_close(start_bot, slack: FakeSlack):
     summary = slack.message(incident.channel_id, incident.intro_ts)
     button = controls(summary)["close_incident"]
     assert button["confirm"]["confirm"]["text"] == "Close it"
-    await driver.block_action(
-        "close_incident",
-        value=button["value"],
-        channel=incident.channel_id,
-        message_ts=incident.intro_ts,
-    )
-    await bot.settle()
+    await click_on_summary(bot, driver, incident, "close_incident", value=button["value"])
     [stored] = await incidents(bot.deps.db)
     assert stored.status == "closed" and stored.closed_at is not None
     [archive] = slack.calls_to("conversations.archive")

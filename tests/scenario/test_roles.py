@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.types import EventKind
 from tests.conftest import SIGNING_SECRET
 from tests.fakes import FakeSlack, SlackDriver
-from tests.helpers import controls, declare, incidents, roles, texts, timeline
+from tests.helpers import click_on_summary, controls, declare, incidents, roles, texts, timeline
 
 
 async def test_summary_assigns_a_role_with_a_user_picker(
@@ -16,14 +16,14 @@ async def test_summary_assigns_a_role_with_a_user_picker(
     picker = controls(summary)["assign_role:communications_lead"]
     assert picker["type"] == "users_select"
     slack.reset_calls()
-    await driver.block_action(
+    await click_on_summary(
+        bot,
+        driver,
+        incident,
         "assign_role:communications_lead",
         user="U_ALICE",
         selected_user="U_CAROL",
-        channel=incident.channel_id,
-        message_ts=incident.intro_ts,
     )
-    await bot.settle()
     assert await roles(bot.deps.db, incident.id) == {"communications_lead": "U_CAROL"}
     assert "U_CAROL" in slack.members(incident.channel_id)
     posts = [
@@ -114,23 +114,9 @@ async def test_step_down_frees_the_role_and_only_the_holder_can(
     await bot.settle()
     summary = slack.message(incident.channel_id, incident.intro_ts)
     step = controls(summary)["step_down"]
-    await driver.block_action(
-        "step_down",
-        value=step["value"],
-        user="U_CAROL",
-        channel=incident.channel_id,
-        message_ts=incident.intro_ts,
-    )
-    await bot.settle()
+    await click_on_summary(bot, driver, incident, "step_down", value=step["value"], user="U_CAROL")
     assert "You hold no role" in texts(slack.responses[-1].body)
-    await driver.block_action(
-        "step_down",
-        value=step["value"],
-        user="U_BOB",
-        channel=incident.channel_id,
-        message_ts=incident.intro_ts,
-    )
-    await bot.settle()
+    await click_on_summary(bot, driver, incident, "step_down", value=step["value"], user="U_BOB")
     assert await roles(bot.deps.db, incident.id) == {}
     summary = slack.message(incident.channel_id, incident.intro_ts)
     assert "take_role" in controls(summary)

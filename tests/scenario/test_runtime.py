@@ -11,7 +11,7 @@ from structlog.testing import capture_logs
 
 from tests.conftest import SIGNING_SECRET
 from tests.fakes import FakeSlack, SlackDriver
-from tests.helpers import incidents
+from tests.helpers import click_on_summary, incidents
 from tests.processes import base_env, free_port, spawn
 
 
@@ -136,14 +136,14 @@ async def test_modal_submissions_and_clicks_log_the_incident_and_its_war_room(
         )
         await bot.settle()
         summary = slack.message(incident.channel_id, incident.intro_ts)
-        await driver.block_action(
+        await click_on_summary(
+            bot,
+            driver,
+            incident,
             "step_down",
             value=controls(summary)["step_down"]["value"],
             user="U_BOB",
-            channel=incident.channel_id,
-            message_ts=incident.intro_ts,
         )
-        await bot.settle()
     [update] = [e for e in logs if e["event"] == "update_posted"]
     assert update["request_type"] == "view_submission" and update["user"] == "U_BOB"
     assert update["incident"] == "INC-1" and update["channel"] == incident.channel_id

@@ -10,7 +10,15 @@ from bot.types import EventKind
 from tests.conftest import BOT_TOKEN
 from tests.fakes import FakeSlack, SlackDriver
 from tests.fakes.values import plain, static
-from tests.helpers import controls, declare, form_shown, incidents, texts, timeline
+from tests.helpers import (
+    click_on_summary,
+    controls,
+    declare,
+    form_shown,
+    incidents,
+    texts,
+    timeline,
+)
 
 
 def _thread(slack: FakeSlack, bot, incident) -> list[dict]:
@@ -119,13 +127,7 @@ async def test_status_select_on_the_summary(bot, driver: SlackDriver, slack: Fak
     incident = await declare(bot, driver)
     select = controls(slack.message(incident.channel_id, incident.intro_ts))["set_status"]
     identified = next(o for o in select["options"] if o["value"].endswith(":identified"))
-    await driver.block_action(
-        "set_status",
-        selected_option=identified,
-        channel=incident.channel_id,
-        message_ts=incident.intro_ts,
-    )
-    await bot.settle()
+    await click_on_summary(bot, driver, incident, "set_status", selected_option=identified)
     assert (await incidents(bot.deps.db))[0].status == "identified"
     select = controls(slack.message(incident.channel_id, incident.intro_ts))["set_status"]
     assert [o["value"].split(":")[1] for o in select["options"]] == ["monitoring", "resolved"]
@@ -185,13 +187,7 @@ async def test_severity_select_on_the_summary(bot, driver: SlackDriver, slack: F
     incident = await declare(bot, driver)
     select = controls(slack.message(incident.channel_id, incident.intro_ts))["set_severity"]
     sev2 = next(o for o in select["options"] if o["value"].endswith(":sev2"))
-    await driver.block_action(
-        "set_severity",
-        selected_option=sev2,
-        channel=incident.channel_id,
-        message_ts=incident.intro_ts,
-    )
-    await bot.settle()
+    await click_on_summary(bot, driver, incident, "set_severity", selected_option=sev2)
     assert (await incidents(bot.deps.db))[0].severity == "sev2"
 
 

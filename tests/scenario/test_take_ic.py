@@ -6,7 +6,7 @@ import asyncio
 
 from bot.types import EventKind
 from tests.fakes import FakeSlack, SlackDriver
-from tests.helpers import incidents, roles, texts, timeline
+from tests.helpers import click_on_summary, incidents, roles, texts, timeline
 
 
 async def _declare(bot, driver: SlackDriver, slack: FakeSlack):
@@ -102,14 +102,9 @@ async def test_clicking_again_when_already_ic_changes_nothing(
     incident = await _declare(bot, driver, slack)
     button = _take_ic_button(slack.message(incident.channel_id, incident.intro_ts))
     for _ in range(2):
-        await driver.block_action(
-            button["action_id"],
-            value=button["value"],
-            user="U_BOB",
-            channel=incident.channel_id,
-            message_ts=incident.intro_ts,
+        await click_on_summary(
+            bot, driver, incident, button["action_id"], value=button["value"], user="U_BOB"
         )
-        await bot.settle()
     assert "You are already incident commander" in texts(slack.responses[-1].body)
     events = await timeline(bot.deps.db, incident.id)
     assert len([e for e in events if e.kind == EventKind.ROLE_ASSIGNED]) == 1

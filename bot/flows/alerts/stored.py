@@ -1,16 +1,41 @@
-"""What Slack hears after alerts are stored: cards, storm summaries, auto-declares, notices and
-summary refreshes, concurrently."""
+"""Alerts received (from a channel or the webhook): stored once, then what Slack hears of them:
+cards, storm summaries, auto-declares, notices and summary refreshes, concurrently."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable
 from typing import Any
 
-from bot.alerts.grouping import Change, Ingested
+import structlog
+
+from bot.alerts import Alert
+from bot.alerts.grouping import Change, Ingested, Origin, ingest
 from bot.deps import Deps
 from bot.flows.alerts import cards as alert_cards
 from bot.flows.alerts.declare import declare_then_card, wants_incident
 from bot.flows.alerts.notices import tell_all_resolved, tell_refired
+
+log = structlog.get_logger(__name__)
+
+
+async def receive(deps: Deps, alerts: list[Alert], origin: Origin, *, source: str) -> Ingested:
+    """Store the alerts (deduplicated, grouped, paced), then follow up; what was stored."""
+    async with deps.db.session() as session:
+        result = await ingest(
+            session,
+            alerts=alerts,
+            origin=origin,
+            storm_threshold=deps.settings.alert_storm_threshold,
+        )
+    log.info(
+        f"{source}_received",
+        alerts=len(alerts),
+        new_groups=sum(f.change is Change.NEW for f in result.folded),
+        duplicates=result.duplicates,
+        edit=origin.edit,
+    )
+    await follow_up(deps, result)
+    return result
 
 
 async def follow_up(deps: Deps, result: Ingested) -> None:

@@ -7,9 +7,9 @@ from typing import Any
 import structlog
 
 from bot.alerts import parse_slack_message
-from bot.alerts.grouping import Change, Origin, ingest
+from bot.alerts.grouping import Origin
 from bot.deps import Deps
-from bot.flows.alerts.stored import follow_up
+from bot.flows.alerts.stored import receive
 
 log = structlog.get_logger(__name__)
 
@@ -42,18 +42,4 @@ async def handle(event: dict[str, Any], deps: Deps, *, app_id: str | None = None
     origin = Origin(
         channel_id=channel, message_ts=ts, edit=event.get("subtype") == "message_changed"
     )
-    async with deps.db.session() as session:
-        result = await ingest(
-            session,
-            alerts=alerts,
-            origin=origin,
-            storm_threshold=deps.settings.alert_storm_threshold,
-        )
-    log.info(
-        "alerts_received",
-        alerts=len(alerts),
-        new_groups=sum(f.change is Change.NEW for f in result.folded),
-        duplicates=result.duplicates,
-        edit=origin.edit,
-    )
-    await follow_up(deps, result)
+    await receive(deps, alerts, origin, source="alerts")

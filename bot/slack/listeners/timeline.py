@@ -121,32 +121,35 @@ async def _deleted(deps: Deps, channel: str, ts: str) -> None:
         log.info("timeline_entry_deleted")
 
 
-def _pushpin(event: dict[str, Any], context: AsyncBoltContext) -> tuple[str, str, str] | None:
-    """(channel, ts, user) of a person's pushpin on a message; None for anything else."""
+async def _pushpin(
+    event: dict[str, Any], context: AsyncBoltContext, deps: Deps
+) -> tuple[int, str, str, str] | None:
+    """(incident id, channel, ts, user) of a person's pushpin on a message in a war room; None
+    for anything else."""
     item = event.get("item") or {}
     user = event.get("user")
     if event.get("reaction") != PUSHPIN or item.get("type") != "message":
         return None
     if not user or user == context.bot_user_id or not item.get("channel") or not item.get("ts"):
         return None
-    return str(item["channel"]), str(item["ts"]), str(user)
+    room = await _war_room(deps, str(item["channel"]))
+    if room is None:
+        return None
+    return room[0], str(item["channel"]), str(item["ts"]), str(user)
 
 
 async def reaction_added(event: dict[str, Any], context: AsyncBoltContext, deps: Deps) -> None:
-    pushpin = _pushpin(event, context)
+    pushpin = await _pushpin(event, context, deps)
     if pushpin is None:
         return
-    channel, ts, user = pushpin
-    room = await _war_room(deps, channel)
-    if room is None:
-        return
+    incident_id, channel, ts, user = pushpin
     message, permalink = await fetch_message(deps, channel, ts)
     if message is None:
         log.info("timeline_pushpin_on_missing_message")
         return
     await _add(
         deps,
-        room[0],
+        incident_id,
         channel,
         message,
         permalink,
@@ -157,16 +160,13 @@ async def reaction_added(event: dict[str, Any], context: AsyncBoltContext, deps:
 
 
 async def reaction_removed(event: dict[str, Any], context: AsyncBoltContext, deps: Deps) -> None:
-    pushpin = _pushpin(event, context)
+    pushpin = await _pushpin(event, context, deps)
     if pushpin is None:
         return
-    channel, ts, user = pushpin
-    room = await _war_room(deps, channel)
-    if room is None:
-        return
+    incident_id, channel, ts, user = pushpin
     async with deps.db.session() as session:
         removed = await timeline.remove_reaction(
-            session, incident_id=room[0], channel=channel, ts=ts, user=user
+            session, incident_id=incident_id, channel=channel, ts=ts, user=user
         )
     if removed:
         log.info("timeline_entry_removed")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from slack_sdk.models.blocks import (
     Block,
     ButtonElement,
@@ -19,20 +17,19 @@ from slack_sdk.models.views import View
 from bot.incidents.followups import MAX_TEXT
 from bot.slack.ids import Action, Callback
 from bot.slack.ids import Block as Input
-from bot.slack.views.text import channel, safe, truncate, when
+from bot.slack.views.modals import incident_form
+from bot.slack.views.text import channel, safe, when
 from bot.store.tables import FollowUp, Incident
 from bot.types import incident_ref
 
 
 def followup_modal(incident_id: int, *, ref: str, text: str = "") -> View:
     """The "Add follow-up" form: what, who, by when."""
-    return View(
-        type="modal",
-        callback_id=Callback.FOLLOWUP,
-        title=truncate(f"Follow-up for {ref}", 24),
+    return incident_form(
+        Callback.FOLLOWUP,
+        incident_id,
+        title=f"Follow-up for {ref}",
         submit="Add",
-        close="Cancel",
-        private_metadata=json.dumps({"incident": incident_id}),
         blocks=[
             InputBlock(
                 block_id=Input.FOLLOWUP_TEXT,
@@ -78,14 +75,7 @@ def done_button(followup: FollowUp) -> ButtonElement:
 def followup_added(followup: FollowUp, incident: Incident) -> tuple[str, list[Block]]:
     """The war-room notice of a new follow-up, with its "Mark done" button."""
     head = f":dart: *Follow-up* for {incident_ref(incident.number)} from <@{followup.created_by}>"
-    body = f"{head}\n{safe(followup.text, 2500)}\n{_facts(followup)}"
-    return f"{head}: {safe(followup.text, 200)}", [
-        SectionBlock(
-            block_id=f"followup:{followup.id}",
-            text=MarkdownTextObject(text=body),
-            accessory=done_button(followup),
-        )
-    ]
+    return _with_done_button(followup, head, f"{head}\n")
 
 
 def owner_note(followup: FollowUp, incident: Incident) -> tuple[str, list[Block]]:
@@ -94,7 +84,12 @@ def owner_note(followup: FollowUp, incident: Incident) -> tuple[str, list[Block]
         f":dart: <@{followup.created_by}> gave you a follow-up from "
         f"{incident_ref(incident.number)} ({channel(incident.channel_id, incident.channel_name)})"
     )
-    body = f"{head}:\n{safe(followup.text, 2500)}\n{_facts(followup)}"
+    return _with_done_button(followup, head, f"{head}:\n")
+
+
+def _with_done_button(followup: FollowUp, head: str, lead: str) -> tuple[str, list[Block]]:
+    """A follow-up message: `lead`, its text and facts, and its "Mark done" button."""
+    body = f"{lead}{safe(followup.text, 2500)}\n{_facts(followup)}"
     return f"{head}: {safe(followup.text, 200)}", [
         SectionBlock(
             block_id=f"followup:{followup.id}",

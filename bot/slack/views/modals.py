@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -15,6 +16,9 @@ from slack_sdk.models.blocks import (
     PlainTextInputElement,
     SectionBlock,
     StaticSelectElement,
+)
+from slack_sdk.models.blocks import (
+    Block as SlackBlock,
 )
 from slack_sdk.models.views import View
 
@@ -130,15 +134,28 @@ def declare_modal(
     )
 
 
-def resolve_modal(incident_id: int, *, ref: str, summary: str = "") -> View:
-    """Ask for the one-line resolution summary."""
+def incident_form(
+    callback: Callback, incident_id: int, *, title: str, submit: str, blocks: Sequence[SlackBlock]
+) -> View:
+    """A form about one incident: its id rides in private_metadata for the submission."""
     return View(
         type="modal",
-        callback_id=Callback.RESOLVE,
-        title=truncate(f"Resolve {ref}", 24),
-        submit="Resolve",
+        callback_id=callback,
+        title=truncate(title, 24),
+        submit=submit,
         close="Cancel",
         private_metadata=json.dumps({"incident": incident_id}),
+        blocks=list(blocks),
+    )
+
+
+def resolve_modal(incident_id: int, *, ref: str, summary: str = "") -> View:
+    """Ask for the one-line resolution summary."""
+    return incident_form(
+        Callback.RESOLVE,
+        incident_id,
+        title=f"Resolve {ref}",
+        submit="Resolve",
         blocks=[
             InputBlock(
                 block_id=Block.RESOLUTION,
@@ -171,13 +188,11 @@ def update_modal(incident_id: int, *, ref: str, current: Status) -> View:
     statuses = [s for s in Status if s.is_open or s is Status.RESOLVED]
     options = [Option(value=s.value, text=s.value.capitalize()) for s in statuses]
     initial = next((o for o in options if o.value == current.value), options[0])
-    return View(
-        type="modal",
-        callback_id=Callback.UPDATE,
-        title=truncate(f"Update on {ref}", 24),
+    return incident_form(
+        Callback.UPDATE,
+        incident_id,
+        title=f"Update on {ref}",
         submit="Post update",
-        close="Cancel",
-        private_metadata=json.dumps({"incident": incident_id}),
         blocks=[
             InputBlock(
                 block_id=Block.STATUS,
