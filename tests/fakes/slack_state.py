@@ -1,5 +1,6 @@
-"""Re-export of bot.sandbox.fake.slack_state (workspace state and ids) for test imports."""
+"""Re-export of bot.sandbox.fake.slack_state (workspace state and ids) and slack_args."""
 
+from bot.sandbox.fake.slack_args import Args, SlackError
 from bot.sandbox.fake.slack_state import (
     APP_ID,
     BOT_ID,
@@ -8,8 +9,6 @@ from bot.sandbox.fake.slack_state import (
     TEAM_DOMAIN,
     TEAM_ID,
     TEAM_NAME,
-    Args,
-    SlackError,
     SlackState,
     find_pings,
 )

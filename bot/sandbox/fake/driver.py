@@ -149,23 +149,9 @@ class SlackDriver(SignedSender):
         view_obj = self.slack.view(view) if isinstance(view, str) else view
         ephemeral = False
         if view_obj is None:
-            if message_ts is None and message is None:
-                located = self._locate(action_id, channel)
-                if located is not None:
-                    channel, message_ts, message, ephemeral = located
-            elif message is None and channel is not None:
-                ephemeral = self.slack.find_message(channel, message_ts) is None and any(
-                    e["message_ts"] == message_ts and e["channel"] == channel
-                    for e in self.slack.ephemerals
-                )
-            channel = channel or self._incidents()
-            message_ts = message_ts or (message or {}).get("ts") or self.slack.next_ts()
-            if message is None and not ephemeral:
-                message = self.slack.message(channel, message_ts) or {
-                    "type": "message",
-                    "ts": message_ts,
-                    "text": "",
-                }
+            channel, message_ts, message, ephemeral = self._clicked_message(
+                action_id, channel, message_ts, message
+            )
         blocks = (view_obj or message or {}).get("blocks")
         if ephemeral:
             blocks = next(
@@ -178,22 +164,8 @@ class SlackDriver(SignedSender):
             "type": element.get("type", "button"),
             "action_ts": f"{time.time():.6f}",
         }
-        if selected is not None:
-            action.update(type=element.get("type", "static_select"), **selected)
-        elif selected_user is not None:
-            action.update(type=element.get("type", "users_select"), selected_user=selected_user)
-        elif selected_option is not None:
-            if isinstance(selected_option, str):
-                options = element.get("options", [])
-                match = next((o for o in options if o.get("value") == selected_option), None)
-                selected_option = match or option(selected_option)
-            action.update(
-                type=element.get("type", "static_select"), selected_option=selected_option
-            )
-        else:
-            if (val := value if value is not None else element.get("value")) is not None:
-                action["value"] = val
-            action["text"] = element.get("text", {"type": "plain_text", "text": action_id})
+        picked = _selection(element, selected, selected_user, selected_option)
+        action.update(picked if picked is not None else _button_click(element, action_id, value))
         view_id = view_obj["id"] if view_obj else None
         payload = self._base("block_actions", user, view_id)
         payload["actions"] = [action]
@@ -203,19 +175,66 @@ class SlackDriver(SignedSender):
             payload["view"] = view_obj
         else:
             assert channel is not None and message_ts is not None
-            payload["container"] = {
+            payload.update(self._message_container(channel, message_ts, message, ephemeral, user))
+        return await self._interaction(payload)
+
+    def _clicked_message(
+        self,
+        action_id: str,
+        channel: str | None,
+        message_ts: str | None,
+        message: dict[str, Any] | None,
+    ) -> tuple[str, str, dict[str, Any] | None, bool]:
+        """(channel, message_ts, message, is_ephemeral) of a click outside any modal.
+
+        With neither `message_ts` nor `message`, the newest message carrying the element is
+        found; a ts that only an ephemeral message has makes it ephemeral; a message the fake
+        does not hold is stood in for by an empty one (ephemerals have no message object).
+        """
+        ephemeral = False
+        if message_ts is None and message is None:
+            located = self._locate(action_id, channel)
+            if located is not None:
+                channel, message_ts, message, ephemeral = located
+        elif message is None and channel is not None:
+            ephemeral = self.slack.find_message(channel, message_ts) is None and any(
+                e["message_ts"] == message_ts and e["channel"] == channel
+                for e in self.slack.ephemerals
+            )
+        channel = channel or self._incidents()
+        message_ts = message_ts or (message or {}).get("ts") or self.slack.next_ts()
+        if message is None and not ephemeral:
+            message = self.slack.message(channel, message_ts) or {
+                "type": "message",
+                "ts": message_ts,
+                "text": "",
+            }
+        return channel, message_ts, message, ephemeral
+
+    def _message_container(
+        self,
+        channel: str,
+        message_ts: str,
+        message: dict[str, Any] | None,
+        ephemeral: bool,
+        user: str | None,
+    ) -> dict[str, Any]:
+        """Payload fields of a click on a message: container, channel, message, response_url."""
+        fields: dict[str, Any] = {
+            "container": {
                 "type": "message",
                 "message_ts": message_ts,
                 "channel_id": channel,
                 "is_ephemeral": ephemeral,
-            }
-            payload["channel"] = self._channel(channel)
-            if message is not None:
-                payload["message"] = message
-            payload["response_url"] = self.slack.new_response_url(
-                channel=channel, message_ts=message_ts, user=user
-            )
-        return await self._interaction(payload)
+            },
+            "channel": self._channel(channel),
+        }
+        if message is not None:
+            fields["message"] = message
+        fields["response_url"] = self.slack.new_response_url(
+            channel=channel, message_ts=message_ts, user=user
+        )
+        return fields
 
     def _open_view(self, callback_id: str) -> dict[str, Any] | None:
         for stack in reversed(self.slack.open_views()):
@@ -306,3 +325,36 @@ class SlackDriver(SignedSender):
         payload = self._base("shortcut", user)
         payload.update(callback_id=callback_id, action_ts=f"{time.time():.6f}")
         return await self._interaction(payload)
+
+
+def _selection(
+    element: dict[str, Any],
+    selected: dict[str, Any] | None,
+    selected_user: str | None,
+    selected_option: str | dict[str, Any] | None,
+) -> dict[str, Any] | None:
+    """The action fields of a pick from a menu (type and selected_…), or None for a click.
+
+    A `selected_option` given as a bare value becomes the element's own option with that
+    value (as Slack echoes it back), or a made-up one when the element has none.
+    """
+    if selected is not None:
+        return dict(type=element.get("type", "static_select"), **selected)
+    if selected_user is not None:
+        return {"type": element.get("type", "users_select"), "selected_user": selected_user}
+    if selected_option is None:
+        return None
+    if isinstance(selected_option, str):
+        options = element.get("options", [])
+        match = next((o for o in options if o.get("value") == selected_option), None)
+        selected_option = match or option(selected_option)
+    return {"type": element.get("type", "static_select"), "selected_option": selected_option}
+
+
+def _button_click(element: dict[str, Any], action_id: str, value: str | None) -> dict[str, Any]:
+    """The action fields of a button click: its value (the given one or the button's) and text."""
+    fields: dict[str, Any] = {}
+    if (val := value if value is not None else element.get("value")) is not None:
+        fields["value"] = val
+    fields["text"] = element.get("text", {"type": "plain_text", "text": action_id})
+    return fields

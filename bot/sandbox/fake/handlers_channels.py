@@ -1,4 +1,4 @@
-"""FakeSlack handlers for auth, conversations, users, user groups, pins, reactions, bookmarks."""
+"""FakeSlack handlers for conversations.*: making, naming, joining, listing and reading channels."""
 
 from __future__ import annotations
 
@@ -7,25 +7,14 @@ import re
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlparse
 
-from .slack_state import (
-    BOT_ID,
-    BOT_NAME,
-    BOT_USER_ID,
-    TEAM_DOMAIN,
-    TEAM_ID,
-    TEAM_NAME,
-    Args,
-    SlackError,
-    SlackState,
-    check_channel_name,
-    ts_key,
-)
+from .slack_args import Args, SlackError, paginate
+from .slack_state import BOT_USER_ID, SlackState, ts_key
 
 Handler = Callable[[SlackState, Args], dict[str, Any]]
 HANDLERS: dict[str, Handler] = {}
-_EMOJI_RE = re.compile(r"^[a-z0-9_+'-]+(::skin-tone-[2-6])?$")
+_NAME_RE = re.compile(r"^[a-z0-9_-]+$")
+_PUNCT_RE = re.compile(r"^[-_]+$")
 
 
 def handler(name: str) -> Callable[[Handler], Handler]:
@@ -36,34 +25,17 @@ def handler(name: str) -> Callable[[Handler], Handler]:
     return register
 
 
-def paginate(items: list[Any], a: Args, default_limit: int = 100) -> tuple[list[Any], str]:
-    """Slice `items` by `limit`/`cursor`; return (page, next_cursor)."""
-    cursor = a.opt("cursor")
-    start = 0
-    if cursor:
-        if not cursor.startswith("next:") or not cursor[5:].isdigit():
-            raise SlackError("invalid_cursor")
-        start = int(cursor[5:])
-    limit = a.num("limit", default_limit) or len(items) or 1
-    page = items[start : start + limit]
-    more = start + limit < len(items)
-    return page, f"next:{start + limit}" if more else ""
-
-
-@handler("auth.test")
-def auth_test(s: SlackState, a: Args) -> dict[str, Any]:
-    return {
-        "url": f"https://{TEAM_DOMAIN}.slack.com/",
-        "team": TEAM_NAME,
-        "user": BOT_NAME,
-        "team_id": TEAM_ID,
-        "user_id": BOT_USER_ID,
-        "bot_id": BOT_ID,
-        "is_enterprise_install": False,
-    }
-
-
-# -- conversations ---------------------------------------------------------------------------
+def check_channel_name(name: str | None) -> str:
+    """Apply conversations.create/rename naming rules; return the name or raise."""
+    if not name:
+        raise SlackError("invalid_name_required")
+    if len(name) > 80:
+        raise SlackError("invalid_name_maxlength")
+    if not _NAME_RE.match(name):
+        raise SlackError("invalid_name_specials")
+    if _PUNCT_RE.match(name):
+        raise SlackError("invalid_name_punctuation")
+    return name
 
 
 @handler("conversations.create")
@@ -290,186 +262,3 @@ def conversations_replies(s: SlackState, a: Args) -> dict[str, Any]:
         "has_more": bool(cursor),
         "response_metadata": {"next_cursor": cursor},
     }
-
-
-# -- users -----------------------------------------------------------------------------------
-
-
-@handler("users.info")
-def users_info(s: SlackState, a: Args) -> dict[str, Any]:
-    user = s.users.get(a.req("user", "user_not_found"))
-    if user is None:
-        raise SlackError("user_not_found")
-    return {"user": copy.deepcopy(user)}
-
-
-@handler("users.lookupByEmail")
-def users_lookup_by_email(s: SlackState, a: Args) -> dict[str, Any]:
-    email = a.req("email", "users_not_found").lower()
-    for user in s.users.values():
-        if not user["deleted"] and (user["profile"].get("email") or "").lower() == email:
-            return {"user": copy.deepcopy(user)}
-    raise SlackError("users_not_found")
-
-
-@handler("users.list")
-def users_list(s: SlackState, a: Args) -> dict[str, Any]:
-    page, cursor = paginate(copy.deepcopy(list(s.users.values())), a, default_limit=0)
-    return {
-        "members": page,
-        "cache_ts": int(time.time()),
-        "response_metadata": {"next_cursor": cursor},
-    }
-
-
-@handler("usergroups.list")
-def usergroups_list(s: SlackState, a: Args) -> dict[str, Any]:
-    groups = copy.deepcopy(list(s.usergroups.values()))
-    if not a.flag("include_users"):
-        for group in groups:
-            group.pop("users")
-    return {"usergroups": groups}
-
-
-@handler("usergroups.users.list")
-def usergroups_users_list(s: SlackState, a: Args) -> dict[str, Any]:
-    group = s.usergroups.get(a.req("usergroup", "no_such_subteam"))
-    if group is None:
-        raise SlackError("no_such_subteam")
-    return {"users": list(group["users"])}
-
-
-# -- pins, reactions, bookmarks --------------------------------------------------------------
-
-
-def _target_message(s: SlackState, a: Args) -> tuple[str, dict[str, Any]]:
-    cid = s.resolve(a.opt("channel"))
-    ts = a.req("timestamp", "no_item_specified")
-    msg = s.find_message(cid, ts)
-    if msg is None:
-        raise SlackError("message_not_found")
-    return cid, msg
-
-
-@handler("pins.add")
-def pins_add(s: SlackState, a: Args) -> dict[str, Any]:
-    s.require_member(s.resolve(a.opt("channel")))
-    cid, msg = _target_message(s, a)
-    if msg["ts"] in s._pins[cid]:
-        raise SlackError("already_pinned")
-    s._pins[cid].append(msg["ts"])
-    msg["pinned_to"] = [cid]
-    msg["pinned_info"] = {cid: {"pinned_by": BOT_USER_ID, "pinned_ts": int(time.time())}}
-    return {}
-
-
-@handler("pins.remove")
-def pins_remove(s: SlackState, a: Args) -> dict[str, Any]:
-    cid, msg = _target_message(s, a)
-    if msg["ts"] not in s._pins[cid]:
-        raise SlackError("no_pin")
-    s._pins[cid].remove(msg["ts"])
-    msg.pop("pinned_to", None)
-    msg.pop("pinned_info", None)
-    return {}
-
-
-@handler("pins.list")
-def pins_list(s: SlackState, a: Args) -> dict[str, Any]:
-    cid = s.resolve(a.opt("channel"))
-    items = []
-    for ts in s._pins[cid]:
-        msg = s.find_message(cid, ts) or {}
-        info = msg.get("pinned_info", {}).get(cid, {})
-        items.append(
-            {
-                "type": "message",
-                "channel": cid,
-                "created": info.get("pinned_ts", 0),
-                "created_by": info.get("pinned_by", BOT_USER_ID),
-                "message": copy.deepcopy(msg),
-            }
-        )
-    return {"items": items}
-
-
-def _reaction_target(s: SlackState, a: Args) -> tuple[str, dict[str, Any]]:
-    name = a.req("name", "invalid_name").strip(":")
-    if not _EMOJI_RE.match(name):
-        raise SlackError("invalid_name")
-    if not a.opt("channel") or not a.opt("timestamp"):
-        raise SlackError("no_item_specified")
-    _cid, msg = _target_message(s, a)
-    return name, msg
-
-
-@handler("reactions.add")
-def reactions_add(s: SlackState, a: Args) -> dict[str, Any]:
-    name, msg = _reaction_target(s, a)
-    s.require_not_archived(s.resolve(a.opt("channel")))
-    reactions = msg.setdefault("reactions", [])
-    entry = next((r for r in reactions if r["name"] == name), None)
-    if entry is None:
-        entry = {"name": name, "users": [], "count": 0}
-        reactions.append(entry)
-    if BOT_USER_ID in entry["users"]:
-        raise SlackError("already_reacted")
-    entry["users"].append(BOT_USER_ID)
-    entry["count"] = len(entry["users"])
-    return {}
-
-
-@handler("reactions.remove")
-def reactions_remove(s: SlackState, a: Args) -> dict[str, Any]:
-    name, msg = _reaction_target(s, a)
-    reactions = msg.get("reactions", [])
-    entry = next((r for r in reactions if r["name"] == name), None)
-    if entry is None or BOT_USER_ID not in entry["users"]:
-        raise SlackError("no_reaction")
-    entry["users"].remove(BOT_USER_ID)
-    entry["count"] = len(entry["users"])
-    if not entry["users"]:
-        reactions.remove(entry)
-    if not reactions:
-        msg.pop("reactions", None)
-    return {}
-
-
-@handler("bookmarks.add")
-def bookmarks_add(s: SlackState, a: Args) -> dict[str, Any]:
-    cid = s.resolve(a.req("channel_id", "channel_not_found"))
-    if a.opt("type") != "link":
-        raise SlackError("invalid_bookmark_type")
-    link = a.opt("link") or ""
-    parsed = urlparse(link)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise SlackError("invalid_link")
-    marks = s.bookmarks.setdefault(cid, [])
-    if len(marks) >= 100:
-        raise SlackError("too_many_bookmarks")
-    now = int(time.time())
-    bookmark = {
-        "id": s.next_id("Bk"),
-        "channel_id": cid,
-        "title": a.opt("title"),
-        "link": link,
-        "emoji": a.opt("emoji"),
-        "icon_url": None,
-        "type": "link",
-        "entity_id": None,
-        "date_created": now,
-        "date_updated": 0,
-        "rank": chr(ord("a") + len(marks) % 26),
-        "last_updated_by_user_id": BOT_USER_ID,
-        "last_updated_by_team_id": TEAM_ID,
-        "shortcut_id": None,
-        "app_id": None,
-    }
-    marks.append(bookmark)
-    return {"bookmark": copy.deepcopy(bookmark)}
-
-
-@handler("bookmarks.list")
-def bookmarks_list(s: SlackState, a: Args) -> dict[str, Any]:
-    cid = s.resolve(a.req("channel_id", "channel_not_found"))
-    return {"bookmarks": copy.deepcopy(s.bookmarks.get(cid, []))}

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .blockkit import BlockKitError, check_message
+from .slack_args import Args, SlackError
 from .slack_state import (
     APP_ID,
     BOT_ID,
@@ -19,8 +20,6 @@ from .slack_state import (
     BOT_USER_ID,
     TEAM_DOMAIN,
     TEAM_ID,
-    Args,
-    SlackError,
     SlackState,
 )
 
@@ -276,16 +275,9 @@ def apply_response(s: SlackState, url_id: str, body: Any) -> tuple[int, str]:
     target = s._targets.get(url_id)
     if target is None:
         return 404, "no_service"
-    if not isinstance(body, dict):
-        return 400, "invalid_payload"
-    if not body.get("delete_original") and not any(
-        body.get(k) for k in ("text", "blocks", "attachments")
-    ):
-        return 400, "no_text"
-    try:
-        check_message(body.get("blocks"), body.get("attachments"))
-    except BlockKitError as exc:
-        return 400, exc.code
+    rejection = _response_rejection(body)
+    if rejection is not None:
+        return 400, rejection
     target.uses += 1
     channel, ts = target.channel, target.message_ts
     original = s.find_message(channel, ts) if channel and ts else None
@@ -298,22 +290,9 @@ def apply_response(s: SlackState, url_id: str, body: Any) -> tuple[int, str]:
         "attachments": body.get("attachments") or None,
     }
     if body.get("delete_original"):
-        if original is not None:
-            s._messages[channel].remove(original)  # type: ignore[index]
-        elif ephemeral is not None:
-            s.ephemerals.remove(ephemeral)
-        else:
-            return 404, "message_not_found"
-    elif body.get("replace_original") and (original is not None or ephemeral is not None):
-        record = original if original is not None else ephemeral
-        assert record is not None
-        for key, value in content.items():
-            if value is None:
-                record.pop(key, None)
-            else:
-                record[key] = value
-        if original is not None:
-            original["edited"] = {"user": BOT_USER_ID, "ts": s.next_ts()}
+        return _delete_original(s, channel, original, ephemeral)
+    if body.get("replace_original") and (original is not None or ephemeral is not None):
+        _replace_original(s, original, ephemeral, content)
     elif body.get("response_type") == "in_channel" and channel:
         s.add_message(
             channel,
@@ -335,3 +314,55 @@ def apply_response(s: SlackState, url_id: str, body: Any) -> tuple[int, str]:
             }
         )
     return 200, "ok"
+
+
+def _response_rejection(body: Any) -> str | None:
+    """Why Slack would answer this response_url body with a 400, or None when it is fine."""
+    if not isinstance(body, dict):
+        return "invalid_payload"
+    if not body.get("delete_original") and not any(
+        body.get(k) for k in ("text", "blocks", "attachments")
+    ):
+        return "no_text"
+    try:
+        check_message(body.get("blocks"), body.get("attachments"))
+    except BlockKitError as exc:
+        return exc.code
+    return None
+
+
+def _delete_original(
+    s: SlackState,
+    channel: str | None,
+    original: dict[str, Any] | None,
+    ephemeral: dict[str, Any] | None,
+) -> tuple[int, str]:
+    """`delete_original`: remove the bound message, or else the bound ephemeral one."""
+    if original is not None:
+        s._messages[channel].remove(original)  # type: ignore[index]
+    elif ephemeral is not None:
+        s.ephemerals.remove(ephemeral)
+    else:
+        return 404, "message_not_found"
+    return 200, "ok"
+
+
+def _replace_original(
+    s: SlackState,
+    original: dict[str, Any] | None,
+    ephemeral: dict[str, Any] | None,
+    content: dict[str, Any],
+) -> None:
+    """`replace_original`: swap in the new content; a part that is None is dropped.
+
+    A stored message is marked edited, as Slack does; an ephemeral one is not.
+    """
+    record = original if original is not None else ephemeral
+    assert record is not None
+    for key, value in content.items():
+        if value is None:
+            record.pop(key, None)
+        else:
+            record[key] = value
+    if original is not None:
+        original["edited"] = {"user": BOT_USER_ID, "ts": s.next_ts()}

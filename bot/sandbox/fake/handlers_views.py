@@ -10,16 +10,8 @@ from typing import Any
 
 from .blockkit import BlockKitError, check_view
 from .handlers_messages import with_block_ids
-from .slack_state import (
-    APP_ID,
-    BOT_ID,
-    TEAM_ID,
-    TRIGGER_RE,
-    Args,
-    SlackError,
-    SlackState,
-    Trigger,
-)
+from .slack_args import Args, SlackError
+from .slack_state import APP_ID, BOT_ID, TEAM_ID, TRIGGER_RE, SlackState, Trigger
 
 Handler = Callable[[SlackState, Args], dict[str, Any]]
 HANDLERS: dict[str, Handler] = {}

@@ -14,15 +14,22 @@ from typing import Any
 
 from aiohttp import web
 
-from . import handlers_channels, handlers_messages, handlers_views
+from . import handlers_channels, handlers_items, handlers_messages, handlers_users, handlers_views
 from .handlers_messages import apply_response
 from .handlers_views import apply_view_ack, close_view
-from .slack_state import Args, SlackError, SlackState, find_pings
+from .slack_args import Args, SlackError
+from .slack_state import SlackState, find_pings
 
 METHOD_SPECS: dict[str, dict[str, Any]] = json.loads(
     Path(__file__).with_name("slack_methods.json").read_text(encoding="utf-8")
 )
-HANDLERS = {**handlers_channels.HANDLERS, **handlers_messages.HANDLERS, **handlers_views.HANDLERS}
+HANDLERS = {
+    **handlers_users.HANDLERS,
+    **handlers_channels.HANDLERS,
+    **handlers_items.HANDLERS,
+    **handlers_messages.HANDLERS,
+    **handlers_views.HANDLERS,
+}
 JSON_ARGS = ("blocks", "attachments", "view")
 PING_FIELDS = ("text", "blocks", "attachments", "initial_comment")
 # Missing required argument → first of these errors the method's reference lists.

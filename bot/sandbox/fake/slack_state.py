@@ -13,6 +13,8 @@ from typing import Any
 
 from bot.slack.scopes import SCOPES
 
+from .slack_args import SlackError
+
 TEAM_ID = "T_TEST"
 TEAM_NAME = "Fake Team"
 TEAM_DOMAIN = "fake"
@@ -22,82 +24,9 @@ BOT_NAME = "incident-bot"
 APP_ID = "A_TEST"
 DEFAULT_SCOPES = ",".join(sorted(SCOPES))  # what manifests/ ask for
 
-_NAME_RE = re.compile(r"^[a-z0-9_-]+$")
-_PUNCT_RE = re.compile(r"^[-_]+$")
 _PING_RE = re.compile(r"<!(channel|here|everyone|subteam\^[A-Z0-9]+)(?:\|[^>]*)?>")
 _BARE_PING_RE = re.compile(r"(?<![\w<!])@(channel|here|everyone)\b")
 TRIGGER_RE = re.compile(r"^\d+\.\d+\.[0-9a-f]+$")
-
-
-class SlackError(Exception):
-    """A Web API failure: `{"ok": false, "error": error, **extra}` with an HTTP status."""
-
-    def __init__(
-        self,
-        error: str,
-        *,
-        status: int = 200,
-        messages: list[str] | None = None,
-        headers: dict[str, str] | None = None,
-        **extra: Any,
-    ) -> None:
-        super().__init__(error)
-        self.error = error
-        self.status = status
-        self.messages = messages or []
-        self.headers = headers or {}
-        self.extra = extra
-
-    def body(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"ok": False, "error": self.error, **self.extra}
-        if self.messages:
-            out["response_metadata"] = {"messages": self.messages}
-        return out
-
-
-class Args(dict[str, Any]):
-    """Merged request arguments with Slack-style coercion helpers."""
-
-    # time.monotonic() when the request reached the fake (before any injected latency):
-    # the moment Slack would check a deadline such as a trigger_id's
-    received: float | None = None
-
-    def opt(self, key: str) -> str | None:
-        """The argument as a string, or None when absent or empty."""
-        value = self.get(key)
-        return None if value is None or value == "" else str(value)
-
-    def req(self, key: str, error: str = "invalid_arguments") -> str:
-        value = self.opt(key)
-        if value is None:
-            raise SlackError(error, messages=[f"[ERROR] missing required field: {key}"])
-        return value
-
-    def flag(self, key: str, default: bool = False) -> bool:
-        value = self.get(key)
-        if value is None or value == "":
-            return default
-        if isinstance(value, bool):
-            return value
-        return str(value).strip().lower() in ("1", "true", "yes")
-
-    def num(self, key: str, default: int) -> int:
-        value = self.get(key)
-        if value is None or value == "":
-            return default
-        try:
-            return int(value)
-        except (TypeError, ValueError):
-            raise SlackError(
-                "invalid_arguments", messages=[f"[ERROR] must be an integer: {key}"]
-            ) from None
-
-    def ids(self, key: str) -> list[str]:
-        value = self.get(key)
-        if value is None:
-            return []
-        parts = value if isinstance(value, list) else str(value).split(",")
-        return [str(p).strip() for p in parts if str(p).strip()]
 
 
 @dataclass
@@ -140,19 +69,6 @@ def find_pings(obj: Any, *, bare: bool = False) -> list[str]:
         for item in obj:
             found += find_pings(item, bare=bare)
     return found
-
-
-def check_channel_name(name: str | None) -> str:
-    """Apply conversations.create/rename naming rules; return the name or raise."""
-    if not name:
-        raise SlackError("invalid_name_required")
-    if len(name) > 80:
-        raise SlackError("invalid_name_maxlength")
-    if not _NAME_RE.match(name):
-        raise SlackError("invalid_name_specials")
-    if _PUNCT_RE.match(name):
-        raise SlackError("invalid_name_punctuation")
-    return name
 
 
 def ts_key(ts: str) -> tuple[int, int]:
