@@ -69,6 +69,14 @@ def controls(message: dict) -> dict[str, dict]:
     }
 
 
+async def in_war_room(bot, driver, incident, text: str, **fields):
+    """Run `/incident <text>` in the incident's war room and let the bot finish; Slack's
+    answer to the command."""
+    answer = await driver.command(text, channel=incident.channel_id, **fields)
+    await bot.settle()
+    return answer
+
+
 async def click_on_summary(bot, driver, incident, action_id: str, **fields):
     """Click a control on the incident's pinned summary (in its war room) and let the bot
     finish; Slack's answer to the click."""

@@ -7,7 +7,7 @@ from sqlmodel import select
 from bot.store.tables import Reminder
 from tests.conftest import SIGNING_SECRET
 from tests.fakes import FakeSlack, SlackDriver
-from tests.helpers import click_on_summary, controls, declare, incidents, texts
+from tests.helpers import click_on_summary, controls, declare, in_war_room, incidents, texts
 
 
 async def _due(db, incident_id: int) -> dict[str, object]:
@@ -22,8 +22,7 @@ async def test_close_before_resolution_is_refused_with_the_fix(
     bot, driver: SlackDriver, slack: FakeSlack
 ):
     incident = await declare(bot, driver)
-    await driver.command("close", channel=incident.channel_id)
-    await bot.settle()
+    await in_war_room(bot, driver, incident, "close")
     [response] = slack.responses[-1:]
     assert "is `investigating`" in texts(response.body)
     assert "`/incident resolve <what fixed it>`, then `/incident close`" in texts(response.body)
@@ -36,13 +35,11 @@ async def test_close_after_resolution_updates_the_card_and_stops_reminders(
     bot, driver: SlackDriver, slack: FakeSlack
 ):
     incident = await declare(bot, driver, "declare sev1 Payments down")
-    await driver.command("resolve Failed over to the replica", channel=incident.channel_id)
-    await bot.settle()
+    await in_war_room(bot, driver, incident, "resolve Failed over to the replica")
     due = await _due(bot.deps.db, incident.id)
     assert due["postmortem_due"] is not None
     slack.reset_calls()
-    await driver.command("close", channel=incident.channel_id)
-    await bot.settle()
+    await in_war_room(bot, driver, incident, "close")
     [stored] = await incidents(bot.deps.db)
     assert stored.status == "closed" and stored.closed_at is not None
     assert all(v is None for v in (await _due(bot.deps.db, incident.id)).values())
@@ -54,18 +51,15 @@ async def test_close_after_resolution_updates_the_card_and_stops_reminders(
     assert slack.calls_to("conversations.archive") == []
     assert not slack.channel(incident.channel_id)["is_archived"]
 
-    await driver.command("close", channel=incident.channel_id)
-    await bot.settle()
+    await in_war_room(bot, driver, incident, "close")
     assert "already closed" in texts(slack.responses[-1].body)
-    await driver.command("status investigating", channel=incident.channel_id)
-    await bot.settle()
+    await in_war_room(bot, driver, incident, "status investigating")
     assert "it can move to nothing: it is closed" in texts(slack.responses[-1].body)
 
 
 async def test_reopen_is_offered_until_closed(bot, driver: SlackDriver, slack: FakeSlack):
     incident = await declare(bot, driver)
-    await driver.command("resolve Restarted", channel=incident.channel_id)
-    await bot.settle()
+    await in_war_room(bot, driver, incident, "resolve Restarted")
     summary = slack.message(incident.channel_id, incident.intro_ts)
     select_ = controls(summary)["set_status"]
     assert select_["placeholder"]["text"] == "Reopen…"
@@ -83,8 +77,7 @@ async def test_close_button_with_archive_on_close(start_bot, slack: FakeSlack):
     bot = await start_bot(archive_on_close=True)
     driver = SlackDriver(bot.url, SIGNING_SECRET, slack)
     incident = await declare(bot, driver)
-    await driver.command("resolve Restarted", channel=incident.channel_id)
-    await bot.settle()
+    await in_war_room(bot, driver, incident, "resolve Restarted")
     summary = slack.message(incident.channel_id, incident.intro_ts)
     button = controls(summary)["close_incident"]
     assert button["confirm"]["confirm"]["text"] == "Close it"
@@ -104,11 +97,9 @@ async def test_archive_failure_is_told_and_the_close_stands(start_bot, slack: Fa
     bot = await start_bot(archive_on_close=True)
     driver = SlackDriver(bot.url, SIGNING_SECRET, slack)
     incident = await declare(bot, driver)
-    await driver.command("resolve Restarted", channel=incident.channel_id)
-    await bot.settle()
+    await in_war_room(bot, driver, incident, "resolve Restarted")
     slack.fail("conversations.archive", "restricted_action")
-    await driver.command("close", channel=incident.channel_id)
-    await bot.settle()
+    await in_war_room(bot, driver, incident, "close")
     [stored] = await incidents(bot.deps.db)
     assert stored.status == "closed" and stored.closed_at is not None
     reply = texts(slack.responses[-1].body)

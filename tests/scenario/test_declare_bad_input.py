@@ -6,7 +6,7 @@ import pytest
 
 from bot.types import EventKind
 from tests.fakes import FakeSlack, SlackDriver
-from tests.helpers import incidents, texts, timeline
+from tests.helpers import in_war_room, incidents, texts, timeline
 
 
 @pytest.mark.parametrize(
@@ -118,8 +118,7 @@ async def test_failed_post_does_not_lose_the_incident(bot, driver: SlackDriver, 
     assert slack.responses, "the declarer still hears where the war room is"
     # once Slack accepts posts again, the next change posts the missing summary and pins it
     slack.fail("chat.postMessage", "not_in_channel", times=0)
-    await driver.command("status identified", channel=incident.channel_id)
-    await bot.settle()
+    await in_war_room(bot, driver, incident, "status identified")
     [incident] = await incidents(bot.deps.db)
     assert incident.intro_ts is not None
     assert incident.intro_ts in slack.pins(incident.channel_id)

@@ -11,7 +11,7 @@ from bot.types import EventKind
 from tests.fakes import FakeSlack, SlackDriver
 from tests.fakes.values import date as picked_date
 from tests.fakes.values import plain, users
-from tests.helpers import controls, declare, form_shown, texts, timeline
+from tests.helpers import controls, declare, form_shown, in_war_room, texts, timeline
 
 
 def buttons(message: dict) -> dict[str, dict]:
@@ -36,10 +36,9 @@ async def test_followup_command_with_owner_is_stored_announced_and_the_owner_tol
     bot, driver: SlackDriver, slack: FakeSlack
 ):
     incident = await declare(bot, driver)
-    await driver.command(
-        "followup Alert on queue depth <!channel> <@U_BOB|bob>", channel=incident.channel_id
+    await in_war_room(
+        bot, driver, incident, "followup Alert on queue depth <!channel> <@U_BOB|bob>"
     )
-    await bot.settle()
     [item] = await _followups(bot.deps.db)
     assert item.text == "Alert on queue depth <!channel>" and item.owner_id == "U_BOB"
     assert item.created_by == "U_ALICE" and item.done_at is None
@@ -58,8 +57,7 @@ async def test_followup_command_with_owner_is_stored_announced_and_the_owner_tol
 
 async def test_followup_without_owner_tells_nobody_else(bot, driver: SlackDriver, slack: FakeSlack):
     incident = await declare(bot, driver)
-    await driver.command("followup Write the runbook for failover", channel=incident.channel_id)
-    await bot.settle()
+    await in_war_room(bot, driver, incident, "followup Write the runbook for failover")
     [item] = await _followups(bot.deps.db)
     assert item.owner_id is None
     assert _dm(slack, "U_BOB") == [] and _dm(slack, "U_ALICE") == []
@@ -88,8 +86,7 @@ async def test_owner_that_is_not_a_user_is_a_clear_ephemeral_error(
     }
     for text, expected in cases.items():
         slack.reset_calls()
-        await driver.command(text, channel=incident.channel_id)
-        await bot.settle()
+        await in_war_room(bot, driver, incident, text)
         [response] = slack.responses
         assert expected in texts(response.body), text
         assert response.body.get("response_type", "ephemeral") == "ephemeral"
@@ -172,8 +169,7 @@ async def test_mark_done_from_the_war_room_and_then_from_the_owners_dm(
     bot, driver: SlackDriver, slack: FakeSlack
 ):
     incident = await declare(bot, driver)
-    await driver.command("followup Alert on queue depth <@U_BOB>", channel=incident.channel_id)
-    await bot.settle()
+    await in_war_room(bot, driver, incident, "followup Alert on queue depth <@U_BOB>")
     [notice] = [m for m in slack.messages(incident.channel_id) if "Follow-up" in m["text"]]
     await driver.block_action(
         "followup_done",

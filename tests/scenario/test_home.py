@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.store.tables import FollowUp, Incident, RoleAssignment, utcnow
 from tests.fakes import FakeSlack, SlackDriver
 from tests.fakes.values import checkboxes, plain
-from tests.helpers import declare, incidents, texts
+from tests.helpers import declare, in_war_room, incidents, texts
 
 
 def _elements(view: dict) -> dict[str, dict]:
@@ -32,8 +32,7 @@ async def test_home_shows_incidents_roles_followups_and_figures(
 ):
     incident = await declare(bot, driver, "declare sev1 Payments <!here> down")
     await driver.command("ic", user="U_BOB", channel=incident.channel_id)
-    await driver.command("followup Add a payments canary <@U_BOB>", channel=incident.channel_id)
-    await bot.settle()
+    await in_war_room(bot, driver, incident, "followup Add a payments canary <@U_BOB>")
     home = await _open_home(bot, driver, slack, "U_BOB")
     assert home["type"] == "home"
     text = texts(home)
@@ -53,8 +52,7 @@ async def test_home_shows_incidents_roles_followups_and_figures(
 
 async def test_home_mark_done_and_declare(bot, driver: SlackDriver, slack: FakeSlack):
     incident = await declare(bot, driver)
-    await driver.command("followup Rotate the keys <@U_BOB>", channel=incident.channel_id)
-    await bot.settle()
+    await in_war_room(bot, driver, incident, "followup Rotate the keys <@U_BOB>")
     home = await _open_home(bot, driver, slack, "U_BOB")
     done = _elements(home)["followup_done"]
     await driver.block_action("followup_done", value=done["value"], view=home["id"], user="U_BOB")

@@ -19,7 +19,7 @@ from tests.conftest import SIGNING_SECRET, RunningBot
 from tests.fakes import FakeSlack, SlackDriver
 from tests.fakes.slack_state import BOT_USER_ID
 from tests.fakes.values import checkboxes, plain, static
-from tests.helpers import declare, form_shown, incidents, texts, timeline
+from tests.helpers import declare, form_shown, in_war_room, incidents, texts, timeline
 from tests.permission_attacks import (
     ATTACKS,
     CLASSIC,
@@ -85,8 +85,7 @@ async def private_incident(ws: Workspace) -> Target:
     incident = (await incidents(bot.deps.db))[-1]
     assert incident.is_private and incident.channel_id
     for text in (f"runbook {RUNBOOK}", "followup Rotate the leaked key"):
-        await driver.command(text, channel=incident.channel_id)
-        await bot.settle()
+        await in_war_room(bot, driver, incident, text)
     await fire(bot, driver, ws.alerts, name="HighErrorRate")
     async with bot.deps.db.session() as session:
         run = (await session.exec(select(RunbookRun))).one()
@@ -287,16 +286,13 @@ async def test_before_anyone_is_ic_the_declarer_may_close(
     bot, driver: SlackDriver, slack: FakeSlack
 ):
     incident = await declare(bot, driver)
-    await driver.command("resolve Restarted", channel=incident.channel_id)
-    await bot.settle()
-    await driver.command("close", user="U_BOB", channel=incident.channel_id)
-    await bot.settle()
+    await in_war_room(bot, driver, incident, "resolve Restarted")
+    await in_war_room(bot, driver, incident, "close", user="U_BOB")
     refusal = texts(slack.responses[-1].body)
     assert "INC-1 has no incident commander yet, so only <@U_ALICE>, who declared it" in refusal
     assert "take IC with `/incident ic` first" in refusal
     assert (await incidents(bot.deps.db))[0].status == "resolved"
-    await driver.command("close", user="U_ALICE", channel=incident.channel_id)
-    await bot.settle()
+    await in_war_room(bot, driver, incident, "close", user="U_ALICE")
     assert (await incidents(bot.deps.db))[0].status == "closed"
 
 
@@ -312,8 +308,7 @@ async def test_with_no_restricted_actions_anyone_who_can_see_may_close(start_bot
         await session.commit()
     slack.live(secret.channel_id)["is_private"] = True
     for incident in (public, secret):
-        await driver.command("resolve Restarted", channel=incident.channel_id)
-        await bot.settle()
+        await in_war_room(bot, driver, incident, "resolve Restarted")
     await driver.command("close", user="U_CAROL", channel=public.channel_id)
     await driver.block_action("close_incident", value=str(secret.id), user="U_CAROL")
     await bot.settle()

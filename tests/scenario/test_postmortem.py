@@ -22,7 +22,7 @@ from tests.alert_messages import AM_LINK, alert_groups, am_fields
 from tests.conftest import SIGNING_SECRET
 from tests.fakes import FakeSlack, SlackDriver
 from tests.fakes.values import static
-from tests.helpers import controls, declare, incidents, texts, timeline
+from tests.helpers import controls, declare, in_war_room, incidents, texts, timeline
 
 
 async def _postmortem(db, incident_id: int) -> Postmortem | None:
@@ -188,8 +188,7 @@ async def test_postmortem_of_an_unresolved_incident_offers_the_draft_so_far(
 ):
     incident = await declare(bot, driver)
     slack.reset_calls()
-    await driver.command("postmortem", channel=incident.channel_id)
-    await bot.settle()
+    await in_war_room(bot, driver, incident, "postmortem")
     assert "is not resolved yet (`investigating`)" in texts(slack.responses[0].body)
     assert "draft so far" in texts(slack.responses[0].body)
     [(name, markdown)] = _uploaded(slack)
@@ -216,8 +215,7 @@ async def test_a_3000_entry_timeline_is_a_complete_file_through_the_upload_flow(
         )
         await session.commit()
     slack.reset_calls()
-    await driver.command("resolve Scaled the pool", channel=incident.channel_id)
-    await bot.settle()
+    await in_war_room(bot, driver, incident, "resolve Scaled the pool")
     assert _flow(slack) == [
         "files.getUploadURLExternal",
         "upload",
@@ -262,8 +260,7 @@ async def test_runbook_steps_done_and_skipped_are_listed(
             RunbookStep(run_id=run.id, step_index=2, status="skipped", actor_id="U_BOB", at=now)
         )
         await session.commit()
-    await driver.command("resolve Failed over", channel=incident.channel_id)
-    await bot.settle()
+    await in_war_room(bot, driver, incident, "resolve Failed over")
     [(_, markdown)] = _uploaded(slack)
     assert "### Database failover (`db-failover`)" in markdown
     assert "1 done, 1 skipped, 1 not done" in markdown
@@ -276,8 +273,7 @@ async def test_mark_complete_records_it_and_stops_the_review_reminder(
     bot, driver: SlackDriver, slack: FakeSlack
 ):
     incident = await declare(bot, driver)
-    await driver.command("resolve Restarted the workers", channel=incident.channel_id)
-    await bot.settle()
+    await in_war_room(bot, driver, incident, "resolve Restarted the workers")
     [stored] = await incidents(bot.deps.db)
     reminder = await _reminder(bot.deps.db, incident.id)
     assert reminder.due_at == stored.resolved_at + timedelta(hours=48)
@@ -322,8 +318,7 @@ async def test_postmortem_due_off_schedules_nothing(start_bot, slack: FakeSlack)
     bot = await start_bot(postmortem_due="off")
     driver = SlackDriver(bot.url, "test-signing-secret", slack)
     incident = await declare(bot, driver)
-    await driver.command("resolve Fixed", channel=incident.channel_id)
-    await bot.settle()
+    await in_war_room(bot, driver, incident, "resolve Fixed")
     reminder = await _reminder(bot.deps.db, incident.id)
     assert reminder is None or reminder.due_at is None
 
@@ -344,14 +339,11 @@ async def test_postmortem_command_regenerates_a_resolved_incidents_draft(
     bot, driver: SlackDriver, slack: FakeSlack
 ):
     incident = await declare(bot, driver)
-    await driver.command("resolve Restarted the workers", channel=incident.channel_id)
-    await bot.settle()
+    await in_war_room(bot, driver, incident, "resolve Restarted the workers")
     first = await _postmortem(bot.deps.db, incident.id)
-    await driver.command("followup Add a worker health check", channel=incident.channel_id)
-    await bot.settle()
+    await in_war_room(bot, driver, incident, "followup Add a worker health check")
     slack.reset_calls()
-    await driver.command("postmortem", channel=incident.channel_id)
-    await bot.settle()
+    await in_war_room(bot, driver, incident, "postmortem")
     [(name, markdown)] = _uploaded(slack)
     assert name == "INC-1-postmortem.md" and "Add a worker health check" in markdown
     again = await _postmortem(bot.deps.db, incident.id)
@@ -381,8 +373,7 @@ async def test_a_failed_upload_keeps_the_draft_and_says_how_to_retry(
 ):
     incident = await declare(bot, driver)
     slack.fail("files.completeUploadExternal", "not_in_channel")
-    await driver.command("resolve Restarted", channel=incident.channel_id)
-    await bot.settle()
+    await in_war_room(bot, driver, incident, "resolve Restarted")
     stored = await _postmortem(bot.deps.db, incident.id)
     assert stored is not None and stored.file_id is None and "# INC-1" in stored.markdown
     [notice] = [

@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from tests.conftest import SIGNING_SECRET
 from tests.fakes import FakeSlack, SlackDriver
-from tests.helpers import controls, declare, form_shown, incidents, texts
+from tests.helpers import controls, declare, form_shown, in_war_room, incidents, texts
 
 
 def _nags(slack: FakeSlack, channel: str, phrase: str) -> list[dict]:
@@ -31,8 +31,7 @@ async def test_update_reminder_fires_after_the_cadence_with_buttons(
     bot, driver: SlackDriver, slack: FakeSlack
 ):
     incident = await declare(bot, driver, "declare sev1 Payments down")  # sev1: every 15 minutes
-    await driver.command("ic", user="U_BOB", channel=incident.channel_id)
-    await bot.settle()
+    await in_war_room(bot, driver, incident, "ic", user="U_BOB")
     start = incident.declared_at
     await bot.app.jobs.run_once(now=start + timedelta(minutes=14))
     assert _nags(slack, incident.channel_id, NO_UPDATE) == []
@@ -72,8 +71,7 @@ async def test_update_reminder_fires_after_the_cadence_with_buttons(
 
 async def test_posting_an_update_resets_the_clock(bot, driver: SlackDriver, slack: FakeSlack):
     incident = await declare(bot, driver, "declare sev2 Latency")  # 30 minutes
-    await driver.command("update Investigating the load balancer", channel=incident.channel_id)
-    await bot.settle()
+    await in_war_room(bot, driver, incident, "update Investigating the load balancer")
     [stored] = await incidents(bot.deps.db)
     await bot.app.jobs.run_once(now=stored.last_update_at + timedelta(minutes=29))
     assert _nags(slack, incident.channel_id, NO_UPDATE) == []
@@ -126,8 +124,7 @@ async def test_nags_can_be_switched_off(start_bot, slack: FakeSlack):
 
 async def test_no_reminders_for_resolved_incidents(bot, driver: SlackDriver, slack: FakeSlack):
     incident = await declare(bot, driver, "declare sev1 Outage")
-    await driver.command("resolve Restarted the pods", channel=incident.channel_id)
-    await bot.settle()
+    await in_war_room(bot, driver, incident, "resolve Restarted the pods")
     assert await bot.app.jobs.run_once(now=incident.declared_at + timedelta(days=1)) == 0
 
 

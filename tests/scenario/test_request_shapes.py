@@ -12,7 +12,7 @@ import pytest
 import structlog
 
 from tests.fakes import FakeSlack, Reply, SlackDriver
-from tests.helpers import declare, incidents, roles, timeline
+from tests.helpers import declare, in_war_room, incidents, roles, timeline
 from tests.slack_shapes import Change, add, drop, encode, genuine, put, send
 
 
@@ -254,8 +254,7 @@ async def test_mangled_requests_about_an_incident_lose_nothing_already_recorded(
     bot, driver: SlackDriver, slack: FakeSlack
 ):
     incident = await declare(bot, driver, "declare sev2 Keep me")
-    await driver.command("note the disk is full", channel=incident.channel_id)
-    await bot.settle()
+    await in_war_room(bot, driver, incident, "note the disk is full")
 
     async def recorded() -> Any:
         [stored] = await incidents(bot.deps.db)

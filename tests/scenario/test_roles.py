@@ -5,7 +5,16 @@ from __future__ import annotations
 from bot.types import EventKind
 from tests.conftest import SIGNING_SECRET
 from tests.fakes import FakeSlack, SlackDriver
-from tests.helpers import click_on_summary, controls, declare, incidents, roles, texts, timeline
+from tests.helpers import (
+    click_on_summary,
+    controls,
+    declare,
+    in_war_room,
+    incidents,
+    roles,
+    texts,
+    timeline,
+)
 
 
 async def test_summary_assigns_a_role_with_a_user_picker(
@@ -79,8 +88,7 @@ async def test_role_command_accepts_aliases(bot, driver: SlackDriver, slack: Fak
         "role ops <@U_CAROL|carol>",
         "role scribe <@U_ALICE|alice>",
     ):
-        await driver.command(text, channel=incident.channel_id)
-        await bot.settle()
+        await in_war_room(bot, driver, incident, text)
     assert await roles(bot.deps.db, incident.id) == {
         "communications_lead": "U_BOB",
         "operations_lead": "U_CAROL",
@@ -90,8 +98,7 @@ async def test_role_command_accepts_aliases(bot, driver: SlackDriver, slack: Fak
 
 async def test_unknown_role_lists_the_roles_and_aliases(bot, driver: SlackDriver, slack: FakeSlack):
     incident = await declare(bot, driver)
-    await driver.command("role wizard <@U_BOB|bob>", channel=incident.channel_id)
-    await bot.settle()
+    await in_war_room(bot, driver, incident, "role wizard <@U_BOB|bob>")
     text = texts(slack.responses[-1].body)
     assert "`wizard` is not a role here" in text
     assert "`communications_lead` (comms" in text and "ops" in text
@@ -100,8 +107,7 @@ async def test_unknown_role_lists_the_roles_and_aliases(bot, driver: SlackDriver
 
 async def test_ic_for_a_nonexistent_user_is_refused(bot, driver: SlackDriver, slack: FakeSlack):
     incident = await declare(bot, driver)
-    await driver.command("ic <@U_NOBODY|ghost>", channel=incident.channel_id)
-    await bot.settle()
+    await in_war_room(bot, driver, incident, "ic <@U_NOBODY|ghost>")
     assert "is not a user in this workspace" in texts(slack.responses[-1].body)
     assert await roles(bot.deps.db, incident.id) == {}
 
@@ -110,8 +116,7 @@ async def test_step_down_frees_the_role_and_only_the_holder_can(
     bot, driver: SlackDriver, slack: FakeSlack
 ):
     incident = await declare(bot, driver)
-    await driver.command("ic", user="U_BOB", channel=incident.channel_id)
-    await bot.settle()
+    await in_war_room(bot, driver, incident, "ic", user="U_BOB")
     summary = slack.message(incident.channel_id, incident.intro_ts)
     step = controls(summary)["step_down"]
     await click_on_summary(bot, driver, incident, "step_down", value=step["value"], user="U_CAROL")

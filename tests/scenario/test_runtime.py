@@ -11,7 +11,7 @@ from structlog.testing import capture_logs
 
 from tests.conftest import SIGNING_SECRET
 from tests.fakes import FakeSlack, SlackDriver
-from tests.helpers import click_on_summary, incidents
+from tests.helpers import click_on_summary, in_war_room, incidents
 from tests.processes import base_env, free_port, spawn
 
 
@@ -120,8 +120,7 @@ async def test_modal_submissions_and_clicks_log_the_incident_and_its_war_room(
     await driver.command("declare sev2 Logged", user="U_BOB")
     await bot.settle()
     [incident] = await incidents(bot.deps.db)
-    await driver.command("ic", user="U_BOB", channel=incident.channel_id)
-    await bot.settle()
+    await in_war_room(bot, driver, incident, "ic", user="U_BOB")
     with capture_logs(processors=[structlog.contextvars.merge_contextvars]) as logs:
         await driver.command("update", user="U_BOB", channel=incident.channel_id)
         assert (await form_shown(bot, slack))["callback_id"] == "status_update"

@@ -8,7 +8,7 @@ import aiohttp
 
 from bot.store.tables import FollowUp, Incident, Postmortem, utcnow
 from tests.fakes import FakeSlack, SlackDriver
-from tests.helpers import declare, texts
+from tests.helpers import declare, in_war_room, texts
 
 M = timedelta(minutes=1)
 
@@ -135,8 +135,7 @@ async def test_stats_per_period_leave_drills_out(bot, driver: SlackDriver, slack
 async def test_stats_follow_a_real_incident(bot, driver: SlackDriver, slack: FakeSlack):
     incident = await declare(bot, driver, "declare sev2 Checkout down")
     for text in ("ic", "status identified", "status monitoring", "resolve Rolled back"):
-        await driver.command(text, channel=incident.channel_id)
-        await bot.settle()
+        await in_war_room(bot, driver, incident, text)
     await driver.block_action("postmortem_complete", value=str(incident.id))
     await bot.settle()
     await driver.command("drill sev3 Game day")

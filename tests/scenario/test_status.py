@@ -15,6 +15,7 @@ from tests.helpers import (
     controls,
     declare,
     form_shown,
+    in_war_room,
     incidents,
     texts,
     timeline,
@@ -34,8 +35,7 @@ async def test_status_change_reaches_room_card_thread_summary_and_timeline(
 ):
     incident = await declare(bot, driver)
     slack.reset_calls()
-    await driver.command("status identified", channel=incident.channel_id)
-    await bot.settle()
+    await in_war_room(bot, driver, incident, "status identified")
     [stored] = await incidents(bot.deps.db)
     assert stored.status == "identified" and stored.identified_at is not None
     assert any(
@@ -59,8 +59,7 @@ async def test_invalid_transition_names_the_allowed_next_states(
     bot, driver: SlackDriver, slack: FakeSlack
 ):
     incident = await declare(bot, driver)
-    await driver.command("status monitoring", channel=incident.channel_id)
-    await bot.settle()
+    await in_war_room(bot, driver, incident, "status monitoring")
     assert "is `investigating`; it can move to `identified` or `resolved`" in texts(
         slack.responses[-1].body
     )
@@ -73,16 +72,14 @@ async def test_monitoring_sets_mitigated_and_resolve_records_the_summary(
 ):
     incident = await declare(bot, driver)
     for text in ("status identified", "status monitoring", "resolve Rolled back the 14:02 deploy"):
-        await driver.command(text, channel=incident.channel_id)
-        await bot.settle()
+        await in_war_room(bot, driver, incident, text)
     [stored] = await incidents(bot.deps.db)
     assert stored.status == "resolved" and stored.mitigated_at and stored.resolved_at
     assert stored.resolution == "Rolled back the 14:02 deploy"
     assert "Rolled back the 14:02 deploy" in texts(
         slack.message(bot.deps.settings.status_channel, incident.status_card_ts)
     )
-    await driver.command("status investigating", channel=incident.channel_id)
-    await bot.settle()
+    await in_war_room(bot, driver, incident, "status investigating")
     [stored] = await incidents(bot.deps.db)
     assert stored.status == "investigating" and stored.resolved_at is None
     assert any("reopened" in m.get("text", "") for m in slack.messages(incident.channel_id))
@@ -92,8 +89,7 @@ async def test_resolve_without_summary_resolves_then_asks_for_one(
     bot, driver: SlackDriver, slack: FakeSlack
 ):
     incident = await declare(bot, driver)
-    await driver.command("resolve", channel=incident.channel_id)
-    await bot.settle()
+    await in_war_room(bot, driver, incident, "resolve")
     [stored] = await incidents(bot.deps.db)
     assert stored.status == "resolved" and stored.resolution is None
     prompt = slack.responses[-1].body
@@ -117,8 +113,7 @@ async def test_resolve_without_summary_resolves_then_asks_for_one(
 
 async def test_status_resolved_from_any_open_status(bot, driver: SlackDriver, slack: FakeSlack):
     incident = await declare(bot, driver)
-    await driver.command("status resolved", channel=incident.channel_id)
-    await bot.settle()
+    await in_war_room(bot, driver, incident, "status resolved")
     [stored] = await incidents(bot.deps.db)
     assert stored.status == "resolved"
 
@@ -146,8 +141,7 @@ async def test_status_select_on_the_summary(bot, driver: SlackDriver, slack: Fak
 
 async def test_escalation_posts_a_clear_notice(bot, driver: SlackDriver, slack: FakeSlack):
     incident = await declare(bot, driver, "declare sev3 Slow search")
-    await driver.command("sev 1", channel=incident.channel_id)
-    await bot.settle()
+    await in_war_room(bot, driver, incident, "sev 1")
     [stored] = await incidents(bot.deps.db)
     assert stored.severity == "sev1"
     notice = [
@@ -155,14 +149,12 @@ async def test_escalation_posts_a_clear_notice(bot, driver: SlackDriver, slack: 
     ]
     assert len(notice) == 1
     assert "SEV1" in texts(slack.message(bot.deps.settings.status_channel, incident.status_card_ts))
-    await driver.command("sev 3", channel=incident.channel_id)
-    await bot.settle()
+    await in_war_room(bot, driver, incident, "sev 3")
     assert (
         len([m for m in slack.messages(incident.channel_id) if "escalated" in m.get("text", "")])
         == 1
     )
-    await driver.command("sev 3", channel=incident.channel_id)
-    await bot.settle()
+    await in_war_room(bot, driver, incident, "sev 3")
     assert "already SEV3" in texts(slack.responses[-1].body)
     await driver.command("sev 2", channel=incident.channel_id)  # SEV2 escalates too
     await bot.settle()
@@ -176,8 +168,7 @@ async def test_raising_a_minor_incident_is_no_escalation(
     bot, driver: SlackDriver, slack: FakeSlack
 ):
     incident = await declare(bot, driver, "declare sev4 Typo on the status page")
-    await driver.command("sev 3", channel=incident.channel_id)
-    await bot.settle()
+    await in_war_room(bot, driver, incident, "sev 3")
     [stored] = await incidents(bot.deps.db)
     assert stored.severity == "sev3"
     assert not [m for m in slack.messages(incident.channel_id) if "escalated" in m.get("text", "")]
@@ -195,10 +186,9 @@ async def test_update_goes_to_the_room_and_the_card_thread(
     bot, driver: SlackDriver, slack: FakeSlack
 ):
     incident = await declare(bot, driver)
-    await driver.command(
-        "update Checkout errors down to 2%; rollback in progress", channel=incident.channel_id
+    await in_war_room(
+        bot, driver, incident, "update Checkout errors down to 2%; rollback in progress"
     )
-    await bot.settle()
     [stored] = await incidents(bot.deps.db)
     assert stored.last_update_at is not None
     [reply] = [m for m in _thread(slack, bot, incident) if "rollback in progress" in texts(m)]
@@ -217,8 +207,7 @@ async def test_a_huge_update_with_here_is_split_and_never_pings(
     body = "<!here> " + ("Impact is widening across regions. " * 450)
     assert len(body) > 15000
     slack.reset_calls()
-    await driver.command(f"update {body}", channel=incident.channel_id)
-    await bot.settle()
+    await in_war_room(bot, driver, incident, f"update {body}")
     posts = [c for c in slack.calls_to("chat.postMessage") if "Update on" in c.args.get("text", "")]
     assert len(posts) == 2 and all(c.ok for c in posts)
     for call in slack.calls:
@@ -276,8 +265,7 @@ async def test_private_incident_updates_never_reach_the_status_channel(
     await bot.settle()
     [incident] = await incidents(bot.deps.db)
     for text in ("update Rotating the key", "status identified", "sev 1", "resolve Rotated"):
-        await driver.command(text, channel=incident.channel_id)
-        await bot.settle()
+        await in_war_room(bot, driver, incident, text)
     assert slack.messages(bot.deps.settings.status_channel) == []
 
 
@@ -287,8 +275,7 @@ async def test_a_deleted_summary_is_reposted_and_repinned(
     incident = await declare(bot, driver)
     client = AsyncWebClient(token=BOT_TOKEN, base_url=slack.api_url)
     await client.chat_delete(channel=incident.channel_id, ts=incident.intro_ts)
-    await driver.command("status identified", channel=incident.channel_id)
-    await bot.settle()
+    await in_war_room(bot, driver, incident, "status identified")
     [stored] = await incidents(bot.deps.db)
     assert stored.intro_ts != incident.intro_ts
     assert stored.intro_ts in slack.pins(incident.channel_id)
@@ -301,8 +288,7 @@ async def test_concurrent_status_changes_never_leave_an_impossible_state(
     import asyncio
 
     incident = await declare(bot, driver)
-    await driver.command("status identified", channel=incident.channel_id)
-    await bot.settle()
+    await in_war_room(bot, driver, incident, "status identified")
     await asyncio.gather(
         driver.command("resolve Fixed the config", channel=incident.channel_id),
         driver.command("status monitoring", channel=incident.channel_id, user="U_BOB"),

@@ -5,24 +5,15 @@ from __future__ import annotations
 import copy
 import re
 import time
-from collections.abc import Callable
 from typing import Any
 
-from .slack_args import Args, SlackError, paginate
+from .slack_args import Args, Handlers, SlackError, paginate
 from .slack_state import BOT_USER_ID, SlackState, ts_key
 
-Handler = Callable[[SlackState, Args], dict[str, Any]]
-HANDLERS: dict[str, Handler] = {}
+HANDLERS = Handlers()
+handler = HANDLERS.register
 _NAME_RE = re.compile(r"^[a-z0-9_-]+$")
 _PUNCT_RE = re.compile(r"^[-_]+$")
-
-
-def handler(name: str) -> Callable[[Handler], Handler]:
-    def register(fn: Handler) -> Handler:
-        HANDLERS[name] = fn
-        return fn
-
-    return register
 
 
 def check_channel_name(name: str | None) -> str:

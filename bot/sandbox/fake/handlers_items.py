@@ -8,24 +8,15 @@ from __future__ import annotations
 import copy
 import re
 import time
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlparse
 
-from .slack_args import Args, SlackError
+from .slack_args import Args, Handlers, SlackError
 from .slack_state import BOT_USER_ID, TEAM_ID, SlackState
 
-Handler = Callable[[SlackState, Args], dict[str, Any]]
-HANDLERS: dict[str, Handler] = {}
+HANDLERS = Handlers()
+handler = HANDLERS.register
 _EMOJI_RE = re.compile(r"^[a-z0-9_+'-]+(::skin-tone-[2-6])?$")
-
-
-def handler(name: str) -> Callable[[Handler], Handler]:
-    def register(fn: Handler) -> Handler:
-        HANDLERS[name] = fn
-        return fn
-
-    return register
 
 
 def _target_message(s: SlackState, a: Args) -> tuple[str, dict[str, Any]]:

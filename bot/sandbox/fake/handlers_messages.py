@@ -8,11 +8,10 @@ import mimetypes
 import secrets
 import string
 import time
-from collections.abc import Callable
 from typing import Any
 
 from .blockkit import BlockKitError, check_message
-from .slack_args import Args, SlackError
+from .slack_args import Args, Handlers, SlackError
 from .slack_state import (
     APP_ID,
     BOT_ID,
@@ -23,19 +22,11 @@ from .slack_state import (
     SlackState,
 )
 
-Handler = Callable[[SlackState, Args], dict[str, Any]]
-HANDLERS: dict[str, Handler] = {}
+HANDLERS = Handlers()
+handler = HANDLERS.register
 MAX_TEXT = 40_000
 MAX_UPDATE_TEXT = 4_000
 _ID_CHARS = string.ascii_letters + string.digits
-
-
-def handler(name: str) -> Callable[[Handler], Handler]:
-    def register(fn: Handler) -> Handler:
-        HANDLERS[name] = fn
-        return fn
-
-    return register
 
 
 def _validate_message(blocks: Any, attachments: Any) -> None:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Callable
 from typing import Any
 
-from .slack_args import Args, SlackError, paginate
+from .slack_args import Args, Handlers, SlackError, paginate
 from .slack_state import (
     BOT_ID,
     BOT_NAME,
@@ -18,16 +17,8 @@ from .slack_state import (
     SlackState,
 )
 
-Handler = Callable[[SlackState, Args], dict[str, Any]]
-HANDLERS: dict[str, Handler] = {}
-
-
-def handler(name: str) -> Callable[[Handler], Handler]:
-    def register(fn: Handler) -> Handler:
-        HANDLERS[name] = fn
-        return fn
-
-    return register
+HANDLERS = Handlers()
+handler = HANDLERS.register
 
 
 @handler("auth.test")

@@ -5,24 +5,15 @@ from __future__ import annotations
 import copy
 import secrets
 import time
-from collections.abc import Callable
 from typing import Any
 
 from .blockkit import BlockKitError, check_view
 from .handlers_messages import with_block_ids
-from .slack_args import Args, SlackError
+from .slack_args import Args, Handlers, SlackError
 from .slack_state import APP_ID, BOT_ID, TEAM_ID, TRIGGER_RE, SlackState, Trigger
 
-Handler = Callable[[SlackState, Args], dict[str, Any]]
-HANDLERS: dict[str, Handler] = {}
-
-
-def handler(name: str) -> Callable[[Handler], Handler]:
-    def register(fn: Handler) -> Handler:
-        HANDLERS[name] = fn
-        return fn
-
-    return register
+HANDLERS = Handlers()
+handler = HANDLERS.register
 
 
 # -- views -----------------------------------------------------------------------------------

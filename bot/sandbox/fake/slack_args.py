@@ -6,7 +6,11 @@ share one notion of "what the caller sent" and "how Slack says no".
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .slack_state import SlackState
 
 
 class SlackError(Exception):
@@ -92,3 +96,17 @@ def paginate(items: list[Any], a: Args, default_limit: int = 100) -> tuple[list[
     page = items[start : start + limit]
     more = start + limit < len(items)
     return page, f"next:{start + limit}" if more else ""
+
+
+Handler = Callable[["SlackState", "Args"], dict[str, Any]]
+
+
+class Handlers(dict[str, Handler]):
+    """Fake Web API methods by name; `@HANDLERS.register("chat.postMessage")` adds one."""
+
+    def register(self, name: str) -> Callable[[Handler], Handler]:
+        def add(fn: Handler) -> Handler:
+            self[name] = fn
+            return fn
+
+        return add
