@@ -101,3 +101,18 @@ async def run_cli(args: list[str], env: dict[str, str], cwd: Path, timeout: floa
         out, err = await process.communicate()
         return Finished(None, out.decode(), err.decode())
     return Finished(process.returncode, out.decode(), err.decode())
+
+
+def run_bot(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """`python -m bot ARGS` run to its end with only PATH, HOME and `env` set (for tests that
+    check what a fresh machine sees), from a synchronous test."""
+    environment = {"PATH": os.environ["PATH"], "HOME": str(cwd), **env}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=cwd,
+        timeout=60,
+        check=False,
+    )

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from datetime import timedelta
 
 import pytest
@@ -12,6 +9,7 @@ import pytest
 from bot.config import ConfigError, format_duration, load_settings
 from bot.incidents.access import Restricted
 from bot.types import Severity
+from tests.processes import run_bot
 
 BASE = {"slack_bot_token": "xoxb-1", "slack_signing_secret": "s", "_env_file": None}
 
@@ -113,16 +111,7 @@ def test_durations_round_trip():
 
 
 def test_start_up_with_a_missing_setting_prints_one_line_and_exits_2(tmp_path):
-    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path)}
-    result = subprocess.run(
-        [sys.executable, "-m", "bot"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=60,
-        check=False,
-    )
+    result = run_bot(cwd=tmp_path)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert lines == [

@@ -2,29 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET
 from tests.fakes import FakeSlack
-from tests.processes import base_env, free_port, run_cli
+from tests.processes import base_env, free_port, run_bot, run_cli
 
 GOOD = "name: good-one\ntitle: A good runbook\nsteps:\n  - Check the dashboard\n"
-
-
-def run_bot(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {"PATH": os.environ["PATH"], "HOME": str(cwd), **env}
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        capture_output=True,
-        text=True,
-        env=environment,
-        cwd=cwd,
-        timeout=60,
-        check=False,
-    )
 
 
 def bad_folder(root: Path) -> Path:
