@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -36,9 +37,14 @@ def _block_incident(action: dict[str, Any]) -> int | None:
 
 
 async def _clicked(
-    ack: AsyncAck, body: dict[str, Any], deps: Deps
+    ack: AsyncAck, body: dict[str, Any], deps: Deps, *, choices: Collection[str] | None = None
 ) -> tuple[Requester, int, str] | None:
-    return await clicked_id(ack, body, deps, stale=STALE, instead="try again")
+    """Who clicked, the incident, and what they chose (one of `choices` when given)."""
+    clicked = await clicked_id(ack, body, deps, stale=STALE, instead="try again")
+    if clicked is not None and choices is not None and clicked[2] not in choices:
+        await reply(deps, clicked[0], STALE)
+        return None
+    return clicked
 
 
 async def assign_role(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
@@ -78,13 +84,10 @@ async def step_down(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
 
 
 async def set_status(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
-    clicked = await _clicked(ack, body, deps)
+    clicked = await _clicked(ack, body, deps, choices=list(Status))
     if clicked is None:
         return
     requester, incident_id, chosen = clicked
-    if chosen not in Status.__members__.values():
-        await reply(deps, requester, STALE)
-        return
     target = Status(chosen)
     if target is Status.RESOLVED:  # the form opens first; who may resolve is checked then
         await _open_resolve(body, deps, requester, incident_id)
@@ -96,13 +99,10 @@ async def set_status(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
 
 
 async def set_severity(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
-    clicked = await _clicked(ack, body, deps)
+    clicked = await _clicked(ack, body, deps, choices=list(Severity))
     if clicked is None:
         return
     requester, incident_id, chosen = clicked
-    if chosen not in Severity.__members__.values():
-        await reply(deps, requester, STALE)
-        return
     if not await access.permit(deps, requester, incident_id, action=Restricted.SEV):
         return
     await change_severity(deps, incident_id, Severity(chosen), requester)
@@ -154,13 +154,10 @@ async def post_update(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
 
 
 async def snooze(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
-    clicked = await _clicked(ack, body, deps)
+    clicked = await _clicked(ack, body, deps, choices=list(schedule.Kind))
     if clicked is None:
         return
     requester, incident_id, chosen = clicked
-    if chosen not in schedule.Kind.__members__.values():
-        await reply(deps, requester, STALE)
-        return
     kind = schedule.Kind(chosen)
     if not await access.permit(deps, requester, incident_id):
         return
