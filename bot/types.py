@@ -64,6 +64,7 @@ class EventKind(StrEnum):
     FOLLOWUP = "followup"
     POSTMORTEM = "postmortem"
     REFUSED = "refused"  # someone who may see the incident was refused a restricted action
+    PAGE = "page"  # a page sent, acknowledged, resolved or refused by the pager
 
 
 INCIDENT_COMMANDER = "incident_commander"

@@ -283,3 +283,58 @@ class Postmortem(SQLModel, table=True):
     file_id: str | None = Field(default=None, max_length=40)
     completed_at: datetime | None = _when()
     completed_by: str | None = Field(default=None, max_length=40)
+
+
+class Page(SQLModel, table=True):
+    """One page of one target (a catalog service, or a person) for one incident, through one
+    pager. An outbox entry until the pager has it (`due_at` set while a trigger or a resolve is
+    still to send), then its acknowledgement and resolution."""
+
+    __tablename__ = "pages"
+    __table_args__ = (UniqueConstraint("incident_id", "target", "pager", name="uq_page_target"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incidents.id", index=True)
+    target: str = Field(max_length=120)  # the service's name, or user-<Slack user id>
+    pager: str = Field(max_length=20)  # pagerduty | opsgenie
+    dedup_key: str = Field(max_length=200, index=True)
+    service: str | None = Field(default=None, max_length=80)
+    paged_user: str | None = Field(default=None, max_length=40)  # a person paged (Slack id)
+    requested_by: str = Field(max_length=40)
+    requested_in: str | None = Field(default=None, max_length=40)  # where they asked
+    message: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    urgency: str = Field(default="high", max_length=10)
+    state: str = Field(default="queued", max_length=20, index=True)
+    requested_at: datetime = _when(nullable=False)
+    due_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True, index=True)
+    )
+    attempts: int = 0
+    lease_owner: str | None = Field(default=None, max_length=40)
+    lease_until: datetime | None = _when()
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    external_id: str | None = Field(default=None, max_length=100)  # the pager's own id
+    paged_at: datetime | None = _when()
+    acknowledged_at: datetime | None = _when()
+    acknowledged_by: str | None = Field(default=None, max_length=200)  # the pager's name
+    acknowledged_user: str | None = Field(default=None, max_length=40)  # their Slack id
+    resolve_wanted: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    resolved_at: datetime | None = _when()
+
+
+class OnCall(SQLModel, table=True):
+    """Who a pager says is on call for a catalog service, as last read (shared by replicas)."""
+
+    __tablename__ = "oncall"
+    __table_args__ = (UniqueConstraint("service", "pager", name="uq_oncall_service"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    service: str = Field(max_length=80)
+    pager: str = Field(max_length=20)
+    people: list[dict[str, Any]] = Field(  # [{name, email, slack, level}]
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
+    fetched_at: datetime | None = _when()  # the last answer that worked
+    tried_at: datetime | None = _when()
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    lease_until: datetime | None = _when()  # one replica refreshes it at a time
