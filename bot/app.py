@@ -16,12 +16,15 @@ from aiohttp import web
 from bot.config import Settings
 from bot.deps import Deps
 from bot.flows.alerts.notices import run_flusher
+from bot.flows.oncall import run_refresher
+from bot.flows.page_sender import run_sender
 from bot.flows.reminders import post_reminder
 from bot.flows.resumer import run_resumer
 from bot.flows.summaries import refresh_messages
 from bot.http import routes
 from bot.http.alertmanager import alertmanager_webhook
 from bot.http.errors import json_errors
+from bot.http.pagers import opsgenie_webhook, pagerduty_webhook
 from bot.http.slack import slack_handler
 from bot.incidents.declarer import Declarer
 from bot.jobs.leases import Leases
@@ -43,6 +46,7 @@ from bot.slack.listeners import (
     events,
     incident_commands,
     learning,
+    paging,
     timeline,
     views,
 )
@@ -94,6 +98,9 @@ class BotApp:
         self.tasks.append(asyncio.create_task(run_flusher(self.deps, self.stopping)))
         self.tasks.append(asyncio.create_task(self.deps.replay.run_forever(self.stopping)))
         self.tasks.append(asyncio.create_task(run_resumer(self.deps, self.stopping)))
+        self.tasks.append(asyncio.create_task(run_sender(self.deps, self.stopping)))
+        if self.deps.catalog.services:
+            self.tasks.append(asyncio.create_task(run_refresher(self.deps, self.stopping)))
         # Everything loaded so far lives as long as the process: keep it out of the garbage
         # collector's full passes, which otherwise stall every in-flight request at once.
         gc.freeze()
@@ -112,6 +119,7 @@ class BotApp:
         if session is not None:
             await session.close()
             self.deps.slack.client.session = None
+        await self.deps.pagers.close()
         await self.deps.db.dispose()
 
 
@@ -166,6 +174,8 @@ def build_app(
     application.router.add_get("/healthz", routes.healthz(deps))
     application.router.add_get("/metrics", routes.metrics(deps))
     application.router.add_post("/webhooks/alertmanager", alertmanager_webhook(deps))
+    application.router.add_post("/webhooks/pagerduty", pagerduty_webhook(deps))
+    application.router.add_post("/webhooks/opsgenie", opsgenie_webhook(deps))
     return bot
 
 
@@ -209,6 +219,7 @@ def _bolt(deps: Deps, client: CountingWebClient, claims: Claims) -> GuardedApp:
     IncidentControls(deps).install(router)
     TimelineCommands(deps).install(router)
     RunbookCommands(deps).install(router)
+    paging.PagingCommands(deps).install(router)
     install_learning(bolt, router, deps)
     router.help_lines += [
         *incident_commands.HELP_LINES,
@@ -216,6 +227,16 @@ def _bolt(deps: Deps, client: CountingWebClient, claims: Claims) -> GuardedApp:
         *runbooks_listeners.HELP_LINES,
         *learning.HELP_LINES,
     ]
-    for module in (actions, controls, views, timeline, runbooks_listeners, events, alert_actions):
+    modules = (
+        actions,
+        controls,
+        views,
+        timeline,
+        runbooks_listeners,
+        events,
+        alert_actions,
+        paging,
+    )
+    for module in modules:
         module.register(bolt)
     return bolt

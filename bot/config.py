@@ -58,6 +58,13 @@ def _split(value: Any) -> list[str]:
     return [str(part).strip() for part in value if str(part).strip()]
 
 
+_API_EXAMPLES = {
+    "slack_api_url": "https://slack.com/api/",
+    "pagerduty_api_url": "https://api.pagerduty.com/",
+    "opsgenie_api_url": "https://api.opsgenie.com/ (or https://api.eu.opsgenie.com/)",
+}
+
+
 class Settings(BaseSettings):
     """Every setting of the bot (see the README for meanings)."""
 
@@ -95,6 +102,13 @@ class Settings(BaseSettings):
         default="close", validate_default=True
     )
     admins: Annotated[tuple[str, ...], NoDecode] = ()
+    pagerduty_events_url: str = "https://events.pagerduty.com/v2/enqueue"
+    pagerduty_api_url: str = "https://api.pagerduty.com/"
+    pagerduty_api_token: str | None = None
+    pagerduty_webhook_secret: str | None = None
+    opsgenie_api_url: str = "https://api.opsgenie.com/"
+    opsgenie_api_key: str | None = None
+    opsgenie_webhook_token: str | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_format: Literal["json", "console"] = "json"
 
@@ -123,6 +137,10 @@ class Settings(BaseSettings):
         "status_channel",
         "alertmanager_token",
         "role_notes_file",
+        "pagerduty_api_token",
+        "pagerduty_webhook_secret",
+        "opsgenie_api_key",
+        "opsgenie_webhook_token",
         mode="before",
     )
     @classmethod
@@ -146,13 +164,24 @@ class Settings(BaseSettings):
             return value
         return value.strip().upper() if info.field_name == "log_level" else value.strip().lower()
 
-    @field_validator("slack_api_url")
+    @field_validator("slack_api_url", "pagerduty_api_url", "opsgenie_api_url")
     @classmethod
-    def _api_url(cls, value: str) -> str:
+    def _api_url(cls, value: str, info: Any) -> str:
         value = value.strip()
         if not re.match(r"^https?://[^/\s]+", value):
-            raise ValueError("must be an http(s) URL such as https://slack.com/api/")
+            example = _API_EXAMPLES[info.field_name]
+            raise ValueError(f"must be an http(s) URL such as {example}")
         return value if value.endswith("/") else value + "/"
+
+    @field_validator("pagerduty_events_url")
+    @classmethod
+    def _events_url(cls, value: str) -> str:
+        value = value.strip()
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError(
+                "must be an http(s) URL such as https://events.pagerduty.com/v2/enqueue"
+            )
+        return value
 
     @field_validator("database_url")
     @classmethod

@@ -13,7 +13,9 @@ from bot.notify.coalesce import Coalescer
 from bot.notify.gateway import SlackGateway
 from bot.notify.lookups import Lookups
 from bot.notify.priority import Urgency
+from bot.pagers.hub import Pagers
 from bot.runbooks.model import RunbookSet
+from bot.services.model import Catalog
 from bot.slack.replay import EventReplay
 from bot.store.db import Database
 
@@ -43,6 +45,12 @@ class Deps:
     urgency: Urgency = field(default_factory=Urgency)
     # war-room and ADMINS user-group members, briefly cached for permission checks
     lookups: Lookups = field(default_factory=Lookups)
+    # the service catalog (SERVICES_FILE)
+    catalog: Catalog = field(default_factory=Catalog)
+    # PagerDuty and Opsgenie clients (one HTTP session), and a nudge for the page sender
+    pagers: Pagers = field(init=False)
+    pages_due: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "replay", EventReplay(self.db))  # it needs the database
+        object.__setattr__(self, "pagers", Pagers(self.settings))  # it needs the settings

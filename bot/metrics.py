@@ -39,5 +39,12 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.pages = Counter(
+            "incidentbot_pages",
+            "Pages and their resolves by pager and outcome (sent, resolved, retried, refused)",
+            ["pager", "outcome"],
+            registry=self.registry,
+        )
+
     def render(self) -> bytes:
         return generate_latest(self.registry)

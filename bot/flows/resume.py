@@ -19,7 +19,7 @@ from bot.deps import Deps
 from bot.flows.channels import BotChannels, candidate_names, create_channel
 from bot.flows.requests import Requester, reply
 from bot.flows.runbook_offers import offer_runbooks
-from bot.flows.summaries import load_incident, summary_links
+from bot.flows.summaries import can_page, load_incident, summary_links
 from bot.flows.war_room import finish, link_declared, post_summary, store_room, topic_for
 from bot.incidents import service
 from bot.logging import bind_incident
@@ -159,7 +159,7 @@ async def _intro(
         return found, "", True
     links = await summary_links(deps, incident, runs)
     blocks = views.summary_blocks(
-        incident, holders, deps.settings.roles, alerts=alerts, links=links
+        incident, holders, deps.settings.roles, alerts=alerts, links=links, can_page=can_page(deps)
     )
     ts, error = await post_summary(
         deps, incident.channel_id, views.summary_text(incident), [b.to_dict() for b in blocks]

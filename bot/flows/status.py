@@ -11,6 +11,7 @@ import structlog
 from bot.deps import Deps
 from bot.flows import postmortems
 from bot.flows.announce import announce, war_room_post
+from bot.flows.page_events import resolve_pages
 from bot.flows.reminders import sync_reminders
 from bot.flows.requests import (
     Requester,
@@ -116,6 +117,7 @@ async def after_status(deps: Deps, change: StatusChange, actor: str) -> None:
     }
     if change.new is Status.RESOLVED:  # the postmortem draft, shared as a file in the war room
         calls["postmortem"] = postmortems.share(deps, incident.id or 0, actor=actor)
+        calls["pages"] = resolve_pages(deps, incident.id or 0)  # at PagerDuty and Opsgenie
     results = await deps.slack.gather(**calls)
     await link_to_post(deps, incident, change.entry_id, war_room_post(results))
 

@@ -10,9 +10,10 @@ from slack_sdk.errors import SlackApiError
 
 from bot.deps import Deps
 from bot.flows.requests import live_room
-from bot.incidents import service
+from bot.incidents import paging, service
 from bot.notify.gateway import slack_error
 from bot.slack.views import incident as views
+from bot.slack.views import pages as page_views
 from bot.store import alert_rows, repo
 from bot.store.tables import Incident, RoleAssignment, RunbookRun, utcnow
 
@@ -60,6 +61,27 @@ async def _store_messages(
         )
 
 
+async def pages_line(deps: Deps, incident_id: int) -> str | None:
+    """Who was paged for the incident, and who acknowledged (is coming)."""
+    async with deps.db.session() as session:
+        return page_views.coming(await paging.pages_of(session, incident_id))
+
+
+def can_page(deps: Deps) -> bool:
+    """Whether the summary offers Page on-call: a catalog service has a pager, or people can
+    be paged one by one."""
+    settings = deps.settings
+    services = deps.catalog.services.values()
+    return (
+        any(s.pageable for s in services)
+        or bool(settings.opsgenie_api_key)
+        or bool(
+            settings.pagerduty_api_token
+            and any(s.pagerduty and s.pagerduty.service_id for s in services)
+        )
+    )
+
+
 async def refresh_messages(deps: Deps, incident_id: int) -> None:
     """Update the pinned summary and the status card in place, concurrently.
 
@@ -81,7 +103,13 @@ async def refresh_messages(deps: Deps, incident_id: int) -> None:
             incident.intro_ts,
             summary=True,
             blocks=views.summary_blocks(
-                incident, holders, deps.settings.roles, alerts=alerts, links=links
+                incident,
+                holders,
+                deps.settings.roles,
+                alerts=alerts,
+                links=links,
+                pages=await pages_line(deps, incident_id),
+                can_page=can_page(deps),
             ),
         )
     status_channel = deps.settings.status_channel

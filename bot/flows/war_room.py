@@ -14,7 +14,7 @@ from bot.deps import Deps
 from bot.flows.channels import create_channel
 from bot.flows.requests import Requester, reply
 from bot.flows.runbook_offers import offer_runbooks
-from bot.flows.summaries import load_incident
+from bot.flows.summaries import can_page, load_incident
 from bot.incidents import service, status
 from bot.logging import bind_incident
 from bot.notify.gateway import slack_error
@@ -98,7 +98,9 @@ async def _open(
         intro_text = views.summary_text(incident)
         intro_blocks = [
             b.to_dict()
-            for b in views.summary_blocks(incident, holders, deps.settings.roles, alerts=alerts)
+            for b in views.summary_blocks(
+                incident, holders, deps.settings.roles, alerts=alerts, can_page=can_page(deps)
+            )
         ]
         channel, error = await creating
         if channel is None:

@@ -10,7 +10,10 @@ from aiohttp import web
 
 log = structlog.get_logger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-ENDPOINTS = "POST /slack/events, GET /healthz, GET /metrics, POST /webhooks/alertmanager"
+ENDPOINTS = (
+    "POST /slack/events, GET /healthz, GET /metrics, POST /webhooks/alertmanager, "
+    "POST /webhooks/pagerduty, POST /webhooks/opsgenie"
+)
 
 
 def json_error(status: int, message: str, **headers: str) -> web.Response:

@@ -9,12 +9,14 @@ from dataclasses import dataclass
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.incidents import paging
 from bot.incidents.service import IncidentError, get, record
 from bot.store import insights, repo
 from bot.store.tables import (
     AlertGroup,
     FollowUp,
     Incident,
+    Page,
     Postmortem,
     RoleAssignment,
     RunbookRun,
@@ -38,6 +40,7 @@ class Material:
     runbooks: Sequence[tuple[RunbookRun, list[RunbookStep]]]
     followups: Sequence[FollowUp]
     postmortem: Postmortem | None
+    pages: Sequence[Page] = ()
 
     def people(self) -> list[str]:
         """Every user the draft names, most involved first."""
@@ -67,7 +70,7 @@ class Completion:
 
 
 async def gather(session: AsyncSession, incident_id: int) -> Material:
-    """Read the incident and everything around it (seven queries, whatever their size)."""
+    """Read the incident and everything around it (eight queries, whatever their size)."""
     incident = await get(session, incident_id)
     return Material(
         incident=incident,
@@ -77,6 +80,7 @@ async def gather(session: AsyncSession, incident_id: int) -> Material:
         runbooks=await insights.runbook_runs_with_steps(session, incident_id),
         followups=await insights.followups_of(session, incident_id),
         postmortem=await insights.postmortem_of(session, incident_id),
+        pages=await paging.pages_of(session, incident_id),
     )
 
 

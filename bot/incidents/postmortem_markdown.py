@@ -156,6 +156,16 @@ def _durations(m: Material) -> list[str]:
             "not mitigated yet",
         ),
         _span("Time to resolve", i.declared_at, i.resolved_at, "not resolved yet"),
+        *(
+            _span(
+                f"Page of {p.target} acknowledged",
+                p.paged_at or p.requested_at,
+                p.acknowledged_at,
+                "not acknowledged",
+            )
+            for p in m.pages
+            if p.state != "failed"
+        ),
         "",
     ]
 

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.store import insights
-from bot.store.insights import FollowUpTally, StatsRow
+from bot.store.insights import FollowUpTally, PageRow, StatsRow
 from bot.store.tables import utcnow
 from bot.types import Severity, Status
 
@@ -44,6 +44,8 @@ class Stats:
     mitigate: Spread = Spread()
     resolve: Spread = Spread()
     postmortem: Spread = Spread()
+    page_acknowledge: Spread = Spread()
+    """Paged → acknowledged, per page (the on-call's MTTA)."""
     major_resolved: int = 0
     """Resolved or closed SEV1/SEV2 incidents (the postmortems that are due)."""
     major_postmortems_done: int = 0
@@ -66,6 +68,7 @@ class Stats:
             "mitigate": self.mitigate,
             "resolve": self.resolve,
             "postmortem": self.postmortem,
+            "page_acknowledge": self.page_acknowledge,
         }
 
 
@@ -110,6 +113,7 @@ def summarise(
     period: str,
     until: datetime,
     followups: FollowUpTally = NO_FOLLOWUPS,
+    pages: Sequence[PageRow] = (),
 ) -> Stats:
     """The figures of `period` (one of PERIODS) ending at `until`, from rows covering it."""
     since = until - timedelta(days=PERIODS[period])
@@ -140,6 +144,16 @@ def summarise(
         followups_open=followups.open,
         followups_overdue=followups.overdue,
         game_days=len(inside) - len(real),
+        page_acknowledge=spread(
+            [
+                p.acknowledged_at - p.paged_at
+                for p in pages
+                if start <= p.declared_at <= end
+                and not p.is_drill
+                and p.paged_at is not None
+                and p.acknowledged_at is not None
+            ]
+        ),
     )
 
 
@@ -158,7 +172,10 @@ async def compute(
     longest = max(PERIODS[p] for p in periods)
     rows = await insights.stats_rows(session, until - timedelta(days=longest))
     followups = await insights.followup_tally(session, until.date())
-    return {p: summarise(rows, period=p, until=until, followups=followups) for p in periods}
+    pages = await insights.page_rows(session, until - timedelta(days=longest))
+    return {
+        p: summarise(rows, period=p, until=until, followups=followups, pages=pages) for p in periods
+    }
 
 
 async def period_stats(

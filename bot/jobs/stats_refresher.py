@@ -70,7 +70,7 @@ class StatsExporter(Collector):
         times = GaugeMetricFamily(
             "incidentbot_incident_time_seconds",
             "Median (quantile 0.5) and p90 (0.9) durations: detect, acknowledge, mitigate, "
-            "resolve, postmortem",
+            "resolve, postmortem, page_acknowledge (paged → acknowledged)",
             labels=["period", "measure", "quantile"],
         )
         samples = GaugeMetricFamily(

@@ -373,3 +373,18 @@ class SlackGateway:
         if found is None or found.get("subtype") == "tombstone":
             return None
         return dict(found)
+
+    async def user_by_email(self, email: str) -> str | None:
+        """The Slack user with this email (users.lookupByEmail), None when there is none."""
+        try:
+            response = await self.client.users_lookupByEmail(email=email)
+        except SlackApiError as exc:
+            if slack_error(exc) == "users_not_found":
+                return None
+            raise
+        return str(response["user"]["id"])
+
+    async def email_of(self, user_id: str) -> str | None:
+        """A Slack user's email (needs users:read.email), None when Slack does not say."""
+        user = await self.user(user_id)
+        return (user.get("profile") or {}).get("email") or None

@@ -16,6 +16,8 @@ MEMBERS_SECONDS = 15.0
 """How long a war room's member list is trusted (a refusal always asks Slack again)."""
 GROUPS_SECONDS = 30.0
 """How long an ADMINS user group's members are trusted."""
+EMAILS_SECONDS = 3600.0
+"""How long the Slack user with an email address (from the pagers) is trusted."""
 
 
 class Lookups:
@@ -29,6 +31,19 @@ class Lookups:
         self._known: dict[str, tuple[float, frozenset[str]]] = {}
         self._asking: dict[str, asyncio.Task[frozenset[str]]] = {}
         self._changes: dict[str, int] = {}  # how often each key's members changed
+        self._emails: dict[str, tuple[float, str | None]] = {}
+
+    async def email_user(
+        self, fetch: Callable[[str], Awaitable[str | None]], email: str
+    ) -> str | None:
+        """The Slack user with this email (users.lookupByEmail), remembered for an hour."""
+        key = email.strip().lower()
+        known = self._emails.get(key)
+        if known is not None and time.monotonic() - known[0] <= EMAILS_SECONDS:
+            return known[1]
+        user = await fetch(email)
+        self._emails[key] = (time.monotonic(), user)
+        return user
 
     async def _get(
         self,

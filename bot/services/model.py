@@ -23,6 +23,8 @@ class PagerDutyTarget(BaseModel):
 
     routing_key: str | None = Field(default=None, min_length=1, max_length=100)
     escalation_policy: str | None = Field(default=None, min_length=1, max_length=100)
+    # a PagerDuty service ID (P…): people paged one by one get an incident on it
+    service_id: str | None = Field(default=None, min_length=1, max_length=100)
 
 
 class OpsgenieTarget(BaseModel):

@@ -29,6 +29,7 @@ class Action(StrEnum):
     FOLLOWUP_DONE = "followup_done"  # value: the follow-up id
     CLOSE = "close_incident"  # value: the incident id
     HOME_DECLARE = "home_declare"  # the App Home's "Declare incident"
+    PAGE_ONCALL = "page_oncall"  # value: the incident id (opens the page form)
 
 
 class Callback(StrEnum):
@@ -42,6 +43,7 @@ class Callback(StrEnum):
     FOLLOWUP = "add_followup"
     LOADING = "form_loading"  # a form opened at once, filled when its data is in
     NOTICE = "form_notice"  # a form that could not be filled says why
+    PAGE = "page_oncall"
 
 
 class Block(StrEnum):
@@ -60,3 +62,7 @@ class Block(StrEnum):
     FOLLOWUP_TEXT = "followup_text"
     FOLLOWUP_OWNER = "followup_owner"
     FOLLOWUP_DUE = "followup_due"
+    PAGE_SERVICE = "page_service"  # external_select of catalog services
+    PAGE_USER = "page_user"
+    PAGE_URGENCY = "page_urgency"
+    PAGE_MESSAGE = "page_message"

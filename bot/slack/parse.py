@@ -15,11 +15,12 @@ _USER = re.compile(r"^<@([UW][A-Z0-9_]+)(?:\|[^>]*)?>$")
 _SEV = re.compile(r"^(?:sev)?([1-4])$", re.IGNORECASE)
 COMMANDS = (
     "declare", "drill", "list", "help", "stats", "status", "sev", "ic", "role", "update",
-    "note", "timeline", "runbook", "resolve", "close", "followup", "postmortem",
+    "note", "timeline", "runbook", "resolve", "close", "followup", "postmortem", "page",
+    "oncall",
 )  # fmt: skip
 _SEV_FIRST = re.compile(r"^sev[-_ ]?(\d+)(?:\s+|$)", re.IGNORECASE)
 
-ANYWHERE = ("declare", "drill", "list", "help", "stats")
+ANYWHERE = ("declare", "drill", "list", "help", "stats", "oncall")
 IN_WAR_ROOM = (
     "status",
     "sev",
@@ -33,6 +34,7 @@ IN_WAR_ROOM = (
     "close",
     "followup",
     "postmortem",
+    "page",
 )
 
 
@@ -164,6 +166,23 @@ def _followup(name: str, rest: str) -> Command:
     return Command(name=name, text=body, users=users)
 
 
+def _page(name: str, rest: str) -> Command:
+    """`page [service|@person] [message]`: the first word names whom, when it can."""
+    head, _, message = rest.partition(" ")
+    if user := mentioned_user(head):
+        return Command(name=name, text=from_slack(message.strip()), users=(user,))
+    if head:
+        return Command(name=name, text=from_slack(message.strip()), words=(head.lower(),))
+    return Command(name=name)
+
+
+def _oncall(name: str, rest: str) -> Command:
+    words = rest.split()
+    if len(words) > 1:
+        raise CommandError("Use `/incident oncall [service]` (one service, or none for all)")
+    return Command(name=name, words=tuple(w.lower() for w in words))
+
+
 # each subcommand's parser: (its name, the text after it) -> Command, or CommandError
 _PARSERS: dict[str, Callable[[str, str], Command]] = {
     "declare": _declaring,
@@ -183,6 +202,8 @@ _PARSERS: dict[str, Callable[[str, str], Command]] = {
     "resolve": _said,
     "runbook": _said,
     "followup": _followup,
+    "page": _page,
+    "oncall": _oncall,
 }
 
 

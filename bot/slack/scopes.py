@@ -19,5 +19,6 @@ SCOPES = frozenset(
         "reactions:read",
         "usergroups:read",
         "users:read",
+        "users:read.email",
     }
 )

@@ -21,6 +21,7 @@ from bot.store.tables import (
     AlertGroup,
     FollowUp,
     Incident,
+    Page,
     Postmortem,
     RunbookRun,
     RunbookStep,
@@ -39,6 +40,16 @@ class StatsRow(NamedTuple):
     mitigated_at: float | None
     resolved_at: float | None
     postmortem_completed_at: float | None
+
+
+class PageRow(NamedTuple):
+    """One page of an incident: when its incident was declared, and when it was paged and
+    acknowledged (Unix seconds), for the time to acknowledge a page."""
+
+    declared_at: float
+    is_drill: bool
+    paged_at: float | None
+    acknowledged_at: float | None
 
 
 class FollowUpTally(NamedTuple):
@@ -197,3 +208,19 @@ async def stats_rows(session: AsyncSession, since: datetime) -> list[StatsRow]:
         .where(col(Incident.declared_at) >= since)
     )
     return [StatsRow._make(row) for row in result.all()]
+
+
+async def page_rows(session: AsyncSession, since: datetime) -> list[PageRow]:
+    """Every page of an incident declared at or after `since`."""
+    dialect = dialect_of(session)
+    result = await session.exec(
+        select(
+            _epoch(col(Incident.declared_at), dialect),
+            Incident.is_drill,
+            _epoch(func.coalesce(col(Page.paged_at), col(Page.requested_at)), dialect),
+            _epoch(col(Page.acknowledged_at), dialect),
+        )
+        .join(Incident, col(Incident.id) == col(Page.incident_id))
+        .where(col(Incident.declared_at) >= since)
+    )
+    return [PageRow._make(row) for row in result.all()]

@@ -19,8 +19,8 @@ from bot.logging import bind_incident
 from bot.notify.gateway import slack_error
 from bot.slack.forms import carry_answer
 from bot.slack.parse import COMMAND, Command, CommandError, parse
-from bot.slack.views import incident as views
 from bot.slack.views.help import help_text
+from bot.slack.views.lists import list_blocks
 from bot.slack.views.modals import declare_modal
 from bot.store import repo
 from bot.store.tables import Incident
@@ -160,7 +160,7 @@ class IncidentCommand:
             incidents = await repo.open_incidents(session, limit=100)
             holders = await repo.roles_of_many(session, [i.id for i in incidents if i.id])
         visible = await access.visible(self.deps, requester.user_id, incidents)
-        text, blocks = views.list_blocks(visible, holders)
+        text, blocks = list_blocks(visible, holders)
         await reply(self.deps, requester, text, blocks)
 
 

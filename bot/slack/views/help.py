@@ -9,6 +9,7 @@ HELP = """*`/incident` — incident management*
 • `/incident drill [sev1..sev4] <title>` — a game-day incident, marked as a drill
 • `/incident list` — open incidents
 • `/incident stats [7d|30d|90d]` — MTTA, MTTR and more (drills left out; default 30d)
+• `/incident oncall [service]` — who is on call now (from the service catalog's pagers)
 • `/incident help` — this help
 *Severities*: sev1 critical · sev2 major · sev3 moderate · sev4 minor"""
 

@@ -87,7 +87,7 @@ def _severity_text(incident: Incident) -> str:
     return f"{SEVERITY_EMOJI[severity]} *{severity.label}* ({severity.meaning})"
 
 
-def _status_text(incident: Incident) -> str:
+def status_text(incident: Incident) -> str:
     status = Status(incident.status)
     return f"{STATUS_EMOJI[status]} *{status.value.capitalize()}*"
 
@@ -132,7 +132,7 @@ def _role_controls(
     return ActionsBlock(block_id=f"roles:{incident.id}", elements=elements[:25])
 
 
-def _status_controls(incident: Incident) -> ActionsBlock:
+def _status_controls(incident: Incident, *, can_page: bool = False) -> ActionsBlock:
     status = Status(incident.status)
     elements: list[Any] = []
     choices = [s for s in allowed_next(status) if s is not Status.CLOSED]
@@ -174,6 +174,10 @@ def _status_controls(incident: Incident) -> ActionsBlock:
                 text="Resolve", action_id=Action.RESOLVE, value=str(incident.id), style="primary"
             )
         )
+    if status.is_open and can_page:
+        elements.append(
+            ButtonElement(text="Page on-call", action_id=Action.PAGE_ONCALL, value=str(incident.id))
+        )
     if status is not Status.CLOSED:
         elements.append(followup_button(incident))
     if status is Status.RESOLVED:
@@ -198,6 +202,8 @@ def summary_blocks(
     *,
     alerts: AlertTally | None = None,
     links: SummaryLinks | None = None,
+    pages: str | None = None,
+    can_page: bool = False,
 ) -> list[Block]:
     """The war room's pinned live summary: facts, links, roles, and the controls to change them."""
     title = truncate(incident.title, 140)
@@ -220,18 +226,21 @@ def summary_blocks(
     link_line = links.line() if links else None
     if link_line:
         blocks.append(ContextBlock(block_id="links", elements=[MarkdownTextObject(text=link_line)]))
+    if pages:  # who was paged, and who is coming
+        text = MarkdownTextObject(text=f"*Paged*\n{truncate(pages, 2900)}")
+        blocks.append(SectionBlock(block_id="pages", text=text))
     blocks.append(DividerBlock())
     blocks.append(_roles_section(holders, roles))
     if Status(incident.status) is not Status.CLOSED:
         blocks.append(_role_controls(incident, holders, roles))
-        blocks.append(_status_controls(incident))
+        blocks.append(_status_controls(incident, can_page=can_page))
     return blocks
 
 
 def _facts(incident: Incident, alerts: AlertTally | None) -> list[MarkdownTextObject]:
     fields = [
         MarkdownTextObject(text=f"*Severity*\n{_severity_text(incident)}"),
-        MarkdownTextObject(text=f"*Status*\n{_status_text(incident)}"),
+        MarkdownTextObject(text=f"*Status*\n{status_text(incident)}"),
         MarkdownTextObject(
             text=f"*Declared*\n{when(incident.declared_at)} by <@{incident.declared_by}>"
         ),
@@ -283,7 +292,7 @@ def status_card_blocks(incident: Incident, holders: Mapping[str, RoleAssignment]
     ic = holders.get(INCIDENT_COMMANDER)
     lines = [
         f"*{headline(incident)}*",
-        f"{_status_text(incident)} · {_severity_text(incident)}",
+        f"{status_text(incident)} · {_severity_text(incident)}",
         f"War room: {channel(incident.channel_id, incident.channel_name)}"
         + (f" · IC: <@{ic.user_id}>" if ic else " · IC: _unassigned_"),
     ]
@@ -345,46 +354,6 @@ def retry_war_room(incident: Incident) -> ActionsBlock:
             )
         ]
     )
-
-
-LIST_BUDGET = 10_000  # characters of text in one message, well under Slack's ~13,000
-
-
-def list_blocks(
-    incidents: Sequence[Incident], holders: Mapping[int, Mapping[str, RoleAssignment]]
-) -> tuple[str, list[Block]]:
-    """`/incident list`: open incidents, newest first, as many as one message can hold."""
-    if not incidents:
-        text = ":sunny: No open incidents."
-        return text, [SectionBlock(text=MarkdownTextObject(text=text))]
-    blocks: list[Block] = [HeaderBlock(text=f"Open incidents ({len(incidents)})")]
-    used, shown = 0, 0
-    for incident in incidents[:45]:
-        ic = holders.get(incident.id or 0, {}).get(INCIDENT_COMMANDER)
-        prefix = f"{DRILL_MARK} · " if incident.is_drill else ""
-        line = (
-            f"*{prefix}{incident_ref(incident.number)} · {Severity(incident.severity).label} · "
-            f"{safe(incident.title, 100)}*\n{_status_text(incident)} · "
-            f"{channel(incident.channel_id, incident.channel_name)} · "
-            + (f"IC <@{ic.user_id}>" if ic else "no IC yet")
-            + f" · declared {when(incident.declared_at)}"
-        )
-        if used + len(line) > LIST_BUDGET:
-            break
-        used += len(line)
-        shown += 1
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=line)))
-    if len(incidents) > shown:
-        blocks.append(
-            ContextBlock(
-                elements=[
-                    MarkdownTextObject(
-                        text=f"…and {len(incidents) - shown} more: see the bot's Home tab"
-                    )
-                ]
-            )
-        )
-    return f"{len(incidents)} open incident(s)", blocks
 
 
 def drill_prefix(incident: Incident) -> str:

@@ -23,6 +23,7 @@ MEASURES = (
     ("mitigate", "MTTM", "declared → mitigated"),
     ("resolve", "MTTR", "declared → resolved"),
     ("postmortem", "Postmortem done", "resolved → marked complete"),
+    ("page_acknowledge", "Page MTTA", "paged → acknowledged"),
 )
 
 
