@@ -37,13 +37,19 @@ def runbooks_for_alert(deps: Deps, group: AlertGroup) -> list[Runbook]:
 def matching_runbooks(
     deps: Deps, incident: Incident, *, alerts: Sequence[AlertGroup] = ()
 ) -> list[Runbook]:
-    """Runbooks that apply to the incident, with the labels of its linked `alerts`."""
-    return deps.runbooks.matching(
+    """Runbooks that apply to the incident, with the labels of its linked `alerts`; the
+    runbooks its catalog service names come first (offered even when nothing else matches)."""
+    matching = deps.runbooks.matching(
         severity=Severity(incident.severity),
         service=incident.service or None,
         title=incident.title,
         labels=[alert_labels(group) for group in alerts],
     )
+    service = deps.catalog.find(incident.service)
+    if service is None or not service.runbooks:
+        return matching
+    first = [r for name in service.runbooks if (r := deps.runbooks.get(name)) is not None]
+    return first + [r for r in matching if r.name not in service.runbooks]
 
 
 async def offer_runbooks(deps: Deps, incident: Incident) -> str | None:

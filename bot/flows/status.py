@@ -18,6 +18,7 @@ from bot.flows.requests import (
     unit_of_work,
 )
 from bot.flows.runbook_offers import offer_runbooks
+from bot.flows.services import tell_resolved
 from bot.flows.war_room import link_to_post
 from bot.incidents import status
 from bot.incidents.status import SeverityChange, StatusChange
@@ -118,6 +119,7 @@ async def after_status(deps: Deps, change: StatusChange, actor: str) -> None:
     if change.new is Status.RESOLVED:  # the postmortem draft, shared as a file in the war room
         calls["postmortem"] = postmortems.share(deps, incident.id or 0, actor=actor)
         calls["pages"] = resolve_pages(deps, incident.id or 0)  # at PagerDuty and Opsgenie
+        calls["service_channel"] = tell_resolved(deps, incident)
     results = await deps.slack.gather(**calls)
     await link_to_post(deps, incident, change.entry_id, war_room_post(results))
 

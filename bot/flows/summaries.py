@@ -47,7 +47,15 @@ async def summary_links(
         link = await deps.slack.message_link(run.channel_id, run.message_ts[0])
         if link:
             runbooks.append((run.title, link))
-    return views.SummaryLinks(status_card=card, runbooks=tuple(runbooks))
+    return views.SummaryLinks(
+        status_card=card, runbooks=tuple(runbooks), call=call_link(deps, incident)
+    )
+
+
+def call_link(deps: Deps, incident: Incident) -> str | None:
+    """The call link of the incident's catalog service, if it has one."""
+    service = deps.catalog.find(incident.service)
+    return service.call_link if service else None
 
 
 async def _store_messages(

@@ -14,7 +14,8 @@ from bot.deps import Deps
 from bot.flows.channels import create_channel
 from bot.flows.requests import Requester, reply
 from bot.flows.runbook_offers import offer_runbooks
-from bot.flows.summaries import can_page, load_incident
+from bot.flows.services import invite_owners, tell_declared
+from bot.flows.summaries import call_link, can_page, load_incident
 from bot.incidents import service, status
 from bot.logging import bind_incident
 from bot.notify.gateway import slack_error
@@ -99,7 +100,12 @@ async def _open(
         intro_blocks = [
             b.to_dict()
             for b in views.summary_blocks(
-                incident, holders, deps.settings.roles, alerts=alerts, can_page=can_page(deps)
+                incident,
+                holders,
+                deps.settings.roles,
+                alerts=alerts,
+                links=views.SummaryLinks(call=call_link(deps, incident)),
+                can_page=can_page(deps),
             )
         ]
         channel, error = await creating
@@ -143,6 +149,8 @@ async def _welcome(
         "invite": deps.slack.invite(incident.channel_id, [incident.declared_by]),
         "topic": deps.slack.set_topic(incident.channel_id, topic_for(incident)),
         "reply": reply(deps, requester, text, blocks),
+        "owners": invite_owners(deps, incident),  # the catalog service's
+        "service_channel": tell_declared(deps, incident),
     }
     status_channel = deps.settings.status_channel
     if status_channel and not incident.is_private:

@@ -44,6 +44,12 @@ def _trigger(body: dict[str, Any]) -> str:
     return str(body.get("trigger_id") or "")
 
 
+def _service_name(deps: Deps, group: AlertGroup) -> str:
+    """The catalog service the alert names (by its labels or service), else its service."""
+    found = deps.catalog.for_labels(group.labels or {}) or deps.catalog.find(group.service)
+    return found.name if found else group.service or ""
+
+
 async def declare_clicked(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
     """Open the declare form at once; fill it from the alert, with its matching runbooks."""
     clicked = await _clicked(ack, body, deps)
@@ -61,10 +67,11 @@ async def declare_clicked(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> No
             origin_channel=group.channel_id,
             title=incident_title(group),
             severity=incident_severity(group.severity),
-            service=group.service or "",
+            service=_service_name(deps, group),
             description=summary.strip(),
             alert_group=group_id,
             context=runbook_hint([r.title for r in runbooks]) if runbooks else None,
+            catalog=bool(deps.catalog.services),
         )
 
     await forms.open_then_fill(

@@ -135,7 +135,12 @@ class IncidentCommand:
         self, command: dict[str, Any], requester: Requester, *, drill: bool
     ) -> None:
         view = carry_answer(
-            declare_modal(origin_channel=requester.channel_id, drill=drill), requester
+            declare_modal(
+                origin_channel=requester.channel_id,
+                drill=drill,
+                catalog=bool(self.deps.catalog.services),
+            ),
+            requester,
         )
         try:
             await self.deps.slack.open_view(command.get("trigger_id", ""), view)

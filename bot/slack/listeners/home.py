@@ -81,7 +81,10 @@ async def declare_button(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> Non
     if not user:
         return
     try:
-        await deps.slack.open_view(body.get("trigger_id", ""), declare_modal(origin_channel=None))
+        await deps.slack.open_view(
+            body.get("trigger_id", ""),
+            declare_modal(origin_channel=None, catalog=bool(deps.catalog.services)),
+        )
     except SlackApiError as exc:
         await reply(
             deps,

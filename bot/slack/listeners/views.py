@@ -42,7 +42,7 @@ async def declare_submitted(
         title=title,
         severity=severity,
         description=str(_input(values, Block.DESCRIPTION).get("value") or ""),
-        service=str(_input(values, Block.SERVICE).get("value") or ""),
+        service=_service(_input(values, Block.SERVICE)),
         private="private" in options,
         drill=bool(metadata.get("drill")),
         declared_by=user,
@@ -59,3 +59,9 @@ async def declare_submitted(
 
 def register(app: AsyncApp) -> None:
     app.view(Callback.DECLARE)(declare_submitted)
+
+
+def _service(field: dict[str, Any]) -> str:
+    """The service typed, or picked from the catalog."""
+    picked = field.get("selected_option") or {}
+    return str(field.get("value") or picked.get("value") or "")

@@ -52,10 +52,13 @@ class SummaryLinks:
 
     status_card: str | None = None
     runbooks: tuple[tuple[str, str], ...] = ()  # (title, permalink), newest last
+    call: str | None = None  # the catalog service's call link
 
     def line(self) -> str | None:
         """One mrkdwn line of links (titles escaped), or None when there is nothing yet."""
         parts = []
+        if self.call:
+            parts.append(f":telephone_receiver: <{self.call}|Join the call>")
         if self.status_card:
             parts.append(f"<{self.status_card}|Status card>")
         shown = self.runbooks[-MAX_RUNBOOK_LINKS:]

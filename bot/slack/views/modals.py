@@ -10,6 +10,7 @@ from slack_sdk.models.blocks import (
     ButtonElement,
     CheckboxesElement,
     ContextBlock,
+    ExternalDataSelectElement,
     InputBlock,
     MarkdownTextObject,
     Option,
@@ -56,6 +57,23 @@ def _text_input(
     )
 
 
+def _service_input(service: str) -> InputBlock:
+    """The affected service, picked from the catalog as you type (any number of services)."""
+    initial = Option(value=service[:150], text=service[:75]) if service else None
+    return InputBlock(
+        block_id=Block.SERVICE,
+        label="Affected service",
+        hint="Its owners are invited, and its on-call can be paged.",
+        optional=True,
+        element=ExternalDataSelectElement(
+            action_id=Block.SERVICE,
+            placeholder="Type a service",
+            min_query_length=0,
+            initial_option=initial,
+        ),
+    )
+
+
 def _visibility() -> InputBlock:
     return InputBlock(
         block_id=Block.OPTIONS,
@@ -84,11 +102,13 @@ def declare_modal(
     description: str = "",
     alert_group: int | None = None,
     context: str | None = None,
+    catalog: bool = False,
 ) -> View:
     """The form behind `/incident` and `/incident declare`.
 
     From an alert card: `alert_group` rides in private_metadata (the new incident links it)
-    and `context` (bot-written mrkdwn: matching runbooks) shows above the inputs.
+    and `context` (bot-written mrkdwn: matching runbooks) shows above the inputs. With a
+    service `catalog`, the service is picked by type-ahead from it.
     """
     initial = next(o for o in SEVERITY_OPTIONS if o.value == severity.value)
     blocks = [
@@ -116,7 +136,11 @@ def declare_modal(
             multiline=True,
             optional=True,
         ),
-        _text_input(Block.SERVICE, "Affected service", service, 200, "checkout-api", optional=True),
+        _service_input(service)
+        if catalog
+        else _text_input(
+            Block.SERVICE, "Affected service", service, 200, "checkout-api", optional=True
+        ),
         _visibility(),
     ]
     head = [ContextBlock(elements=[MarkdownTextObject(text=context)])] if context else []
