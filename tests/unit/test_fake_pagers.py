@@ -374,6 +374,7 @@ async def test_create_incident_assigns_and_answers_201(
     assert incident["title"] == "Checkout is down" and incident["incident_key"] == "inc-1"
     assert incident["service"]["id"] == "PCHK001" and incident["urgency"] == "high"
     assert [a["assignee"]["id"] for a in incident["assignments"]] == ["PBOB002"]
+    assert incident["assigned_via"] == "assignment"
     assert incident["summary"] == f"[#{incident['incident_number']}] Checkout is down"
     stored = pd.incident("inc-1")
     assert stored is not None and stored.assignees == ["PBOB002"] and stored.routing_key is None

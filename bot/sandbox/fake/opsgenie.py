@@ -65,7 +65,6 @@ class FakeOpsgenie(OpsgenieState, FakeHTTPService):
         self.webhook_token = webhook_token
         self.webhook_headers: dict[str, str] = {}
         self.webhook_actions: set[str] = {"Create", "Acknowledge", "Close"}
-        self.webhook_timeout = 5.0
         self.webhook_integration_id = str(uuid.uuid4())
 
     async def start(self) -> FakeOpsgenie:

@@ -67,6 +67,7 @@ class FakeHTTPService:
         self.deliveries: list[Delivery] = []
         self.latency = 0.0  # seconds added before every answer
         self.timeout_hold = 30.0  # how long an injected timeout holds the request
+        self.webhook_timeout = 5.0  # how long a webhook delivery waits for the receiver
         self.observers: list[Callable[[PagerCall], None]] = []
         self._latencies: dict[str, float] = {}
         self._faults: dict[str, deque[_Fault]] = {}
@@ -323,7 +324,9 @@ class FakeHTTPService:
         """Send a delivery again, byte for byte with the same headers (a duplicate delivery,
         as at-least-once webhooks produce)."""
         d = delivery
-        return await self._attempt(d.url, d.kind, d.body, d.raw, d.headers, d.attempt + 1, 5.0)
+        return await self._attempt(
+            d.url, d.kind, d.body, d.raw, d.headers, d.attempt + 1, self.webhook_timeout
+        )
 
     async def _send(
         self,

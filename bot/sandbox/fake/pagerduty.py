@@ -32,7 +32,7 @@ from .pagerduty_events import (
     throttled,
     unrecognized,
 )
-from .pagerduty_rest import REST_ROUTES, authorize, create_incident, error
+from .pagerduty_rest import authorize, create_incident, error, list_oncalls, list_users
 from .pagerduty_state import INCIDENT_EVENTS, PagerDutyState, PDIncident
 
 EVENTS_PATH = "/v2/enqueue"
@@ -76,7 +76,7 @@ class FakePagerDuty(PagerDutyState, FakeHTTPService):
         self.webhook_events: set[str] = set(INCIDENT_EVENTS)
         self.webhook_attempts = 1
         self.webhook_retry_delay = 0.0
-        self.webhook_timeout = 5.0  # PagerDuty expects a 2xx within 5 seconds
+        self.webhook_timeout = 5.0  # PagerDuty expects a 2xx within 5 seconds (16 for actions)
         self.subscription_id = "PSUB001"
         self.events_rate_limit = RATE_LIMIT  # events per routing key per window ...
         self.events_rate_window = RATE_WINDOW  # ... of this many seconds
@@ -97,13 +97,10 @@ class FakePagerDuty(PagerDutyState, FakeHTTPService):
     # -- routes -------------------------------------------------------------------------------
 
     def _routes(self) -> list[tuple[str, str, Handler]]:
-        rest: list[tuple[str, str, Handler]] = [
-            (method, path, lambda incoming, h=handler: h(self, incoming))  # type: ignore[misc]
-            for method, path, handler in REST_ROUTES
-        ]
         return [
             ("POST", EVENTS_PATH, self._enqueue),
-            *rest,
+            ("GET", "/oncalls", lambda incoming: list_oncalls(self, incoming)),
+            ("GET", "/users", lambda incoming: list_users(self, incoming)),
             ("POST", "/incidents", self._create_incident),
         ]
 

@@ -19,7 +19,6 @@ What the real API checks, and answers when it refuses (errors are
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from .pager_http import Answer, Incoming
@@ -156,6 +155,8 @@ def create_incident(state: PagerDutyState, incoming: Incoming) -> tuple[Answer, 
         urgency=incident.get("urgency"),
         assignees=_assignees(state, incident),
     )
+    if incident.get("assignments"):
+        created.assigned_via = "assignment"
     return Answer(201, {"incident": state.incident_object(created)}), created
 
 
@@ -216,9 +217,3 @@ def _assignees(state: PagerDutyState, incident: dict[str, Any]) -> list[str] | N
         return [str(a["assignee"]["id"]) for a in incident["assignments"]]
     policy = incident.get("escalation_policy")
     return state.oncall_users(str(policy["id"])) if isinstance(policy, dict) else None
-
-
-REST_ROUTES: list[tuple[str, str, Callable[[PagerDutyState, Incoming], Answer]]] = [
-    ("GET", "/oncalls", list_oncalls),
-    ("GET", "/users", list_users),
-]

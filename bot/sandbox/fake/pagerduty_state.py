@@ -52,6 +52,7 @@ class PDIncident:
     assignees: list[str] = field(default_factory=list)  # user ids
     status: str = "triggered"  # triggered | acknowledged | resolved
     escalation_level: int = 1
+    assigned_via: str = "escalation_policy"  # or "assignment": named in POST /incidents
     alerts: int = 1  # trigger events folded into it: the first, then each deduplicated one
     events: list[dict[str, Any]] = field(default_factory=list)  # Events API events applied
     acknowledged_by: list[str] = field(default_factory=list)
@@ -295,7 +296,7 @@ class PagerDutyState:
             "incident_key": i.dedup_key,
             "service": self.service_ref(i.service),
             "assignments": assignments,
-            "assigned_via": "escalation_policy" if i.routing_key else "assignment",
+            "assigned_via": i.assigned_via,
             "last_status_change_at": stamp(i.updated_at),
             "resolved_at": stamp(i.resolved_at),
             "alert_counts": {
