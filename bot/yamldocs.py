@@ -31,6 +31,11 @@ YAML_FIX = (
     '`: ` or ` #`, or start with `*`, `&`, `!`, `[`, `{`, `@`, `%` or a backtick ("like: this")'
 )
 
+PLACEHOLDER_FIX = (
+    'put `${VAR}` in quotes ("${VAR}"): inside `[…]` or `{…}` YAML reads its `{` as the start '
+    "of a mapping"
+)
+
 
 class Finding(NamedTuple):
     """One problem in a document: its 1-based line (None: the whole file), what, and the fix."""
@@ -75,6 +80,7 @@ class Schema:
     shown_by_slack: frozenset[str] = frozenset()  # keys whose length limit is Slack's
     key_of: Callable[[Loc], str] = _last_key  # the key of fixes' tables for a location
     explain_first: Callable[[Error], tuple[str, str] | None] = _nothing_special
+    placeholders: bool = False  # whether `${VAR}` in its text names an environment variable
 
 
 # -- reading and parsing --------------------------------------------------------------------
@@ -99,7 +105,10 @@ def load_mapping(text: str, schema: Schema) -> Document | Finding:
         mark = exc.problem_mark or exc.context_mark
         if "end of stream" in str(exc.problem) and exc.context_mark:
             mark = exc.context_mark  # an unclosed quote or bracket: point at where it opens
-        return Finding(mark.line + 1 if mark else None, *_yaml_message(exc, schema))
+        message, fix = _yaml_message(exc, schema)
+        if schema.placeholders and mark and "${" in "".join(text.splitlines()[mark.line :][:1]):
+            fix = PLACEHOLDER_FIX  # `key: {a: ${VAR}}` is a classic; say so
+        return Finding(mark.line + 1 if mark else None, message, fix)
     except yaml.YAMLError as exc:
         return Finding(None, f"invalid YAML: {exc}", schema.hint)
     finally:
@@ -220,7 +229,10 @@ def duplicate_names(root: Node, named: Iterable[tuple[str, Loc]]) -> list[Findin
             first[name] = loc
             continue
         other = first[name]
-        message = f"name `{name}` is also used by {where(other[:-1])} (line {line_at(root, other)})"
+        message = (
+            f"{where(loc)} `{name}` is also used by {where(other[:-1])} "
+            f"(line {line_at(root, other)})"
+        )
         fix = "rename one of them; names must be unique"
         findings.append(Finding(line_at(root, loc), message, fix))
     return findings
@@ -357,7 +369,7 @@ def _explain_value(error: Error, schema: Schema, at: str) -> tuple[str, str]:
     if what == "string_pattern_mismatch" and loc and loc[-1] == "name":
         slug = "-".join(re.findall(r"[a-z0-9]+", str(value).lower()))[:60] or schema.name_example
         return (
-            f"name `{value}` is not a valid name",
+            f"{at} `{value}` is not a valid name",
             f"use lowercase letters, digits and hyphens, e.g. `{slug}`",
         )
     if what == "enum":
