@@ -14,6 +14,7 @@ from bot.notify.gateway import SlackGateway
 from bot.notify.lookups import Lookups
 from bot.notify.priority import Urgency
 from bot.runbooks.model import RunbookSet
+from bot.services.model import Catalog
 from bot.slack.replay import EventReplay
 from bot.store.db import Database
 
@@ -33,6 +34,8 @@ class Deps:
     # refreshes an incident's summary and status card, coalesced
     refresher: Coalescer[int]
     runbooks: RunbookSet = field(default_factory=RunbookSet)
+    # the service catalog (SERVICES_FILE); empty without the file
+    catalog: Catalog = field(default_factory=Catalog)
     # events that met a database that did not answer, replayed once it does
     replay: EventReplay = field(init=False)
     # war-room channel -> (incident id, number): a channel never changes incident, so cached
