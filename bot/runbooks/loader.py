@@ -93,6 +93,7 @@ SCHEMA = yamldocs.Schema(
     shown_by_slack=frozenset({"title", "description", "steps.title", "detail", "command"}),
     key_of=_field_key,
     explain_first=_explain_runbook,
+    text_keys=False,  # as runbooks always read: `yes:` is true ("Keys should be strings")
 )
 
 

@@ -29,7 +29,7 @@ def _imports(path: Path) -> set[str]:
 
 
 # Layers, bottom up: shared types (bot/types.py) and the reading of YAML files people write
-# (bot/yamldocs.py); the store; the domain (incidents, alerts, runbooks, services); the Slack gateway (notify) and background loops (jobs); the flows, which turn a
+# (bot/yamldocs/); the store; the domain (incidents, alerts, runbooks, services); the Slack gateway (notify) and background loops (jobs); the flows, which turn a
 # request or an alert into domain calls and Slack calls; then the entry points (Slack listeners,
 # HTTP endpoints) and the wiring. A layer imports only below.
 UPPER = (

@@ -69,6 +69,7 @@ BAD_FILES = {
     "misspelt key": (service("    chanel: C0CHECKOUT\n"), ":3: unknown key `chanel` in services[0] — fix: did you mean `channel`?"),
     "a word for a key": (service("    owner: U0456EFGH\n"), ":3: unknown key `owner` in services[0] — fix: did you mean `owners`?"),
     "misspelt pager key": (service(f"    pagerduty:\n      routingkey: {KEY}\n"), ":4: unknown key `routingkey` in services[0].pagerduty — fix: did you mean `routing_key`?"),
+    "a key YAML reads as true": (service("    on: call\n"), ":3: unknown key `on` in services[0] — fix: remove it; allowed here:"),
     "no close key": (service("    colour: red\n"), ":3: unknown key `colour` in services[0] — fix: remove it; allowed here: `name`, `aliases`, `owners`, `pagerduty`"),
     "aliases a mapping": (service("    aliases: {checkout: yes}\n"), ":3: services[0].aliases is a mapping, not a list — fix: write one `- item` per line"),
     "number for text": (service("    aliases: [checkout, 42]\n"), ':3: services[0].aliases[1] is a number (`42`), not text — fix: put it in quotes: "42"'),
