@@ -35,6 +35,7 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "files.upload_v2": {"files:write"},  # files.getUploadURLExternal + completeUploadExternal
     "pins.add": {"pins:write"},
     "users.info": {"users:read"},
+    "usergroups.list": {"usergroups:read"},  # check-config: the catalog's owner groups exist
     "usergroups.users.list": {"usergroups:read"},  # ADMINS given as user groups
     "views.open": set(),
     "views.update": set(),
