@@ -12,11 +12,12 @@ from pathlib import Path
 import structlog
 from aiohttp import web
 
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import ConfigError, Settings, environment, load_settings
 from bot.logging import configure
 from bot.runbooks import RunbookSet, load_runbooks
 from bot.runtime import StartupError, set_up, until_stopped
 from bot.runtime import reason as _reason
+from bot.services import Catalog, load_catalog
 
 
 def _fail(message: str, code: int = 2) -> int:
@@ -24,10 +25,10 @@ def _fail(message: str, code: int = 2) -> int:
     return code
 
 
-async def _serve(settings: Settings, runbooks: RunbookSet) -> None:
+async def _serve(settings: Settings, runbooks: RunbookSet, catalog: Catalog) -> None:
     from bot.app import build_app
 
-    bot = build_app(settings, runbooks=runbooks)
+    bot = build_app(settings, runbooks=runbooks, catalog=catalog)
     runner = web.AppRunner(bot.web, access_log=None)
     await set_up(runner)  # migrates the database
     site = web.TCPSite(runner, settings.host, settings.port)
@@ -51,6 +52,7 @@ async def _serve(settings: Settings, runbooks: RunbookSet) -> None:
         port=settings.port,
         database=settings.database_url.split(":", 1)[0],
         runbooks=len(runbooks.runbooks),
+        services=len(catalog.services),
     )
     try:
         if settings.socket_mode:
@@ -76,21 +78,38 @@ def serve() -> int:
         return _fail(str(exc))
     configure(settings.log_level, settings.log_format)
     runbooks = load_runbooks(settings.runbooks_dir)
-    if runbooks.problems:
-        for problem in runbooks.problems:
-            print(f"problem: {problem}", file=sys.stderr)
-        return _fail(
-            f"{len(runbooks.problems)} runbook problem(s) in RUNBOOKS_DIR ({settings.runbooks_dir}): "
-            "fix them (check with `python -m bot check-runbooks`) before starting",
-            1,
-        )
+    catalog = load_catalog(settings.services_file, environment())
+    if runbooks.problems or catalog.problems:
+        return _refuse(settings, runbooks, catalog)
     try:
-        asyncio.run(_serve(settings, runbooks))
+        asyncio.run(_serve(settings, runbooks, catalog))
     except StartupError as exc:
         return _fail(str(exc))
     except KeyboardInterrupt:
         return 0
     return 0
+
+
+def _refuse(settings: Settings, runbooks: RunbookSet, catalog: Catalog) -> int:
+    """Print every problem in the runbooks and the catalog, and the code to stop with: 2 for
+    the catalog, 1 for runbooks alone (as it always was)."""
+    code = 0
+    if runbooks.problems:
+        for problem in runbooks.problems:
+            print(f"problem: {problem}", file=sys.stderr)
+        code = _fail(
+            f"{len(runbooks.problems)} runbook problem(s) in RUNBOOKS_DIR ({settings.runbooks_dir}): "
+            "fix them (check with `python -m bot check-runbooks`) before starting",
+            1,
+        )
+    if catalog.problems:
+        for wrong in catalog.problems:
+            print(f"problem: {wrong}", file=sys.stderr)
+        code = _fail(
+            f"{len(catalog.problems)} problem(s) in SERVICES_FILE ({settings.services_file}): "
+            "fix them (check with `python -m bot check-config`) before starting"
+        )
+    return code
 
 
 def check_config() -> int:

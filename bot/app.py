@@ -13,7 +13,7 @@ import aiohttp
 import structlog
 from aiohttp import web
 
-from bot.config import Settings
+from bot.config import Settings, environment
 from bot.deps import Deps
 from bot.flows.alerts.notices import run_flusher
 from bot.flows.oncall import run_refresher
@@ -35,6 +35,7 @@ from bot.metrics import Metrics
 from bot.notify.coalesce import Coalescer
 from bot.notify.gateway import CountingWebClient, SlackGateway, build_client
 from bot.runbooks import RunbookSet, load_runbooks
+from bot.services import Catalog, load_catalog
 from bot.slack import middleware
 from bot.slack.claims import Claims
 from bot.slack.guard import GuardedApp, on_error
@@ -144,14 +145,26 @@ async def _finish(tasks: list[asyncio.Task[Any]], wait: float) -> None:
 
 
 def build_app(
-    settings: Settings, *, db: Database | None = None, runbooks: RunbookSet | None = None
+    settings: Settings,
+    *,
+    db: Database | None = None,
+    runbooks: RunbookSet | None = None,
+    catalog: Catalog | None = None,
 ) -> BotApp:
-    """Wire settings into a ready-to-serve bot (nothing runs until `start`)."""
+    """Wire settings into a ready-to-serve bot (nothing runs until `start`); runbooks and the
+    catalog are read from their settings unless given."""
     metrics = Metrics()
     client = build_client(settings.slack_bot_token, settings.slack_api_url, metrics)
-    deps = _make_deps(settings, db or Database(settings.database_url), client, metrics, runbooks)
-    for problem in deps.runbooks.problems:
+    if runbooks is None:
+        runbooks = load_runbooks(settings.runbooks_dir)
+    if catalog is None:
+        catalog = load_catalog(settings.services_file, environment())
+    database = db or Database(settings.database_url)
+    deps = _make_deps(settings, database, client, metrics, runbooks, catalog)
+    for problem in runbooks.problems:
         log.warning("runbook_skipped", problem=str(problem))
+    for wrong in catalog.problems:
+        log.warning("catalog_problem", problem=str(wrong))
     claims = Claims(deps.db)
     bolt = _bolt(deps, client, claims)
     application = web.Application(middlewares=[json_errors], client_max_size=MAX_BODY)
@@ -184,7 +197,8 @@ def _make_deps(
     database: Database,
     client: CountingWebClient,
     metrics: Metrics,
-    runbooks: RunbookSet | None,
+    runbooks: RunbookSet,
+    catalog: Catalog,
 ) -> Deps:
     leases = Leases(database)
     deps = Deps(
@@ -200,7 +214,8 @@ def _make_deps(
         leases=leases,
         # called only once the bot runs, when `deps` is this very Deps
         refresher=Coalescer[int](lambda incident_id: refresh_messages(deps, int(incident_id))),
-        runbooks=load_runbooks(settings.runbooks_dir) if runbooks is None else runbooks,
+        runbooks=runbooks,
+        catalog=catalog,
     )
     return deps
 

@@ -8,10 +8,11 @@ from bot.config import ConfigError, load_settings
 
 
 async def run_check_config() -> int:
-    """Validate settings, then the bot's access to Slack and its channels."""
+    """Validate settings, runbooks and the service catalog, then the bot's access to Slack,
+    its channels and the catalog's user groups."""
     from bot.app import build_app
     from bot.notify.gateway import slack_error
-    from bot.slack.startup import check_channels, scope_problems
+    from bot.slack.startup import check_channels, check_owner_groups, scope_problems
 
     try:
         settings = load_settings()
@@ -22,6 +23,8 @@ async def run_check_config() -> int:
     bot = build_app(settings)
     problems: list[str] = []
     problems.extend(str(p) for p in bot.deps.runbooks.problems)
+    problems.extend(str(p) for p in bot.deps.catalog.problems)
+    problems.extend(str(p) for p in bot.deps.catalog.unknown_runbooks(bot.deps.runbooks.runbooks))
     try:
         if not await bot.deps.db.ping():
             problems.append(
@@ -38,6 +41,7 @@ async def run_check_config() -> int:
             print(f"ok: connected to Slack as {identity.get('user')} in {identity.get('team')}")
             problems.extend(str(p) for p in scope_problems(identity.headers.get("x-oauth-scopes")))
             problems.extend(str(p) for p in await check_channels(bot.deps))
+            problems.extend(str(p) for p in await check_owner_groups(bot.deps))
     finally:
         await bot.deps.db.dispose()
     for problem in problems:

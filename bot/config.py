@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+from dotenv import dotenv_values  # installed with pydantic-settings, which reads .env too
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -82,6 +84,7 @@ class Settings(BaseSettings):
     alert_channels: Annotated[list[str], NoDecode] = Field(default_factory=list)
     status_channel: str | None = None
     runbooks_dir: Path = Path("./runbooks")
+    services_file: Path = Path("./services.yaml")
     channel_prefix: str = "inc"
     alertmanager_token: str | None = None
     roles: Annotated[list[str], NoDecode] = Field(default_factory=lambda: list(DEFAULT_ROLES))
@@ -148,6 +151,13 @@ class Settings(BaseSettings):
         if isinstance(value, str) and not value.strip():
             return None
         return value.strip() if isinstance(value, str) else value
+
+    @field_validator("services_file", mode="before")
+    @classmethod
+    def _default_when_blank(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return Path("./services.yaml")
+        return value
 
     @field_validator("auto_declare_severity", mode="before")
     @classmethod
@@ -351,6 +361,13 @@ def _describe(error: ErrorDetails) -> str:
     if error.get("type") == "literal_error":
         return f"{name}: {message.replace('Input should be', 'must be')}"
     return f"{name}: {message}"
+
+
+def environment(env_file: Path = Path(".env")) -> dict[str, str]:
+    """The environment over `.env`, as settings read them: what `${VAR}` in the service
+    catalog can name, so a secret can live in either."""
+    values = {k: v for k, v in dotenv_values(env_file).items() if v is not None}
+    return {**values, **os.environ}
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -35,6 +35,8 @@ class Deps:
     # refreshes an incident's summary and status card, coalesced
     refresher: Coalescer[int]
     runbooks: RunbookSet = field(default_factory=RunbookSet)
+    # the service catalog (SERVICES_FILE); empty without the file
+    catalog: Catalog = field(default_factory=Catalog)
     # events that met a database that did not answer, replayed once it does
     replay: EventReplay = field(init=False)
     # war-room channel -> (incident id, number): a channel never changes incident, so cached
@@ -45,8 +47,6 @@ class Deps:
     urgency: Urgency = field(default_factory=Urgency)
     # war-room and ADMINS user-group members, briefly cached for permission checks
     lookups: Lookups = field(default_factory=Lookups)
-    # the service catalog (SERVICES_FILE)
-    catalog: Catalog = field(default_factory=Catalog)
     # PagerDuty and Opsgenie clients (one HTTP session), and a nudge for the page sender
     pagers: Pagers = field(init=False)
     pages_due: asyncio.Event = field(default_factory=asyncio.Event)

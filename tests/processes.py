@@ -105,8 +105,8 @@ async def run_cli(args: list[str], env: dict[str, str], cwd: Path, timeout: floa
 
 def run_bot(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
     """`python -m bot ARGS` run to its end with only PATH, HOME and `env` set (for tests that
-    check what a fresh machine sees), from a synchronous test."""
-    environment = {"PATH": os.environ["PATH"], "HOME": str(cwd), **env}
+    check what a fresh machine sees, but for this checkout's code), from a synchronous test."""
+    environment = {"PATH": os.environ["PATH"], "HOME": str(cwd), "PYTHONPATH": str(ROOT), **env}
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         capture_output=True,

@@ -180,6 +180,11 @@ class SlackGateway:
         response = await self.client.usergroups_users_list(usergroup=group)
         return [str(user) for user in response.get("users") or []]
 
+    async def usergroups(self) -> list[dict[str, Any]]:
+        """The workspace's enabled user groups (usergroups.list; needs usergroups:read)."""
+        response = await self.client.usergroups_list()
+        return list(response.get("usergroups") or [])
+
     async def channels(self) -> list[dict[str, Any]]:
         """Every unarchived public channel, and private one the bot is in (all pages)."""
         channels: list[dict[str, Any]] = []

@@ -2,18 +2,42 @@
 
 from __future__ import annotations
 
+import difflib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 NAME_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 ROUTING_KEY_LENGTH = 32  # a PagerDuty integration key
 _WORD = re.compile(r"[a-z0-9][a-z0-9_.-]*")
 _STRICT = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
+# users U…/W…, user groups S…; `_` as in the sandbox's people (U_ALICE), never in Slack's
+_OWNER_ID = re.compile(r"^[UWS][A-Z0-9_]{2,}$")
+_LINK = re.compile(r"^https?://[^\s<>|]+$")
+
+
+def _owner_id(value: str) -> str:
+    if not _OWNER_ID.match(value):
+        raise PydanticCustomError(
+            "owner_id",
+            "`{owner}` is not a Slack user ID (U…/W…) or user-group ID (S…)",
+            {
+                "owner": value[:80],
+                "fix": "use IDs: a person's profile ⋮ menu > Copy member ID; a user group's ID "
+                "ends its page's URL",
+            },
+        )
+    return value
+
+
+OwnerId = Annotated[str, AfterValidator(_owner_id)]
 
 
 class PagerDutyTarget(BaseModel):
@@ -26,6 +50,35 @@ class PagerDutyTarget(BaseModel):
     # a PagerDuty service ID (P…): people paged one by one get an incident on it
     service_id: str | None = Field(default=None, min_length=1, max_length=100)
 
+    @field_validator("routing_key")
+    @classmethod
+    def _integration_key(cls, value: str | None) -> str | None:
+        if value is not None and len(value) != ROUTING_KEY_LENGTH:
+            raise PydanticCustomError(
+                "routing_key_length",
+                "is {length} characters; a PagerDuty routing key has {expected}",
+                {
+                    "length": len(value),
+                    "expected": ROUTING_KEY_LENGTH,
+                    "fix": "copy the Integration Key of the PagerDuty service's Events API v2 "
+                    "integration (Service > Integrations)",
+                },
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> PagerDutyTarget:
+        if self.routing_key is None and self.escalation_policy is None:
+            raise PydanticCustomError(
+                "pagerduty_empty",
+                "has neither `routing_key` nor `escalation_policy`",
+                {
+                    "fix": "add `routing_key:` (to page it) or `escalation_policy:` (for "
+                    "/incident oncall), or remove `pagerduty:`"
+                },
+            )
+        return self
+
 
 class OpsgenieTarget(BaseModel):
     """How a service is paged through Opsgenie (its team) and whose schedule is on call."""
@@ -35,6 +88,19 @@ class OpsgenieTarget(BaseModel):
     team: str | None = Field(default=None, min_length=1, max_length=100)
     schedule: str | None = Field(default=None, min_length=1, max_length=100)
 
+    @model_validator(mode="after")
+    def _not_empty(self) -> OpsgenieTarget:
+        if self.team is None and self.schedule is None:
+            raise PydanticCustomError(
+                "opsgenie_empty",
+                "has neither `team` nor `schedule`",
+                {
+                    "fix": "add `team:` (to page it) or `schedule:` (for /incident oncall), "
+                    "or remove `opsgenie:`"
+                },
+            )
+        return self
+
 
 class Service(BaseModel):
     """One catalog entry."""
@@ -43,7 +109,7 @@ class Service(BaseModel):
 
     name: str = Field(pattern=NAME_PATTERN, max_length=80)
     aliases: tuple[str, ...] = ()
-    owners: tuple[str, ...] = ()
+    owners: tuple[OwnerId, ...] = ()
     pagerduty: PagerDutyTarget | None = None
     opsgenie: OpsgenieTarget | None = None
     channel: str | None = None
@@ -55,6 +121,32 @@ class Service(BaseModel):
     @classmethod
     def _one_or_many(cls, value: object) -> object:
         return [value] if isinstance(value, str) else value
+
+    @field_validator("channel")
+    @classmethod
+    def _channel_id(cls, value: str | None) -> str | None:
+        if value is not None and not _CHANNEL_ID.match(value):
+            raise PydanticCustomError(
+                "channel_id",
+                "`{channel}` is not a channel ID",
+                {
+                    "channel": value[:80],
+                    "fix": "use the channel's ID, like C0123ABCD (channel details > About), "
+                    "not its name",
+                },
+            )
+        return value
+
+    @field_validator("call_link")
+    @classmethod
+    def _http_link(cls, value: str | None) -> str | None:
+        if value is not None and not _LINK.match(value):
+            raise PydanticCustomError(
+                "call_link",
+                "`{link}` is not an http(s) URL",
+                {"link": value[:80], "fix": "write a full URL starting with https://"},
+            )
+        return value
 
     @property
     def pageable(self) -> bool:
@@ -101,6 +193,8 @@ class Catalog:
     services: dict[str, Service] = field(default_factory=dict)
     problems: list[CatalogProblem] = field(default_factory=list)
     source: Path | None = None
+    # the line each service's entry starts on, for problems found after loading
+    lines: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -142,3 +236,25 @@ class Catalog:
             self.services.values(), key=lambda s: (not s.name.startswith(value), s.name)
         )
         return [s for s in ordered if value in s.name or s.matches(value)][:limit]
+
+    def unknown_runbooks(self, known: Collection[str]) -> list[CatalogProblem]:
+        """A problem for each name in a service's `runbooks:` that is not in `known`."""
+        problems = []
+        for service in self.services.values():
+            for name in service.runbooks:
+                if name.lower() in known:
+                    continue
+                guess = difflib.get_close_matches(name.lower(), list(known), n=1)
+                problems.append(
+                    CatalogProblem(
+                        self.source or Path("services.yaml"),
+                        self.lines.get(service.name),
+                        f"service `{service.name}` lists runbook `{name}`, which is not in "
+                        "RUNBOOKS_DIR",
+                        f"did you mean `{guess[0]}`?"
+                        if guess
+                        else "add a runbook of that name to RUNBOOKS_DIR, or remove it from "
+                        "`runbooks:`",
+                    )
+                )
+        return problems

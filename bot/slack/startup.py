@@ -1,15 +1,17 @@
-"""Start-up checks: can the bot reach the channels it is configured to use?"""
+"""Start-up checks: can the bot reach the channels it is configured to use, and do the user
+groups the service catalog names exist?"""
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import structlog
 from slack_sdk.errors import SlackApiError
 
 from bot.deps import Deps
 from bot.notify.gateway import slack_error
+from bot.services.model import Catalog
 from bot.slack.scopes import SCOPES
 
 log = structlog.get_logger(__name__)
@@ -88,13 +90,69 @@ async def _check_channel(deps: Deps, setting: str, channel: str) -> Problem | No
 
 
 async def check_channels(deps: Deps) -> list[Problem]:
-    """Check (and join where possible) every configured channel, concurrently."""
+    """Check (and join where possible) every configured channel, the catalog's services'
+    too, concurrently."""
     settings = deps.settings
     checks = [("ALERT_CHANNELS", c) for c in settings.alert_channels]
     if settings.status_channel:
         checks.append(("STATUS_CHANNEL", settings.status_channel))
-    results = await asyncio.gather(*(_check_channel(deps, s, c) for s, c in checks))
-    return [p for p in results if p is not None]
+    configured = asyncio.gather(*(_check_channel(deps, s, c) for s, c in checks))
+    problems, services = await asyncio.gather(configured, _check_service_channels(deps))
+    return [p for p in problems if p is not None] + services
+
+
+def _service(catalog: Catalog, name: str) -> str:
+    """A catalog service as a problem names it: where its entry is, and its name."""
+    line = catalog.lines.get(name)
+    where = f"{catalog.source or 'SERVICES_FILE'}" + (f":{line}" if line else "")
+    return f"{where}: service `{name}`"
+
+
+async def _check_service_channels(deps: Deps) -> list[Problem]:
+    """Each channel services name, checked once; a problem names every service using it."""
+    users: dict[str, list[str]] = {}
+    for service in deps.catalog.services.values():
+        if service.channel:
+            users.setdefault(service.channel, []).append(_service(deps.catalog, service.name))
+    channels = list(users)
+    results = await asyncio.gather(*(_check_channel(deps, users[c][0], c) for c in channels))
+    return [
+        replace(problem, setting=service)
+        for channel, problem in zip(channels, results, strict=True)
+        if problem is not None
+        for service in users[channel]
+    ]
+
+
+async def check_owner_groups(deps: Deps) -> list[Problem]:
+    """Every user group in the catalog's `owners` exists (usergroups.list)."""
+    wanted: dict[str, list[str]] = {}
+    for service in deps.catalog.services.values():
+        for owner in service.owners:
+            if owner.startswith("S"):
+                wanted.setdefault(owner, []).append(_service(deps.catalog, service.name))
+    if not wanted:
+        return []
+    try:
+        known = {group.get("id") for group in await deps.slack.usergroups()}
+    except SlackApiError as exc:
+        return [
+            Problem(
+                "SERVICES_FILE",
+                f"cannot list user groups to check services' owners ({slack_error(exc)})",
+                "check SLACK_BOT_TOKEN and the app's scopes (usergroups:read; manifests/)",
+            )
+        ]
+    return [
+        Problem(
+            service,
+            f"owner {group} is not a user group of this workspace (or it is disabled)",
+            "check the ID (a user group's page URL ends with it), or remove it from `owners`",
+        )
+        for group, services in wanted.items()
+        if group not in known
+        for service in services
+    ]
 
 
 async def warn_about_channels(deps: Deps) -> list[Problem]:

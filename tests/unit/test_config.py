@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, format_duration, load_settings
+from bot.config import ConfigError, Settings, format_duration, load_settings
 from bot.incidents.access import Restricted
 from bot.types import Severity
 from tests.processes import run_bot
@@ -119,3 +121,42 @@ def test_start_up_with_a_missing_setting_prints_one_line_and_exits_2(tmp_path):
         "Slack app's OAuth & Permissions page"
     ]
     assert "Traceback" not in result.stderr
+
+
+ROOT = Path(__file__).resolve().parents[2]
+REQUIRED = {"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"}
+
+
+def _env_example() -> dict[str, str]:
+    lines = (ROOT / ".env.example").read_text().splitlines()
+    pairs = (line.split("=", 1) for line in lines if re.match(r"^[A-Z_]+=", line))
+    return {name: value for name, value in pairs}
+
+
+def _readme_defaults() -> dict[str, str]:
+    """Each setting's default column in the README's settings table ("HOST / PORT" rows split)."""
+    table = (ROOT / "README.md").read_text().split("## Settings", 1)[1].split("\n## ", 1)[0]
+    defaults = {}
+    for names, default in re.findall(
+        r"^\| (`[A-Z_]+`(?: / `[A-Z_]+`)?) \| ([^|]*) \|", table, re.M
+    ):
+        values = default.split(" / ")
+        for i, name in enumerate(re.findall(r"`([A-Z_]+)`", names)):
+            defaults[name] = values[min(i, len(values) - 1)].strip()
+    return defaults
+
+
+def test_config_env_example_and_readme_list_the_same_settings_with_the_same_defaults():
+    names = {name.upper() for name in Settings.model_fields}
+    example, readme = _env_example(), _readme_defaults()
+    assert set(example) == names, "bot/config.py and .env.example differ"
+    assert set(readme) == names, "bot/config.py and the README's settings table differ"
+    from_example = Settings(_env_file=ROOT / ".env.example")  # type: ignore[call-arg]
+    defaults = Settings(**BASE)  # type: ignore[arg-type]
+    for name in names - REQUIRED:
+        field = name.lower()
+        assert getattr(from_example, field) == getattr(defaults, field), name
+        if example[name]:
+            assert readme[name] == f"`{example[name]}`", name
+        else:
+            assert readme[name] in ("unset", "empty"), name

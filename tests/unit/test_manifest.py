@@ -36,6 +36,7 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "pins.add": {"pins:write"},
     "users.info": {"users:read"},
     "users.lookupByEmail": {"users:read.email"},  # people matched with PagerDuty and Opsgenie
+    "usergroups.list": {"usergroups:read"},  # check-config: the catalog's owner groups exist
     "usergroups.users.list": {"usergroups:read"},  # ADMINS given as user groups
     "views.open": set(),
     "views.update": set(),
