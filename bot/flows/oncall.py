@@ -15,7 +15,7 @@ from bot.pagers.base import PagerRefused, PagerUnavailable, Person
 from bot.services import oncall as cache
 from bot.services.model import Service
 from bot.slack.views import oncall as views
-from bot.store.tables import utcnow
+from bot.store.tables import OnCall, utcnow
 
 log = structlog.get_logger(__name__)
 REFRESH_EVERY = timedelta(minutes=2)
@@ -46,26 +46,39 @@ async def answer(deps: Deps, requester: Requester, name: str | None) -> None:
     if not services or not any(sources(s, deps) for s in services):
         await reply(deps, requester, views.nothing_to_show(services))
         return
-    async with deps.db.session() as session:
-        known = {
-            (e.service, e.pager): e
-            for e in await cache.entries(session, [s.name for s in services])
-        }
-    missing = [(s, p) for s in services for p in sources(s, deps) if (s.name, p.value) not in known]
-    if missing:  # asked before the first refresh: read those now, briefly
-        await _first(deps, missing)
-        async with deps.db.session() as session:
-            known = {
-                (e.service, e.pager): e
-                for e in await cache.entries(session, [s.name for s in services])
-            }
+    known = await _known(deps, services)
+    unread = [(s, p) for s in services for p in sources(s, deps) if _unread(known, s, p)]
+    if unread:  # asked before the first answer: read those now (or wait for whoever is)
+        await _first(deps, unread)
+        known = await _known(deps, services)
     rows = [(s, p, known.get((s.name, p.value))) for s in services for p in sources(s, deps)]
     await reply(deps, requester, views.oncall_text(rows, now=utcnow()))
 
 
-async def _first(deps: Deps, missing: list[tuple[Service, Pager]]) -> None:
-    tasks = [asyncio.ensure_future(refresh(deps, s, p)) for s, p in missing]
+async def _known(deps: Deps, services: list[Service]) -> dict[tuple[str, str], OnCall]:
+    async with deps.db.session() as session:
+        entries = await cache.entries(session, [s.name for s in services])
+    return {(e.service, e.pager): e for e in entries}
+
+
+def _unread(known: dict[tuple[str, str], OnCall], service: Service, pager: Pager) -> bool:
+    entry = known.get((service.name, pager.value))
+    return entry is None or entry.tried_at is None
+
+
+async def _first(deps: Deps, unread: list[tuple[Service, Pager]]) -> None:
+    """Read these now, for at most FIRST_ANSWER_SECONDS; an entry another replica (or the
+    refresher) is reading is waited for instead."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + FIRST_ANSWER_SECONDS
+    tasks = [asyncio.ensure_future(refresh(deps, s, p)) for s, p in unread]
     await asyncio.wait(tasks, timeout=FIRST_ANSWER_SECONDS)
+    services = list({s.name: s for s, _ in unread}.values())
+    while loop.time() < end:
+        known = await _known(deps, services)
+        if not any(_unread(known, s, p) for s, p in unread):
+            return
+        await asyncio.sleep(0.05)
 
 
 async def _people(deps: Deps, service: Service, pager: Pager) -> list[Person]:

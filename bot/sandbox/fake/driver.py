@@ -321,6 +321,31 @@ class SlackDriver(SignedSender):
         )
         return await self._interaction(payload)
 
+    async def block_suggestion(
+        self, action_id: str, value: str, *, callback_id: str, user: str = "U_ALICE"
+    ) -> Reply:
+        """What Slack sends as someone types in an external_select of an open modal (no
+        trigger_id); the reply's `options` are what the menu then lists."""
+        view = self._open_view(callback_id)
+        if view is None:
+            raise ValueError(f"no open view with callback_id {callback_id!r}")
+        block = next(
+            (b for b in view["blocks"] if (b.get("element") or {}).get("action_id") == action_id),
+            None,
+        )
+        if block is None or block["element"].get("type") != "external_select":
+            raise ValueError(f"view {view['id']} has no external_select {action_id!r}")
+        payload = self._base("block_suggestion", user, view["id"])
+        del payload["trigger_id"]
+        payload.update(
+            action_id=action_id,
+            block_id=block["block_id"],
+            value=value,
+            container={"type": "view", "view_id": view["id"]},
+            view=view,
+        )
+        return await self._interaction(payload)
+
     async def global_shortcut(self, callback_id: str, *, user: str = "U_ALICE") -> Reply:
         payload = self._base("shortcut", user)
         payload.update(callback_id=callback_id, action_ts=f"{time.time():.6f}")

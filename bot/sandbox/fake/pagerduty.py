@@ -32,7 +32,15 @@ from .pagerduty_events import (
     throttled,
     unrecognized,
 )
-from .pagerduty_rest import authorize, create_incident, error, list_oncalls, list_users
+from .pagerduty_rest import (
+    authorize,
+    create_incident,
+    error,
+    get_user,
+    list_oncalls,
+    list_users,
+    update_incident,
+)
 from .pagerduty_state import INCIDENT_EVENTS, PagerDutyState, PDIncident
 
 EVENTS_PATH = "/v2/enqueue"
@@ -101,7 +109,9 @@ class FakePagerDuty(PagerDutyState, FakeHTTPService):
             ("POST", EVENTS_PATH, self._enqueue),
             ("GET", "/oncalls", lambda incoming: list_oncalls(self, incoming)),
             ("GET", "/users", lambda incoming: list_users(self, incoming)),
+            ("GET", "/users/{id}", lambda incoming: get_user(self, incoming)),
             ("POST", "/incidents", self._create_incident),
+            ("PUT", "/incidents/{id}", self._update_incident),
         ]
 
     def _authorize(self, incoming: Incoming) -> Answer | None:
@@ -153,6 +163,15 @@ class FakePagerDuty(PagerDutyState, FakeHTTPService):
             requester = self.user_by_email(incoming.headers["from"])
             agent = self.user_ref(requester.id) if requester else None
             self._background("incident.triggered", incident, agent)
+        return answer
+
+    def _update_incident(self, incoming: Incoming) -> Answer:
+        answer, incident = update_incident(self, incoming)
+        if incident is not None:
+            requester = self.user_by_email(incoming.headers["from"])
+            agent = self.user_ref(requester.id) if requester else None
+            kind = f"incident.{incident.status}"
+            self._background(kind, incident, agent)
         return answer
 
     # -- webhooks -----------------------------------------------------------------------------

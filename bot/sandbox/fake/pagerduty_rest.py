@@ -217,3 +217,34 @@ def _assignees(state: PagerDutyState, incident: dict[str, Any]) -> list[str] | N
         return [str(a["assignee"]["id"]) for a in incident["assignments"]]
     policy = incident.get("escalation_policy")
     return state.oncall_users(str(policy["id"])) if isinstance(policy, dict) else None
+
+
+def get_user(state: PagerDutyState, incoming: Incoming) -> Answer:
+    """`GET /users/{id}`: one user (the one a webhook's agent refers to), or 404."""
+    user = state.users.get(incoming.match.get("id", ""))
+    if user is None:
+        return error(404, "Not Found", 2100)
+    return Answer(200, {"user": state.user_object(user)})
+
+
+def update_incident(state: PagerDutyState, incoming: Incoming) -> tuple[Answer, PDIncident | None]:
+    """`PUT /incidents/{id}` to acknowledge or resolve it, in the name of `From:`."""
+    requester = (incoming.headers.get("from") or "").strip()
+    if not requester:
+        return error(400, FROM_REQUIRED, 2016), None
+    user = state.user_by_email(requester)
+    if user is None:
+        return error(400, "Requester User Not Found", 1008, []), None
+    incident = next((i for i in state.incidents if i.id == incoming.match.get("id")), None)
+    if incident is None:
+        return error(404, "Not Found", 2100), None
+    body = incoming.body.get("incident") if isinstance(incoming.body, dict) else None
+    status = body.get("status") if isinstance(body, dict) else None
+    if status not in ("acknowledged", "resolved"):
+        return invalid("Status must be acknowledged or resolved"), None
+    changed = (
+        state.ack_incident(incident, user.id)
+        if status == "acknowledged"
+        else state.resolve_incident(incident, user.id)
+    )
+    return Answer(200, {"incident": state.incident_object(incident)}), incident if changed else None
