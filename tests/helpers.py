@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 from sqlmodel import col, select
 
 from bot.store.db import Database
-from bot.store.tables import Incident, RoleAssignment, TimelineEvent
+from bot.store.tables import Incident, Page, RoleAssignment, TimelineEvent
 
 
 async def incidents(db: Database) -> Sequence[Incident]:
@@ -93,3 +94,28 @@ async def form_shown(bot, slack) -> dict:
     await bot.settle()
     opened = [c for c in slack.calls_to("views.open") if c.ok][-1]
     return slack.view(opened.response["view"]["id"])
+
+
+async def pages(db: Database) -> list[Page]:
+    """Every stored page, oldest first."""
+    async with db.session() as session:
+        return list((await session.exec(select(Page).order_by(col(Page.id)))).all())
+
+
+def told(slack, user: str = "U_ALICE") -> str:
+    """Everything a person was told, ephemerally or through response_urls."""
+    said = [texts(r.body) for r in slack.responses]
+    said += [e.get("text", "") for e in slack.ephemerals if e.get("user") == user]
+    return "\n".join(said)
+
+
+async def until(read, done, timeout: float = 15.0):
+    """Read until `done(value)` (the background loops act on their own time); the value."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while True:
+        value = await read()
+        if done(value):
+            return value
+        assert loop.time() < end, f"not done: {value}"
+        await asyncio.sleep(0.05)

@@ -9,97 +9,16 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from bot.store.tables import Page
 from bot.types import EventKind
-from tests.conftest import SIGNING_SECRET
 from tests.fakes import FakeOpsgenie, FakePagerDuty, FakeSlack, SlackDriver
-from tests.helpers import declare, in_war_room, texts, timeline
-
-CHECKOUT_KEY = "0123456789abcdef0123456789abcdef"
-DRILL_KEY = "fedcba9876543210fedcba9876543210"
-WEBHOOK_SECRET = "pd-webhook-secret"
-OG_TOKEN = "og-webhook-token"
-CATALOG = """services:
-  - name: checkout-api
-    aliases: [checkout]
-    owners: [U_CAROL]
-    pagerduty:
-      routing_key: ${{PD_CHECKOUT_KEY}}
-      escalation_policy: PPOL01
-      service_id: PSVC01
-    channel: {channel}
-    call_link: https://meet.example.com/checkout
-  - name: payments
-    opsgenie: {{team: payments, schedule: payments_schedule}}
-  - name: search
-  - name: game-day
-    pagerduty: {{routing_key: {drill_key}}}
-    drills: true
-"""
+from tests.helpers import declare, in_war_room, incidents, pages, timeline, told, until
+from tests.scenario.conftest import CHECKOUT_KEY, DRILL_KEY
 
 
 @pytest.fixture
-async def pagerduty():
-    async with FakePagerDuty(webhook_secrets=(WEBHOOK_SECRET,)) as pd:
-        pd.webhook_events = set()  # no automatic webhooks: each test sends what it needs
-        pd.add_service(CHECKOUT_KEY, "Checkout", id="PSVC01", escalation_policy="PPOL01")
-        pd.add_service(DRILL_KEY, "Game day")
-        pd.add_user("PBOB", "Bob Baker", "bob@example.com")
-        pd.add_user("PALICE", "Alice Anders", "alice@example.com")
-        pd.set_oncall("PPOL01", ["PBOB"])
-        yield pd
-
-
-@pytest.fixture
-async def opsgenie():
-    async with FakeOpsgenie(webhook_token=OG_TOKEN) as og:
-        og.webhook_actions = set()
-        og.set_oncall("payments_schedule", ["carol@example.com"])
-        yield og
-
-
-@pytest.fixture
-def checkout_channel(slack: FakeSlack) -> str:
-    return slack.add_channel("team-checkout")
-
-
-@pytest.fixture
-async def paging(start_bot, slack, pagerduty, opsgenie, tmp_path, monkeypatch, checkout_channel):
-    """A bot with a service catalog, both pagers, and their webhooks pointed at it."""
-    monkeypatch.setenv("PD_CHECKOUT_KEY", CHECKOUT_KEY)
-    services = tmp_path / "services.yaml"
-    services.write_text(CATALOG.format(channel=checkout_channel, drill_key=DRILL_KEY))
-    bot = await start_bot(
-        status_channel=slack.add_channel("incident-status"),
-        services_file=services,
-        pagerduty_events_url=pagerduty.events_url,
-        pagerduty_api_url=pagerduty.api_url,
-        pagerduty_api_token=pagerduty.api_token,
-        pagerduty_webhook_secret=WEBHOOK_SECRET,
-        opsgenie_api_url=opsgenie.api_url,
-        opsgenie_api_key=opsgenie.api_key,
-        opsgenie_webhook_token=OG_TOKEN,
-    )
-    pagerduty.webhook_url = f"{bot.url}/webhooks/pagerduty"
-    opsgenie.webhook_url = f"{bot.url}/webhooks/opsgenie"
-    return bot
-
-
-@pytest.fixture
-def driver(paging, slack: FakeSlack) -> SlackDriver:
-    return SlackDriver(paging.url, SIGNING_SECRET, slack)
-
-
-async def _pages(db) -> list[Page]:
-    async with db.session() as session:
-        return list((await session.exec(select(Page).order_by(Page.id))).all())
-
-
-def _told(slack: FakeSlack, user: str = "U_ALICE") -> str:
-    """Everything the person was told, ephemerally or through response_urls."""
-    said = [texts(r.body) for r in slack.responses]
-    said += [e.get("text", "") for e in slack.ephemerals if e.get("user") == user]
-    return "\n".join(said)
+def driver(paging_driver: SlackDriver) -> SlackDriver:
+    """The driver of the paging bot (not the plain `bot` fixture's)."""
+    return paging_driver
 
 
 async def test_paging_a_service_triggers_pagerduty_once_with_the_incident_in_it(
@@ -117,8 +36,8 @@ async def test_paging_a_service_triggers_pagerduty_once_with_the_incident_in_it(
     assert "DB is down" in event["payload"]["summary"]
     assert event["payload"]["severity"] == "critical"
     assert incident.channel_id in event["links"][0]["href"]
-    assert "Paging checkout-api (PagerDuty): queued." in _told(slack)
-    [page] = await _pages(paging.deps.db)
+    assert "Paging checkout-api (PagerDuty): queued." in told(slack)
+    [page] = await pages(paging.deps.db)
     assert (page.state, page.requested_by, page.paged_at is not None) == ("sent", "U_ALICE", True)
     entries = [e for e in await timeline(paging.deps.db, incident.id) if e.kind == EventKind.PAGE]
     assert [e.text for e in entries] == ["Paged checkout-api (PagerDuty): DB is down"]
@@ -127,7 +46,7 @@ async def test_paging_a_service_triggers_pagerduty_once_with_the_incident_in_it(
 
     await in_war_room(paging, driver, incident, "page checkout")  # an alias: the same service
     assert len(pagerduty.calls_to("/v2/enqueue")) == 1
-    assert "Not paged again" in _told(slack)
+    assert "Not paged again" in told(slack)
 
 
 async def test_severity_maps_to_pagerduty_and_the_incidents_service_is_the_default(
@@ -135,7 +54,7 @@ async def test_severity_maps_to_pagerduty_and_the_incidents_service_is_the_defau
 ):
     await driver.command("declare sev3 Slow checkout")
     await paging.settle()
-    incident = (await _incidents(paging))[-1]
+    incident = (await incidents(paging.deps.db))[-1]
     async with paging.deps.db.session() as session:
         stored = await session.get(type(incident), incident.id)
         stored.service = "checkout-api"
@@ -146,24 +65,18 @@ async def test_severity_maps_to_pagerduty_and_the_incidents_service_is_the_defau
     assert call.body["dedup_key"] == "inc-1-checkout-api"
 
 
-async def _incidents(bot):
-    from tests.helpers import incidents
-
-    return await incidents(bot.deps.db)
-
-
 async def test_unknown_service_and_service_without_pager_are_told_what_to_do(
     paging, driver: SlackDriver, slack: FakeSlack, pagerduty: FakePagerDuty
 ):
     incident = await declare(paging, driver)
     await in_war_room(paging, driver, incident, "page billing please")
-    told = _told(slack)
-    assert "`billing` is not a service in the catalog" in told
-    assert "`checkout-api`" in told and "`payments`" in told
+    said = told(slack)
+    assert "`billing` is not a service in the catalog" in said
+    assert "`checkout-api`" in said and "`payments`" in said
     await in_war_room(paging, driver, incident, "page search")
-    assert "`search` has no pager in the service catalog" in _told(slack)
+    assert "`search` has no pager in the service catalog" in told(slack)
     assert pagerduty.calls_to("/v2/enqueue") == []
-    assert await _pages(paging.deps.db) == []
+    assert await pages(paging.deps.db) == []
 
 
 async def test_a_drill_pages_nobody_unless_the_service_drills(
@@ -171,8 +84,8 @@ async def test_a_drill_pages_nobody_unless_the_service_drills(
 ):
     incident = await declare(paging, driver, "drill sev2 Game day")
     await in_war_room(paging, driver, incident, "page checkout-api")
-    assert "is a drill, so nobody was paged" in _told(slack)
-    assert "`checkout-api` through PagerDuty" in _told(slack)  # what would have happened
+    assert "is a drill, so nobody was paged" in told(slack)
+    assert "`checkout-api` through PagerDuty" in told(slack)  # what would have happened
     assert pagerduty.calls_to("/v2/enqueue") == []
     await in_war_room(paging, driver, incident, "page game-day")
     [call] = pagerduty.calls_to("/v2/enqueue")
@@ -185,32 +98,19 @@ async def test_a_busy_pager_gets_the_page_later_and_a_refusing_one_is_quoted(
     incident = await declare(paging, driver)
     pagerduty.rate_limit("/v2/enqueue", times=1, retry_after=0)
     await in_war_room(paging, driver, incident, "page checkout-api")
-    assert "did not take the page" in _told(slack)
-    [page] = await _pages(paging.deps.db)
+    assert "did not take the page" in told(slack)
+    [page] = await pages(paging.deps.db)
     assert page.state == "queued" and page.attempts == 1
     await pagerduty.wait_for("/v2/enqueue", count=2, timeout=15)
-    await _until(lambda: _pages(paging.deps.db), lambda pages: pages[0].state == "sent")
+    await until(lambda: pages(paging.deps.db), lambda pages: pages[0].state == "sent")
     assert [c.status for c in pagerduty.calls_to("/v2/enqueue")] == [429, 202]
 
     pagerduty.fail("/v2/enqueue", status=400)
     await in_war_room(paging, driver, incident, "page game-day")
-    pages = await _pages(paging.deps.db)
-    assert pages[1].state == "failed" and pages[1].error
+    stored = await pages(paging.deps.db)
+    assert stored[1].state == "failed" and stored[1].error
     room = [m["text"] for m in slack.messages(incident.channel_id)]
     assert any("PagerDuty refused the page of game-day (PagerDuty)" in t for t in room)
-
-
-async def _until(read, done, timeout: float = 15.0):
-    import asyncio
-
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while True:
-        value = await read()
-        if done(value):
-            return value
-        assert loop.time() < end, f"not done: {value}"
-        await asyncio.sleep(0.05)
 
 
 async def test_an_acknowledgement_lands_on_the_timeline_invites_and_shows_who_is_coming(
@@ -221,7 +121,7 @@ async def test_an_acknowledgement_lands_on_the_timeline_invites_and_shows_who_is
     status = await pagerduty.acknowledge("inc-1-checkout-api", by="PBOB")
     assert status == 200
     await paging.settle()
-    [page] = await _pages(paging.deps.db)
+    [page] = await pages(paging.deps.db)
     assert (page.state, page.acknowledged_user) == ("acknowledged", "U_BOB")
     entries = [e.text for e in await timeline(paging.deps.db, incident.id) if e.kind == "page"]
     assert any("acknowledged by <@U_BOB> after" in t for t in entries)
@@ -263,11 +163,11 @@ async def test_pagerduty_webhooks_must_be_signed_and_unknown_pages_are_ignored(
         headers["X-PagerDuty-Signature"] = pagerduty.sign(other)
         async with http.post(url, data=other, headers=headers) as response:
             assert response.status == 200
-    [page] = await _pages(paging.deps.db)
+    [page] = await pages(paging.deps.db)
     assert page.state == "acknowledged"
 
 
-async def test_resolving_the_incident_resolves_its_pages(
+async def test_resolving_the_incident_resolves_itspages(
     paging, driver: SlackDriver, pagerduty: FakePagerDuty, opsgenie: FakeOpsgenie
 ):
     incident = await declare(paging, driver, "declare sev1 Payments failing")
@@ -281,8 +181,8 @@ async def test_resolving_the_incident_resolves_its_pages(
     close = opsgenie.calls_to("/v2/alerts/{identifier}/close")[0]
     assert close.param("identifierType") == "alias"
     assert close.path.endswith("/inc-1-payments/close")
-    await _until(
-        lambda: _pages(paging.deps.db), lambda pages: all(p.state == "resolved" for p in pages)
+    await until(
+        lambda: pages(paging.deps.db), lambda pages: all(p.state == "resolved" for p in pages)
     )
 
 
@@ -299,7 +199,7 @@ async def test_opsgenie_gets_an_alert_with_the_team_and_priority_and_its_webhook
     assert "INC-1" in call.body["message"]
     assert await opsgenie.acknowledge("inc-1-payments", "carol@example.com") == 200
     await paging.settle()
-    [page] = await _pages(paging.deps.db)
+    [page] = await pages(paging.deps.db)
     assert (page.state, page.acknowledged_user) == ("acknowledged", "U_CAROL")
 
 
@@ -319,7 +219,7 @@ async def test_a_page_stored_before_a_crash_is_sent_once_by_the_next_process(
     incident = await declare(paging, driver)
     pagerduty.fail("/v2/enqueue", status=503, times=1)
     await in_war_room(paging, driver, incident, "page checkout-api")
-    [page] = await _pages(paging.deps.db)
+    [page] = await pages(paging.deps.db)
     assert page.state == "queued"
     # a second replica on the same database: between them the page is sent exactly once
     await start_bot(
@@ -327,7 +227,7 @@ async def test_a_page_stored_before_a_crash_is_sent_once_by_the_next_process(
         pagerduty_events_url=pagerduty.events_url,
         pagerduty_api_url=pagerduty.api_url,
     )
-    await _until(lambda: _pages(paging.deps.db), lambda pages: pages[0].state == "sent")
+    await until(lambda: pages(paging.deps.db), lambda pages: pages[0].state == "sent")
     accepted = [c for c in pagerduty.calls_to("/v2/enqueue") if c.status == 202]
     assert len(accepted) == 1
 
@@ -337,7 +237,7 @@ async def test_oncall_answers_from_the_cache_and_says_its_age_when_the_pager_is_
 ):
     await driver.command("oncall checkout-api")
     await paging.settle()
-    assert "*checkout-api*: <@U_BOB>" in _told(slack)
+    assert "*checkout-api*: <@U_BOB>" in told(slack)
     [call] = pagerduty.calls_to("/oncalls")
     assert call.headers["authorization"] == f"Token token={pagerduty.api_token}"
     # PagerDuty goes down; the stored answer is 20 minutes old
@@ -352,9 +252,9 @@ async def test_oncall_answers_from_the_cache_and_says_its_age_when_the_pager_is_
     pagerduty.fail("/oncalls", status=500, times=5)
     await driver.command("oncall")
     await paging.settle()
-    told = _told(slack)
-    assert "as of 20m ago" in told
-    assert "<@U_BOB>" in told.rsplit("On call now", 1)[1]
+    said = told(slack)
+    assert "as of 20m ago" in said
+    assert "<@U_BOB>" in said.rsplit("On call now", 1)[1]
 
 
 async def test_oncall_of_an_unknown_service_lists_the_known_ones(
@@ -362,8 +262,8 @@ async def test_oncall_of_an_unknown_service_lists_the_known_ones(
 ):
     await driver.command("oncall nope")
     await paging.settle()
-    assert "`nope` is not a service in the catalog" in _told(slack)
-    assert "`checkout-api`" in _told(slack)
+    assert "`nope` is not a service in the catalog" in told(slack)
+    assert "`checkout-api`" in told(slack)
 
 
 async def test_the_page_form_from_the_summary_button_pages_the_service_picked_by_typeahead(
@@ -417,10 +317,10 @@ async def test_a_catalog_service_invites_its_owners_tells_its_channel_and_links_
         },
     )
     await paging.settle()
-    [incident] = await _incidents(paging)
+    [incident] = await incidents(paging.deps.db)
     assert incident.service == "checkout-api"
     assert "U_CAROL" in slack.members(incident.channel_id)
-    told = [m["text"] for m in slack.messages(checkout_channel)]
-    assert any("INC-1" in t and "declared for *checkout-api*" in t for t in told)
+    heard = [m["text"] for m in slack.messages(checkout_channel)]
+    assert any("INC-1" in t and "declared for *checkout-api*" in t for t in heard)
     summary = slack.message(incident.channel_id, incident.intro_ts)
     assert "https://meet.example.com/checkout" in json.dumps(summary["blocks"])
