@@ -10,8 +10,9 @@ import structlog
 
 from bot.deps import Deps
 from bot.flows.requests import live_room
-from bot.incidents import paging
-from bot.incidents.paging import Heard, Pager
+from bot.incidents import page_answers, paging
+from bot.incidents.page_answers import Heard
+from bot.incidents.paging import Pager
 from bot.slack.views import pages as views
 
 log = structlog.get_logger(__name__)
@@ -35,7 +36,7 @@ async def acknowledged(
     are invited to it, and the summary shows them. None for a page the bot never sent."""
     user = await slack_user_of(deps, email)
     async with deps.db.session() as session:
-        heard = await paging.acknowledged(
+        heard = await page_answers.acknowledged(
             session, pager=pager, key=key, by=name or email, slack_user=user
         )
     if heard is None or not heard.changed:
@@ -54,13 +55,26 @@ async def acknowledged(
 async def resolved(deps: Deps, pager: Pager, key: str, *, name: str | None) -> Heard | None:
     """The pager resolved (closed) a page: recorded once; the war room hears it."""
     async with deps.db.session() as session:
-        heard = await paging.resolved_at_pager(session, pager=pager, key=key, by=name)
+        heard = await page_answers.resolved_at_pager(session, pager=pager, key=key, by=name)
     if heard is None or not heard.changed:
         return heard
     calls: dict[str, Awaitable[Any]] = {"refresh": deps.refresher.run(heard.incident.id or 0)}
     if room := live_room(heard.incident):
         calls["post"] = deps.slack.post(room, views.resolved(heard.page))
     await deps.slack.gather(**calls)
+    return heard
+
+
+async def escalated(deps: Deps, pager: Pager, key: str, *, to: str, event_id: str) -> Heard | None:
+    """The pager escalated a page nobody acknowledged: the war room hears who it pages now."""
+    async with deps.db.session() as session:
+        heard = await page_answers.escalated(
+            session, pager=pager, key=key, to=to, event_id=event_id
+        )
+    if heard is None or not heard.changed:
+        return heard
+    if room := live_room(heard.incident):
+        await deps.slack.attempt("post", deps.slack.post(room, views.escalated(heard.page, to)))
     return heard
 
 

@@ -62,6 +62,13 @@ async def _pd_email(deps: Deps, agent: dict[str, Any]) -> str | None:
         return None
 
 
+def _assignees(event: dict[str, Any]) -> str:
+    """Who an escalated incident pages now, by the names PagerDuty gives."""
+    people = _object(event.get("data")).get("assignees") or []
+    names = [str(_object(p).get("summary") or "") for p in people if isinstance(p, dict)]
+    return ", ".join(n for n in names if n)
+
+
 def pagerduty_webhook(deps: Deps) -> Any:
     """PagerDuty v3: incident.acknowledged / .resolved / .escalated of the bot's pages."""
 
@@ -95,6 +102,14 @@ def pagerduty_webhook(deps: Deps) -> Any:
             )
         elif key and kind == "incident.resolved":
             heard = await page_events.resolved(deps, Pager.PAGERDUTY, key, name=name)
+        elif key and kind == "incident.escalated":
+            heard = await page_events.escalated(
+                deps,
+                Pager.PAGERDUTY,
+                key,
+                to=_assignees(event),
+                event_id=str(event.get("id") or ""),
+            )
         if heard is None:
             log.info("pagerduty_webhook_ignored", event_type=kind, known=False)
         return web.json_response({"status": "ok"})

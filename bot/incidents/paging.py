@@ -167,19 +167,6 @@ async def claim_due(
     return list(rows.all())
 
 
-async def next_due(session: AsyncSession, *, now: datetime) -> datetime | None:
-    """When a page is next due to be sent (a held lease counts from when it runs out)."""
-    rows = await session.exec(
-        select(Page.due_at, Page.lease_until).where(col(Page.due_at).is_not(None))
-    )
-    times = [
-        max(due, held) if held and held > now else due
-        for due, held in rows.all()
-        if due is not None
-    ]
-    return min(times, default=None)
-
-
 async def _held(session: AsyncSession, page_id: int, owner: str) -> Page | None:
     page = await session.get(Page, page_id, with_for_update=True)
     return page if page is not None and page.lease_owner == owner else None
@@ -287,85 +274,6 @@ async def resolve_open(session: AsyncSession, incident_id: int) -> list[Page]:
     return wanted
 
 
-@dataclass(frozen=True)
-class Heard:
-    """A pager's webhook about one of our pages, as recorded."""
-
-    page: Page
-    incident: Incident
-    changed: bool  # False for a repeat (webhooks are delivered at least once)
-
-
-async def acknowledged(
-    session: AsyncSession,
-    *,
-    pager: Pager,
-    key: str,
-    by: str | None,
-    slack_user: str | None,
-    at: datetime | None = None,
-) -> Heard | None:
-    """Someone acknowledged the page with this dedup key (alias): on the page and the
-    timeline, once; commits. None for a page the bot never sent."""
-    page = await _by_key(session, pager, key)
-    if page is None:
-        return None
-    incident = await get(session, page.incident_id)
-    if page.acknowledged_at is not None:
-        return Heard(page, incident, changed=False)
-    now = at or utcnow()
-    page.acknowledged_at, page.acknowledged_by = now, (by or "someone")[:200]
-    page.acknowledged_user = slack_user
-    if page.state in (State.QUEUED, State.SENT):
-        page.state = State.ACKNOWLEDGED
-    after = now - (page.paged_at or page.requested_at)
-    who = f"<@{slack_user}>" if slack_user else page.acknowledged_by
-    await record(
-        session,
-        incident_id=page.incident_id,
-        kind=EventKind.PAGE,
-        actor=slack_user,
-        text=f"Page of {describe(page)} acknowledged by {who} after {short(after)}",
-        at=now,
-        data={"page": page.id, "event": "acknowledged", "seconds": after.total_seconds()},
-    )
-    await session.commit()
-    return Heard(page, incident, changed=True)
-
-
-async def resolved_at_pager(
-    session: AsyncSession, *, pager: Pager, key: str, by: str | None
-) -> Heard | None:
-    """The pager says the page is resolved (closed): on the page and the timeline, once."""
-    page = await _by_key(session, pager, key)
-    if page is None:
-        return None
-    incident = await get(session, page.incident_id)
-    if page.state == State.RESOLVED:
-        return Heard(page, incident, changed=False)
-    now = utcnow()
-    page.state, page.resolved_at = State.RESOLVED, page.resolved_at or now
-    page.resolve_wanted, page.due_at = False, None
-    await record(
-        session,
-        incident_id=page.incident_id,
-        kind=EventKind.PAGE,
-        actor=None,
-        text=f"Page of {describe(page)} resolved" + (f" by {by}" if by else ""),
-        at=now,
-        data={"page": page.id, "event": "resolved"},
-    )
-    await session.commit()
-    return Heard(page, incident, changed=True)
-
-
-async def _by_key(session: AsyncSession, pager: Pager, key: str) -> Page | None:
-    result = await session.exec(
-        select(Page).where(col(Page.dedup_key) == key, col(Page.pager) == pager.value)
-    )
-    return result.first()
-
-
 def describe(page: Page) -> str:
     """`checkout-api (PagerDuty)` or `<@U123> (Opsgenie)` for timeline entries and replies."""
     who = f"<@{page.paged_user}>" if page.paged_user else page.target
@@ -379,12 +287,3 @@ def short(delta: timedelta) -> str:
         return f"{seconds}s"
     minutes = seconds // 60
     return f"{minutes}m" if minutes < 60 else f"{minutes // 60}h {minutes % 60}m"
-
-
-def time_to_acknowledge(pages: Sequence[Page]) -> list[timedelta]:
-    """Paged → acknowledged, for every acknowledged page (MTTA of pages)."""
-    return [
-        p.acknowledged_at - (p.paged_at or p.requested_at)
-        for p in pages
-        if p.acknowledged_at is not None
-    ]

@@ -123,3 +123,56 @@ async def test_a_pager_that_times_out_keeps_the_page_until_it_answers(
     assert stored[0].attempts == 2
     accepted = [c for c in opsgenie.calls_to("/v2/alerts", method="POST") if c.ok]
     assert len(accepted) == 1
+
+
+async def test_an_escalation_is_told_once_and_a_rotated_secret_still_verifies(
+    start_bot, paging_settings, slack: FakeSlack, pagerduty: FakePagerDuty
+):
+    # the bot lists the old and the new secret; PagerDuty signs with the new one only
+    settings = paging_settings | {"pagerduty_webhook_secret": "old-secret, new-secret"}
+    bot = await start_bot(**settings)
+    pagerduty.webhook_secrets = ["new-secret"]
+    pagerduty.webhook_url = f"{bot.url}/webhooks/pagerduty"
+    pagerduty.set_oncall("PPOL01", ["PALICE"], level=2)
+    driver = SlackDriver(bot.url, SIGNING_SECRET, slack)
+    incident = await declare(bot, driver)
+    await in_war_room(bot, driver, incident, "page checkout-api")
+    assert await pagerduty.escalate("inc-1-checkout-api") == 200
+    await bot.settle()
+    [delivery] = pagerduty.deliveries
+    assert (await pagerduty.redeliver(delivery)).status == 200
+    room = [m["text"] for m in slack.messages(incident.channel_id)]
+    escalations = [t for t in room if "escalated to Alice Anders" in t]
+    assert len(escalations) == 1
+
+
+async def test_the_services_channel_hears_of_the_resolve_and_its_runbooks_come_first(
+    start_bot, paging_settings, slack: FakeSlack, checkout_channel: str, tmp_path
+):
+    books = tmp_path / "books"
+    books.mkdir()
+    (books / "generic.yaml").write_text(
+        'name: generic\ntitle: Any incident\nsteps: [Look around]\nmatch: {services: ["checkout-*"]}\n'
+    )
+    (books / "checkout.yaml").write_text(
+        "name: checkout-5xx\ntitle: Checkout 5xx\nsteps: [Roll back]\n"
+    )
+    catalog = paging_settings["services_file"]
+    catalog.write_text(
+        catalog.read_text().replace("call_link:", "runbooks: [checkout-5xx]\n    call_link:")
+    )
+    bot = await start_bot(**(paging_settings | {"runbooks_dir": books}))
+    driver = SlackDriver(bot.url, SIGNING_SECRET, slack)
+    incident = await declare(bot, driver, "declare sev2 Checkout broken")
+    async with bot.deps.db.session() as session:
+        stored = await session.get(type(incident), incident.id)
+        stored.service = "checkout-api"
+        await session.commit()
+    await in_war_room(bot, driver, incident, "sev 1")  # the offers follow a change
+    offers = [m for m in slack.messages(incident.channel_id) if "Checkout 5xx" in json.dumps(m)]
+    assert offers
+    text = json.dumps(offers[-1]["blocks"])
+    assert text.index("Checkout 5xx") < text.index("Any incident")
+    await in_war_room(bot, driver, incident, "resolve Rolled back")
+    heard = [m["text"] for m in slack.messages(checkout_channel)]
+    assert any("INC-1 (checkout-api) is resolved" in t for t in heard)

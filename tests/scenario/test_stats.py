@@ -103,7 +103,7 @@ async def test_stats_over_an_empty_period_are_zeros(bot, driver: SlackDriver, sl
     assert "Incident statistics: last 7d" in text
     assert "*Incidents*\n*0* (SEV1 0 · SEV2 0 · SEV3 0 · SEV4 0)" in text
     assert "investigating 0 · identified 0 · monitoring 0 · resolved 0 · closed 0" in text
-    assert text.count("no data") == 5
+    assert text.count("no data") == 6  # MTTD, MTTA, MTTM, MTTR, postmortem, page MTTA
     assert "no SEV1/SEV2 resolved" in text
     assert "*Open follow-ups*\n*0* (0 overdue)" in text
     assert "*Game days held*\n*0*" in text

@@ -57,6 +57,13 @@ def _text_input(
     )
 
 
+def _service_text(service: str) -> InputBlock:
+    """The affected service, typed (there is no service catalog to pick from)."""
+    return _text_input(
+        Block.SERVICE, "Affected service", service, 200, "checkout-api", optional=True
+    )
+
+
 def _service_input(service: str) -> InputBlock:
     """The affected service, picked from the catalog as you type (any number of services)."""
     initial = Option(value=service[:150], text=service[:75]) if service else None
@@ -136,11 +143,7 @@ def declare_modal(
             multiline=True,
             optional=True,
         ),
-        _service_input(service)
-        if catalog
-        else _text_input(
-            Block.SERVICE, "Affected service", service, 200, "checkout-api", optional=True
-        ),
+        _service_input(service) if catalog else _service_text(service),
         _visibility(),
     ]
     head = [ContextBlock(elements=[MarkdownTextObject(text=context)])] if context else []

@@ -143,6 +143,13 @@ def acknowledged(page: Page) -> str:
     return f":eyes: Page of {describe(page)} acknowledged by {who} after {after}: they're coming."
 
 
+def escalated(page: Page, to: str) -> str:
+    whom = f" to {safe(to, 200)}" if to else ""
+    return (
+        f":arrow_double_up: Nobody acknowledged the page of {describe(page)} yet: escalated{whom}."
+    )
+
+
 def resolved(page: Page) -> str:
     return f":white_check_mark: Page of {describe(page)} resolved."
 
