@@ -32,7 +32,9 @@ def order_for(deps: Deps, incident: Incident, page: Page) -> Order:
     """What the pager is sent: INC-n, severity and title, the message, the war room."""
     ref = incident_ref(incident.number)
     severity = Severity(incident.severity)
-    summary = f"{ref} ({severity.label}): {incident.title}"
+    # a private incident's title stays in Slack: the pager learns only that it exists
+    title = "a private incident: join it in Slack" if incident.is_private else incident.title
+    summary = f"{ref} ({severity.label}): {title}"
     if page.message:
         summary += f" — {page.message}"
     room = incident.channel_id
@@ -58,7 +60,7 @@ async def _trigger(deps: Deps, incident: Incident, page: Page) -> str | None:
         if client is None:
             raise PagerRefused("OPSGENIE_API_KEY is not set", 401)
         team = service.opsgenie.team if service and service.opsgenie else None
-        email = await deps.slack.email_of(page.paged_user) if page.paged_user else None
+        email = await _email(deps, page.paged_user) if page.paged_user else None
         priority = paging.OPSGENIE_PRIORITY[severity]
         return await client.create(order, priority=priority, team=team, user_email=email)
     if page.paged_user:
@@ -76,11 +78,10 @@ async def _trigger(deps: Deps, incident: Incident, page: Page) -> str | None:
 async def _page_person(deps: Deps, incident: Incident, page: Page, order: Order) -> str:
     assert page.paged_user is not None
     service_id = person_service(deps, incident)
-    user_email = await deps.slack.email_of(page.paged_user)
-    requester_email = await deps.slack.email_of(page.requested_by)
-    if not service_id or not user_email or not requester_email:
-        missing = "a PagerDuty service ID" if not service_id else "a Slack email address"
-        raise PagerRefused(f"cannot page a person without {missing}", 400)
+    if not service_id:
+        raise PagerRefused("no catalog service has a `pagerduty.service_id` to page people on", 400)
+    user_email = await _email(deps, page.paged_user)
+    requester_email = await _email(deps, page.requested_by)
     return await deps.pagers.pagerduty.page_person(
         order, service_id=service_id, user_email=user_email, requester_email=requester_email
     )
@@ -94,6 +95,18 @@ def person_service(deps: Deps, incident: Incident | None = None) -> str | None:
         if service and service.pagerduty and service.pagerduty.service_id:
             return service.pagerduty.service_id
     return None
+
+
+async def _email(deps: Deps, user: str) -> str:
+    """A Slack user's email address, which the pagers know people by."""
+    email = await deps.slack.email_of(user)
+    if not email:
+        raise PagerRefused(
+            f"Slack shows no email address for <@{user}>, so the pager cannot find them "
+            "(the app needs the users:read.email scope)",
+            400,
+        )
+    return email
 
 
 async def _resolve(deps: Deps, page: Page) -> None:

@@ -176,3 +176,34 @@ async def test_the_services_channel_hears_of_the_resolve_and_its_runbooks_come_f
     await in_war_room(bot, driver, incident, "resolve Rolled back")
     heard = [m["text"] for m in slack.messages(checkout_channel)]
     assert any("INC-1 (checkout-api) is resolved" in t for t in heard)
+
+
+async def test_a_private_incidents_title_does_not_leave_slack_with_its_page(
+    paging, driver: SlackDriver, slack: FakeSlack, pagerduty: FakePagerDuty
+):
+    await driver.command("declare")
+    await paging.settle()
+    await driver.view_submission(
+        "declare_incident",
+        {
+            "title": {"title": {"type": "plain_text_input", "value": "Acquisition leak"}},
+            "options": {
+                "options": {
+                    "type": "checkboxes",
+                    "selected_options": [
+                        {"value": "private", "text": {"type": "plain_text", "text": "Private"}}
+                    ],
+                }
+            },
+        },
+    )
+    await paging.settle()
+    from tests.helpers import incidents
+
+    [incident] = await incidents(paging.deps.db)
+    assert incident.is_private
+    await in_war_room(paging, driver, incident, "page checkout-api come now")
+    [call] = pagerduty.calls_to("/v2/enqueue")
+    summary = call.body["payload"]["summary"]
+    assert "Acquisition" not in json.dumps(call.body)
+    assert "INC-1" in summary and "come now" in summary
