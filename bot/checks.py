@@ -25,6 +25,13 @@ async def run_check_config() -> int:
     problems.extend(str(p) for p in bot.deps.runbooks.problems)
     problems.extend(str(p) for p in bot.deps.catalog.problems)
     problems.extend(str(p) for p in bot.deps.catalog.unknown_runbooks(bot.deps.runbooks.runbooks))
+    problems.extend(
+        str(p)
+        for p in bot.deps.catalog.pager_problems(
+            opsgenie_key=bool(settings.opsgenie_api_key),
+            pagerduty_token=bool(settings.pagerduty_api_token),
+        )
+    )
     try:
         if not await bot.deps.db.ping():
             problems.append(

@@ -258,3 +258,33 @@ class Catalog:
                     )
                 )
         return problems
+
+    def pager_problems(self, *, opsgenie_key: bool, pagerduty_token: bool) -> list[CatalogProblem]:
+        """What the catalog asks of a pager whose credentials are not set."""
+        problems = []
+        for service in self.services.values():
+            line = self.lines.get(service.name)
+            where = self.source or Path("services.yaml")
+            if service.opsgenie and not opsgenie_key:
+                problems.append(
+                    CatalogProblem(
+                        where,
+                        line,
+                        f"service `{service.name}` is paged through Opsgenie, but "
+                        "OPSGENIE_API_KEY is not set",
+                        "set OPSGENIE_API_KEY to an API integration's key, or remove `opsgenie:`",
+                    )
+                )
+            pd = service.pagerduty
+            if pd and (pd.escalation_policy or pd.service_id) and not pagerduty_token:
+                problems.append(
+                    CatalogProblem(
+                        where,
+                        line,
+                        f"service `{service.name}` names a PagerDuty escalation policy or "
+                        "service ID, which need PAGERDUTY_API_TOKEN (on-call lookups, paging "
+                        "people)",
+                        "set PAGERDUTY_API_TOKEN to a REST API key",
+                    )
+                )
+        return problems

@@ -176,3 +176,26 @@ services:
     code, output = await check_config(slack, tmp_path, catalog)
     assert code == 0, output
     assert "ok: configuration is valid" in output
+
+
+async def test_check_config_names_pager_credentials_the_catalog_needs(
+    slack: FakeSlack, tmp_path: Path
+):
+    catalog = f"""\
+services:
+  - name: payments
+    opsgenie: {{team: payments, schedule: payments_schedule}}
+  - name: checkout-api
+    pagerduty: {{routing_key: {KEY}, escalation_policy: PPOL01}}
+"""
+    code, output = await check_config(slack, tmp_path, catalog)
+    assert code == 1, output
+    problems = [line for line in output.splitlines() if line.startswith("problem:")]
+    assert problems == [
+        "problem: services.yaml:2: service `payments` is paged through Opsgenie, but "
+        "OPSGENIE_API_KEY is not set — fix: set OPSGENIE_API_KEY to an API integration's key, "
+        "or remove `opsgenie:`",
+        "problem: services.yaml:4: service `checkout-api` names a PagerDuty escalation policy or "
+        "service ID, which need PAGERDUTY_API_TOKEN (on-call lookups, paging people) — fix: set "
+        "PAGERDUTY_API_TOKEN to a REST API key",
+    ]
