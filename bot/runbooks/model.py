@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator,
 from pydantic_core import PydanticCustomError
 
 from bot.types import Severity
+from bot.yamldocs import FileProblem
 
 NAME_MAX = 60
 TITLE_MAX = 150
@@ -205,18 +206,7 @@ class StepState:
 PENDING = StepState()
 
 
-@dataclass(frozen=True)
-class RunbookProblem:
-    """Something wrong in a runbook file, where it is, and how to fix it."""
-
-    file: Path
-    line: int | None
-    message: str
-    fix: str
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line is not None else f"{self.file}"
-        return f"{where}: {self.message}" + (f" — fix: {self.fix}" if self.fix else "")
+RunbookProblem = FileProblem  # something wrong in a runbook file, where it is, and how to fix it
 
 
 @dataclass

@@ -13,6 +13,8 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from bot.yamldocs import FileProblem
+
 NAME_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 ROUTING_KEY_LENGTH = 32  # a PagerDuty integration key
 _WORD = re.compile(r"[a-z0-9][a-z0-9_.-]*")
@@ -172,18 +174,7 @@ class Service(BaseModel):
         )
 
 
-@dataclass(frozen=True)
-class CatalogProblem:
-    """Something wrong in the catalog file, where it is, and how to fix it."""
-
-    file: Path
-    line: int | None
-    message: str
-    fix: str
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line is not None else f"{self.file}"
-        return f"{where}: {self.message}" + (f" — fix: {self.fix}" if self.fix else "")
+CatalogProblem = FileProblem  # something wrong in the catalog file, where it is, and how to fix it
 
 
 @dataclass

@@ -16,11 +16,12 @@ from bot.yamldocs.parse import (
     where,
 )
 from bot.yamldocs.placeholders import substitute, unset_variables
-from bot.yamldocs.schema import Document, Error, Finding, Loc, Schema
+from bot.yamldocs.schema import Document, Error, FileProblem, Finding, Loc, Schema
 
 __all__ = [
     "Document",
     "Error",
+    "FileProblem",
     "Finding",
     "Loc",
     "Schema",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
 from pydantic import BaseModel
@@ -62,3 +63,17 @@ class Schema:
     explain_first: Callable[[Error], tuple[str, str] | None] = _nothing_special
     placeholders: bool = False  # whether `${VAR}` in its text names an environment variable
     text_keys: bool = True  # `on:`, `yes:`, `1:` are keys named so, not true or a number
+
+
+@dataclass(frozen=True)
+class FileProblem:
+    """Something wrong in a file people write, where it is, and how to fix it."""
+
+    file: Path
+    line: int | None
+    message: str
+    fix: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line is not None else f"{self.file}"
+        return f"{where}: {self.message}" + (f" — fix: {self.fix}" if self.fix else "")

@@ -137,7 +137,7 @@ async def test_check_config_reports_unknown_channels_groups_and_runbooks(
     code, output = await check_config(slack, tmp_path, text)
     assert code == 1, output
     problems = [line for line in output.splitlines() if line.startswith("problem:")]
-    assert len(problems) == len(set(problems)) == 6, output
+    assert len(problems) == len(set(problems)) == 7, output
     assert set(problems) == {
         "problem: services.yaml:9: service `payments` lists runbook `payments-down`, which is not "
         "in RUNBOOKS_DIR — fix: add a runbook of that name to RUNBOOKS_DIR, or remove it from "
@@ -152,6 +152,9 @@ async def test_check_config_reports_unknown_channels_groups_and_runbooks(
         "private — fix: check the ID (channel details > About), or /invite the bot into it",
         "problem: services.yaml:12: service `ledger`: channel C0NOSUCH was not found or is "
         "private — fix: check the ID (channel details > About), or /invite the bot into it",
+        "problem: services.yaml:14: service `billing` is paged through Opsgenie, but "
+        "OPSGENIE_API_KEY is not set — fix: set OPSGENIE_API_KEY to an API integration's key, "
+        "or remove `opsgenie:`",
         "problem: services.yaml:6: service `search`: owner S0NOSUCH is not a user group of this "
         "workspace (or it is disabled) — fix: check the ID (a user group's page URL ends with "
         "it), or remove it from `owners`",
