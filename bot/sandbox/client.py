@@ -245,6 +245,23 @@ class SandboxClient:
             return {"ok": False, "errors": ack.get("errors") or {}}
         return {"ok": True}
 
+    async def suggest(
+        self, user: str, view_id: str, action_id: str, typed: str
+    ) -> list[dict[str, Any]]:
+        """The options an external_select of `user`'s open modal lists for what was typed."""
+        if view_id not in self.fake.views or self.fake._view_users.get(view_id) != user:
+            raise ClientError("That form is no longer open.")
+        view = self.fake.view(view_id)
+        try:
+            reply = await self.driver.block_suggestion(
+                action_id, typed, callback_id=view["callback_id"], user=user, view_id=view_id
+            )
+        except ValueError as exc:
+            raise ClientError(str(exc)) from None
+        answer = reply.json if isinstance(reply.json, dict) else {}
+        options = answer.get("options") if reply.status == 200 else None
+        return list(options) if isinstance(options, list) else []
+
     async def close(self, user: str, view_id: str) -> dict[str, Any]:
         """The modal's cancel button (Slack tells the bot only when the view asked)."""
         if view_id in self.fake.views:

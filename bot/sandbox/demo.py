@@ -6,14 +6,13 @@ import asyncio
 import itertools
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import structlog
 
 from bot.sandbox.client import ClientError, SandboxClient, Target
+from bot.sandbox.elements import Found, elements, initial_values, label_of
 from bot.sandbox.fake.slack_state import BOT_USER_ID, ts_key
-from bot.sandbox.fake.values import EMPTY_VALUE
 from bot.slack.ids import Callback
 
 if TYPE_CHECKING:
@@ -24,58 +23,12 @@ T = TypeVar("T")
 IC, RESPONDER, COMMS = "U_ALICE", "U_BOB", "U_CAROL"
 WAIT_SECONDS = 10.0
 TITLE = "Checkout API error rate above 5%"
-
-
-@dataclass(frozen=True)
-class Found:
-    """An interactive element the bot posted: where it is and what it is."""
-
-    channel: str
-    ts: str
-    block: dict[str, Any]
-    element: dict[str, Any]
-
-
-def _elements(blocks: Any) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    out = []
-    for block in blocks or []:
-        for element in [*block.get("elements", []), block.get("accessory")]:
-            if isinstance(element, dict) and element.get("action_id"):
-                out.append((block, element))
-    return out
-
-
-def _label(element: dict[str, Any]) -> str:
-    text = element.get("text") or element.get("placeholder") or {}
-    return str(text.get("text") or "") if isinstance(text, dict) else ""
-
-
-def initial_values(view: dict[str, Any]) -> dict[str, Any]:
-    """A modal's input values as a person who accepts every pre-filled answer submits them."""
-    values: dict[str, Any] = {}
-    for block in view.get("blocks", []):
-        element = block.get("element") or {}
-        if block.get("type") != "input" or not element.get("action_id"):
-            continue
-        kind = element.get("type", "")
-        key, empty = EMPTY_VALUE.get(kind, ("value", None))
-        initial = {
-            "value": element.get("initial_value"),
-            "selected_option": element.get("initial_option"),
-            "selected_options": element.get("initial_options"),
-            "selected_user": element.get("initial_user"),
-            "selected_users": element.get("initial_users"),
-            "selected_conversation": element.get("initial_conversation"),
-            "selected_date": element.get("initial_date"),
-        }.get(key)
-        values[block["block_id"]] = {
-            element["action_id"]: {"type": kind, key: empty if initial is None else initial}
-        }
-    return values
+SERVICE, PAGE_MESSAGE = "checkout-api", "Error rate above 5% since the last deploy"
 
 
 class Walkthrough:
-    """Plays alert → declare → IC → runbook → updates → resolve → postmortem, then hands over.
+    """Plays alert → declare → IC → page → runbook → updates → resolve → postmortem, then
+    hands over.
 
     Every step is what a person could click or type on the page; a step whose button or
     answer the bot does not offer (yet) is skipped with a note saying so.
@@ -130,8 +83,8 @@ class Walkthrough:
             if e["channel"] == channel and e.get("user") == user and e.get("blocks")
         ]
         for ts, blocks in sorted(posts, key=lambda p: ts_key(p[0]), reverse=True):
-            for block, element in _elements(blocks):
-                if element["action_id"] in action_ids or pattern.search(_label(element)):
+            for block, element in elements(blocks):
+                if element["action_id"] in action_ids or pattern.search(label_of(element)):
                     return Found(channel, ts, block, element)
         return None
 
@@ -198,6 +151,7 @@ class Walkthrough:
             self.alert,
             self.declare,
             self.take_command,
+            self.page_oncall,
             self.investigate,
             self.runbook,
             self.communicate,
@@ -265,6 +219,29 @@ class Walkthrough:
             self.say("Alice clicks Take IC: she is now the incident commander.")
             await self.click(take)
 
+    async def page_oncall(self) -> None:
+        room, pagers = self._room(), self.sandbox.pagers
+        self.say(f"Alice pages checkout-api's on-call: /incident page {SERVICE} {PAGE_MESSAGE}")
+        answer = await self.type(room, f"/incident page {SERVICE} {PAGE_MESSAGE}")
+
+        def arrived() -> dict[str, Any] | None:
+            pages = [p for p in pagers.pages() if p["service"] == SERVICE]
+            return pages[0] if pages and pages[0]["can_acknowledge"] else None
+
+        page = await self.until(arrived)
+        if page is None:
+            self.skip("paging", f"PagerDuty got no page (the bot said: {answer or 'nothing'})")
+            return
+        person = page["oncall"][0]
+        self.say(f"PagerDuty pages {person}, on call for {SERVICE}: see the Pager panel.")
+        await self.breathe()
+        self.say(
+            f"{person} acknowledges (the panel's Acknowledge): the war room hears they're coming."
+        )
+        acknowledged = await pagers.acknowledge(page["pager"], page["key"])
+        if not acknowledged["ok"]:
+            self.skip("the acknowledgement", f"the bot answered HTTP {acknowledged['status']}")
+
     async def investigate(self) -> None:
         room = self._room()
         self.say("Bob joins and reports what he sees; Alice pins it to the timeline with 📌.")
@@ -320,7 +297,7 @@ class Walkthrough:
             block.get("block_id") == found.block.get("block_id")
             and element.get("action_id") == found.element["action_id"]
             and element.get("value") == found.element.get("value")
-            for block, element in _elements(message.get("blocks"))
+            for block, element in elements(message.get("blocks"))
         )
 
     async def communicate(self) -> None:
@@ -381,7 +358,8 @@ class Walkthrough:
         skipped = f" (skipped: {', '.join(self.skipped)})" if self.skipped else ""
         self.say(
             "Your turn: act as anyone with the switch on the left, type /incident help, "
-            f"simulate an alert storm, or declare your own incident.{skipped}",
+            "simulate an alert storm, page an on-call and acknowledge on the Pager panel, "
+            f"or declare your own incident.{skipped}",
             "done",
         )
 

@@ -22,6 +22,7 @@ from bot.sandbox.alerts import AlertSimulator
 from bot.sandbox.client import SandboxClient
 from bot.sandbox.fake import FakeSlack, SlackDriver
 from bot.sandbox.hub import Hub
+from bot.sandbox.pagers import SandboxPagers
 from bot.sandbox.state import Layout
 from bot.sandbox.web import Page, build_page
 from bot.sandbox.workspace import Channels, populate
@@ -36,9 +37,15 @@ PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")
 
 
 def sandbox_settings(
-    fake: FakeSlack, channels: Channels, *, database_url: str, secret: str
+    fake: FakeSlack,
+    channels: Channels,
+    *,
+    database_url: str,
+    secret: str,
+    pagers: SandboxPagers | None = None,
 ) -> Settings:
-    """Settings from the environment, with everything Slack pointed at the local stand-in."""
+    """Settings from the environment, with everything Slack pointed at the local stand-in
+    (and the service catalog and pagers at the sandbox's own, when given)."""
     return load_settings(
         slack_bot_token=TOKEN,
         slack_signing_secret=secret,
@@ -48,6 +55,7 @@ def sandbox_settings(
         host=HOST,
         alert_channels=[channels.alerts],
         status_channel=channels.status,
+        **(pagers.settings() if pagers is not None else {}),
     )
 
 
@@ -68,6 +76,7 @@ class Sandbox:
         self.demo = demo
         self.hub = Hub()
         self.fake = FakeSlack(TOKEN, host=HOST)
+        self.pagers = SandboxPagers(lambda: self.hub.send({"type": "pager"}))
         self._secret = secrets.token_hex(16)
         self._tmp: str | None = None
         self._runners: list[web.AppRunner] = []
@@ -91,11 +100,16 @@ class Sandbox:
         await self.fake.start()
         self.fake.observers.append(self.hub.observe)
         self.channels = populate(self.fake)
+        self._tmp = tempfile.mkdtemp(prefix="incident-sandbox-")
         if self.database_url is None:
-            self._tmp = tempfile.mkdtemp(prefix="incident-sandbox-")
             self.database_url = f"sqlite+aiosqlite:///{Path(self._tmp) / 'incidents.db'}"
+        await self.pagers.start(self.fake, Path(self._tmp))
         settings = sandbox_settings(
-            self.fake, self.channels, database_url=self.database_url, secret=self._secret
+            self.fake,
+            self.channels,
+            database_url=self.database_url,
+            secret=self._secret,
+            pagers=self.pagers,
         )
         self.bot = build_app(settings)
         bot_runner = web.AppRunner(self.bot.web, access_log=None)
@@ -103,6 +117,7 @@ class Sandbox:
         await set_up(bot_runner)  # migrates the database
         await web.TCPSite(bot_runner, HOST, 0).start()
         self.bot_url = f"http://{HOST}:{bot_runner.addresses[0][1]}"
+        self.pagers.connect(self.bot_url)
         driver = SlackDriver(self.bot_url, self._secret, self.fake)
         client = SandboxClient(self.fake, driver, self.hub)
         self.page = Page(
@@ -111,6 +126,7 @@ class Sandbox:
             layout=Layout(alerts=list(settings.alert_channels), status=settings.status_channel),
             alerts=AlertSimulator(client, self.channels.alerts),
             demo=self.demo,
+            pagers=self.pagers,
         )
         page_runner = web.AppRunner(build_page(self.page), access_log=None, shutdown_timeout=1.0)
         self._runners.append(page_runner)
@@ -124,6 +140,7 @@ class Sandbox:
         for runner in reversed(self._runners):
             await runner.cleanup()
         self._runners.clear()
+        await self.pagers.stop()
         await self.fake.stop()
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)

@@ -17,6 +17,7 @@ from bot.sandbox.alerts import SOURCES, AlertSimulator
 from bot.sandbox.client import ClientError, SandboxClient, Target
 from bot.sandbox.fake.slack_state import BOT_USER_ID, TEAM_NAME
 from bot.sandbox.hub import Hub
+from bot.sandbox.pagers import PAGERS, SandboxPagers
 from bot.sandbox.workspace import PEOPLE
 
 STATIC = Path(__file__).with_name("static")
@@ -41,6 +42,7 @@ class Page:
     layout: state.Layout
     alerts: AlertSimulator
     demo: bool = False
+    pagers: SandboxPagers | None = None
 
 
 PAGE = web.AppKey("page", Page)
@@ -239,6 +241,43 @@ async def simulate(request: web.Request) -> web.StreamResponse:
     return web.json_response({"ok": True, "channel": page.alerts.channel, "posted": stamps})
 
 
+def _pagers(page: Page) -> SandboxPagers:
+    if page.pagers is None:
+        raise BadRequest("this sandbox runs without pagers")
+    return page.pagers
+
+
+@_answer
+async def pager(request: web.Request) -> web.StreamResponse:
+    """The Pager panel: the catalog's pageable services and every page the fake pagers hold."""
+    pagers = _pagers(_page(request))
+    return web.json_response({"services": pagers.services(), "pages": pagers.pages()})
+
+
+@_answer
+async def acknowledge(request: web.Request) -> web.StreamResponse:
+    """A page's on-call acknowledges it: the pager sends the bot its (signed) webhook."""
+    pagers, data = _pagers(_page(request)), await _body(request)
+    name = _text(data, "pager") or ""
+    if name not in PAGERS:
+        raise BadRequest(f"pager must be one of {', '.join(PAGERS)}")
+    try:
+        result = await pagers.acknowledge(name, _text(data, "key") or "")
+    except LookupError as exc:
+        raise ClientError(str(exc)) from None
+    return web.json_response(result)
+
+
+@_answer
+async def suggest(request: web.Request) -> web.StreamResponse:
+    """Options for an external_select in an open modal, as the bot answers what was typed."""
+    page, data = _page(request), await _body(request)
+    user, view_id = _user(data), _text(data, "view_id") or ""
+    action_id, typed = _text(data, "action_id") or "", _text(data, "value", required=False)
+    options = await page.client.suggest(user, view_id, action_id, typed or "")
+    return web.json_response({"ok": True, "options": options})
+
+
 async def file(request: web.Request) -> web.StreamResponse:
     """A file the bot shared (a postmortem draft, say), always as plain text: nothing runs."""
     record = _page(request).client.fake.files.get(request.match_info["file_id"])
@@ -257,7 +296,8 @@ async def favicon(_request: web.Request) -> web.StreamResponse:
 
 
 async def events(request: web.Request) -> web.StreamResponse:
-    """Server-sent events: `change` (refetch what you show), `narration`, `focus`."""
+    """Server-sent events: `change` (refetch what you show), `narration`, `focus`, `pager`
+    (refetch the Pager panel)."""
     hub = _page(request).hub
     response = web.StreamResponse(
         headers={
@@ -292,6 +332,7 @@ def build_page(page: Page) -> web.Application:
     app.router.add_get("/api/workspace", workspace)
     app.router.add_get("/api/state", snapshot)
     app.router.add_get("/api/events", events)
+    app.router.add_get("/api/pager", pager)
     app.router.add_get("/files/{file_id}", file)
     app.router.add_get("/favicon.ico", favicon)
     for path, handler in (
@@ -304,6 +345,8 @@ def build_page(page: Page) -> web.Application:
         ("join", join),
         ("home", home),
         ("alerts", simulate),
+        ("pager/acknowledge", acknowledge),
+        ("suggest", suggest),
     ):
         app.router.add_post(f"/api/{path}", handler)
 

@@ -62,6 +62,29 @@ async def test_the_demo_plays_an_incident_and_hands_over(sandbox: Sandbox):
     assert len(steps) == clicks and len(set(steps)) == clicks  # each click recorded once
 
 
+async def test_the_demo_pages_the_on_call_who_acknowledges_on_the_pager_panel(sandbox: Sandbox):
+    demo = Walkthrough(sandbox, pause=0)
+    await demo.run()
+    await settle()
+    assert demo.room is not None and demo.skipped == []
+    [trigger] = [
+        c.body
+        for c in sandbox.pagers.pagerduty.calls_to("/v2/enqueue")
+        if c.body["event_action"] == "trigger"
+    ]
+    assert trigger["dedup_key"] == "inc-1-checkout-api"
+    said = json.dumps(sandbox.fake.messages(demo.room))
+    assert "acknowledged by <@U_DANA>" in said
+    assert "U_DANA" in sandbox.fake.members(demo.room)
+    told = [text for _, text in narration(sandbox)]
+    assert any(text.startswith("Dana Diaz acknowledges") for text in told)
+
+    def resolved() -> bool | None:
+        return sandbox.pagers.pages()[0]["state"] == "resolved" or None
+
+    assert await sandbox.hub.until(resolved, 15.0), sandbox.pagers.pages()
+
+
 async def test_a_step_the_bot_cannot_play_is_skipped_with_a_visible_note(monkeypatch, tmp_path):
     monkeypatch.setenv("RUNBOOKS_DIR", str(tmp_path / "no-runbooks-here"))
     async with Sandbox(port=0) as sandbox:

@@ -322,11 +322,18 @@ class SlackDriver(SignedSender):
         return await self._interaction(payload)
 
     async def block_suggestion(
-        self, action_id: str, value: str, *, callback_id: str, user: str = "U_ALICE"
+        self,
+        action_id: str,
+        value: str,
+        *,
+        callback_id: str,
+        user: str = "U_ALICE",
+        view_id: str | None = None,
     ) -> Reply:
         """What Slack sends as someone types in an external_select of an open modal (no
-        trigger_id); the reply's `options` are what the menu then lists."""
-        view = self._open_view(callback_id)
+        trigger_id); the reply's `options` are what the menu then lists. The modal is the
+        newest open one with `callback_id`, or `view_id`."""
+        view = self.slack.view(view_id) if view_id else self._open_view(callback_id)
         if view is None:
             raise ValueError(f"no open view with callback_id {callback_id!r}")
         block = next(

@@ -1,9 +1,11 @@
-// The sandbox page: channels, messages, threads, composer, Home, user switch, live updates.
+// The sandbox page: channels, messages, threads, composer, Home, user switch, live updates,
+// and the Pager panel.
 
 import { renderBlocks } from "./blocks.js";
 import { renderList } from "./messages.js";
 import { Modal, confirmDialog } from "./modal.js";
 import { directory, el } from "./mrkdwn.js";
+import { PagerPanel } from "./pager.js";
 
 const $ = (id) => document.getElementById(id);
 const KIND_TITLES = {
@@ -50,9 +52,11 @@ const modal = new Modal(
     action: (body) => api("action", body),
     submit: (body) => api("view/submit", body),
     close: (body) => api("view/close", body).then(refresh),
+    suggest: (body) => api("suggest", body),
   },
   toast,
 );
+const pager = new PagerPanel(api, toast);
 
 function handlers(inThread) {
   return {
@@ -247,6 +251,7 @@ function narrate(event) {
 
 function onEvent(event) {
   if (event.type === "change") refresh();
+  else if (event.type === "pager") pager.load();
   else if (event.type === "narration") narrate(event);
   else if (event.type === "focus" && app.follow && event.channel) {
     app.channel = event.channel;
@@ -262,6 +267,7 @@ function listen() {
     $("live").textContent = "● live";
     $("live").className = "live on";
     refresh();
+    pager.load();
   };
   source.onerror = () => {
     $("live").textContent = "○ reconnecting…";

@@ -2,7 +2,8 @@
 
 import { directory, el, link, plain, renderText, safeUrl } from "./mrkdwn.js";
 
-// ctx: {surface, act(block, element, selection), field(block, element, read), confirm(obj)}
+// ctx: {surface, act(block, element, selection), field(block, element, read), confirm(obj),
+//       suggest(block, element, typed) → options (modals: the app's external_select options)}
 
 function optionsOf(element) {
   const groups = element.option_groups || [];
@@ -59,13 +60,29 @@ function selectedValues(select) {
   return [...select.selectedOptions].map((o) => o.value).filter((v) => v !== "");
 }
 
-function selectElement(element, ctx, block) {
-  const type = element.type;
+// An external_select lists what the app suggests: asked once, for everything (typed: "").
+function suggested(select, element, ctx, block, multi) {
+  if (!ctx.suggest) return;
+  ctx.suggest(block, element, "").then((options) => {
+    const chosen = selectedValues(select);
+    const known = new Set(element.options.map((o) => o.value));
+    element.options.push(...options.filter((o) => o && !known.has(o.value)));
+    select.replaceChildren();
+    fillOptions(select, element, !multi);
+    for (const option of select.options) option.selected = chosen.includes(option.value);
+  });
+}
+
+function selectElement(given, ctx, block) {
+  const type = given.type;
   const multi = type.startsWith("multi_");
   const select = el("select", `bk-select ${type}`);
   select.multiple = multi;
-  select.dataset.actionId = element.action_id || "";
+  select.dataset.actionId = given.action_id || "";
   const kind = type.replace(/^multi_/, "");
+  const external = kind === "external_select";
+  const initials = [given.initial_option, ...(given.initial_options || [])].filter(Boolean);
+  const element = external ? { ...given, options: initials } : given;
   if (kind === "users_select") people(select, element, multi);
   else if (kind === "conversations_select" || kind === "channels_select") channelsInto(select, element);
   else fillOptions(select, element, !multi);
@@ -77,6 +94,7 @@ function selectElement(element, ctx, block) {
     ...(element.initial_conversations || []), ...(element.initial_channels || []),
   ].filter(Boolean);
   for (const option of select.options) option.selected = initial.includes(option.value);
+  if (external) suggested(select, element, ctx, block, multi);
   const read = () => {
     const values = selectedValues(select);
     const byValue = Object.fromEntries(optionsOf(element).map((o) => [o.value, o]));

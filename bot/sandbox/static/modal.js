@@ -34,7 +34,7 @@ function isEmpty(value) {
 }
 
 export class Modal {
-  // api: {action(body), submit(body), close(body), user()}
+  // api: {action(body), submit(body), close(body), suggest(body)}
   constructor(api, toast) {
     this.api = api;
     this.toast = toast;
@@ -63,6 +63,7 @@ export class Modal {
       surface: "modal",
       field: (block, element, read) => this.fields.push({ block, element, read }),
       act: (block, element, selection) => this.act(block, element, selection),
+      suggest: (block, element, value) => this.suggest(element, value),
       confirm: confirmDialog,
     };
     const body = el("div", "modal-body");
@@ -109,6 +110,13 @@ export class Modal {
       state: this.state(),
     });
     if (!result.ok) this.toast(result.error);
+  }
+
+  // an external_select's options: Slack asks the app (block_suggestion) for what was typed
+  async suggest(element, value) {
+    if (!this.view) return [];
+    const result = await this.api.suggest({ view_id: this.view.id, action_id: element.action_id, value });
+    return result.ok ? result.options || [] : [];
   }
 
   async submit(button) {
