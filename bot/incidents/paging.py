@@ -18,6 +18,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.incidents.service import get, record
+from bot.store import repo
 from bot.store.tables import Incident, Page, utcnow
 from bot.types import EventKind, Severity
 
@@ -122,8 +123,14 @@ async def request(
             requested_at=now,
             due_at=now,
         )
-        session.add(page)
-        queued.append(page)
+        if await repo.add_once(session, page):
+            queued.append(page)
+        else:  # someone asked for the same page this very moment: theirs goes out
+            already.extend(
+                p
+                for p in await pages_of(session, incident_id)
+                if (p.target, p.pager) == (wanted.target, wanted.pager.value)
+            )
     await session.commit()
     return Requested(incident, queued, already)
 

@@ -207,3 +207,21 @@ async def test_a_private_incidents_title_does_not_leave_slack_with_its_page(
     summary = call.body["payload"]["summary"]
     assert "Acquisition" not in json.dumps(call.body)
     assert "INC-1" in summary and "come now" in summary
+
+
+async def test_two_people_paging_the_same_service_at_once_send_one_page(
+    paging, driver: SlackDriver, slack: FakeSlack, pagerduty: FakePagerDuty
+):
+    import asyncio
+
+    incident = await declare(paging, driver)
+    await asyncio.gather(
+        *(
+            driver.command("page checkout-api", user=user, channel=incident.channel_id)
+            for user in ("U_ALICE", "U_BOB", "U_CAROL")
+        )
+    )
+    await paging.settle()
+    assert len(pagerduty.calls_to("/v2/enqueue")) == 1
+    assert len(await pages(paging.deps.db)) == 1
+    assert "Something went wrong" not in json.dumps([r.body for r in slack.responses])
