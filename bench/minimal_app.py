@@ -1,17 +1,20 @@
 """Baselines for the benchmarks: a Bolt app that only acks and makes the calls it must.
 
 Run by the benchmark as its own process, like the bot: PORT, SLACK_API_URL, SLACK_BOT_TOKEN,
-SLACK_SIGNING_SECRET from the environment.
+SLACK_SIGNING_SECRET from the environment; for `page <service>`, PAGER_EVENTS_URL and
+PAGER_ROUTING_KEYS (JSON: service name -> routing key).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import re
 import uuid
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
@@ -22,15 +25,36 @@ app = AsyncApp(
     ),
     signing_secret=os.environ["SLACK_SIGNING_SECRET"],
 )
+ROUTING_KEYS: dict[str, str] = json.loads(os.environ.get("PAGER_ROUTING_KEYS") or "{}")
+pager: dict[str, aiohttp.ClientSession] = {}  # one keep-alive session, opened on first page
 
 
 @app.command("/incident")
-async def declare(ack, command, client):  # type: ignore[no-untyped-def]
+async def incident(ack, command, client):  # type: ignore[no-untyped-def]
+    """`declare <sev> <title>`: a channel and one message in it; `page <service>`: a page."""
     await ack()
+    words = command["text"].split()
+    if words[:1] == ["page"]:
+        await page(words[1])
+        return
     title = command["text"].split(maxsplit=2)[-1]
     name = title.lower().replace(" ", "-") + "-" + uuid.uuid4().hex[:6]
     created = await client.conversations_create(name=name)
     await client.chat_postMessage(channel=created["channel"]["id"], text=title)
+
+
+async def page(service: str) -> None:
+    """The baseline for bench/page.py: one Events API v2 trigger, nothing stored or told."""
+    if "http" not in pager:
+        pager["http"] = aiohttp.ClientSession()
+    event = {
+        "routing_key": ROUTING_KEYS[service],
+        "event_action": "trigger",
+        "dedup_key": f"minimal-{service}-{uuid.uuid4().hex[:8]}",
+        "payload": {"summary": f"Paging {service}", "source": "minimal", "severity": "error"},
+    }
+    async with pager["http"].post(os.environ["PAGER_EVENTS_URL"], json=event) as response:
+        await response.read()
 
 
 @app.action(re.compile(".*"))
@@ -61,8 +85,14 @@ async def healthz(_request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+async def close_pager(_app: web.Application) -> None:
+    if "http" in pager:
+        await pager.pop("http").close()
+
+
 if __name__ == "__main__":
     logging.basicConfig(level=logging.WARNING)
     web_app = app.web_app()
     web_app.router.add_get("/healthz", healthz)
+    web_app.on_cleanup.append(close_pager)
     web.run_app(web_app, host="127.0.0.1", port=int(os.environ["PORT"]), print=None)

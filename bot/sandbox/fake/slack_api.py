@@ -74,6 +74,7 @@ class Response:
     body: Any
     at: float
     status: int = 200
+    received: float | None = None  # time.monotonic() when the POST arrived
 
 
 @dataclass
@@ -335,6 +336,7 @@ class FakeSlack(SlackState):
         )
 
     async def _handle_respond(self, request: web.Request) -> web.Response:
+        received = time.monotonic()
         url_id = request.match_info["url_id"]
         headers = {k.lower(): v for k, v in request.headers.items()}
         raw = await request.read()
@@ -351,10 +353,10 @@ class FakeSlack(SlackState):
         else:
             status, text = apply_response(self, url_id, body)
         at = time.monotonic()
-        self.responses.append(Response(url_id, body, at, status))
+        self.responses.append(Response(url_id, body, at, status, received))
         args = body if isinstance(body, dict) else {"raw": body}
         response = {"ok": status == 200, "text": text}
-        await self._record(Call("respond", dict(args), headers, at, response, status))
+        await self._record(Call("respond", dict(args), headers, at, response, status, received))
         return web.Response(text=text, status=status, content_type="text/plain")
 
     async def _handle_upload(self, request: web.Request) -> web.Response:
