@@ -130,21 +130,24 @@ async def _resolve(deps: Deps, page: Page) -> None:
         )
 
 
-async def send(deps: Deps, page: Page) -> None:
-    """Send one claimed page (its trigger, or its resolve); record and tell what happened."""
+async def send(deps: Deps, page: Page, incident: Incident | None = None) -> None:
+    """Send one claimed page (its trigger, or its resolve) of `incident` (read when not
+    given); record and tell what happened. A trigger is urgent: other Slack calls wait."""
     assert page.id is not None
     owner = deps.leases.owner
     resolving = page.resolve_wanted
     try:
-        async with deps.db.session() as session:
-            incident = await repo.incident_by_id(session, page.incident_id)
+        if incident is None:
+            async with deps.db.session() as session:
+                incident = await repo.incident_by_id(session, page.incident_id)
         if incident is None:
             raise PagerRefused("the incident no longer exists", 404)
         external = None
         if resolving:
             await _resolve(deps, page)
         else:
-            external = await _trigger(deps, incident, page)
+            with deps.urgency.held():  # someone is waiting to be reached
+                external = await _trigger(deps, incident, page)
     except PagerUnavailable as exc:
         await _later(deps, page, exc)
         return
@@ -190,6 +193,8 @@ async def _refused(deps: Deps, page: Page, message: str) -> None:
 async def _tell(
     deps: Deps, page: Page, incident: Incident, to_requester: str, to_room: str
 ) -> None:
+    """The requester and the war room hear what became of a page, once the pages still
+    being sent have gone out."""
     requester = Requester(user_id=page.requested_by, channel_id=page.requested_in)
     calls: dict[str, Awaitable[Any]] = {"refresh": deps.refresher.run(incident.id or 0)}
     room = live_room(incident)
@@ -199,7 +204,8 @@ async def _tell(
         calls["reply"] = reply(deps, requester, to_requester)
         if room:
             calls["room"] = deps.slack.post(room, to_room)
-    await deps.slack.gather(**calls)
+    later = deps.urgency.after_urgent
+    await deps.slack.gather(**{name: later(call) for name, call in calls.items()})
 
 
 async def sweep(deps: Deps) -> int:

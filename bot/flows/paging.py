@@ -8,7 +8,6 @@ that stored it and, if that fails or the process stops, by the sender loop of an
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import structlog
@@ -20,7 +19,7 @@ from bot.incidents import paging
 from bot.incidents.paging import Pager, Request
 from bot.services.model import Service
 from bot.slack.views import pages as views
-from bot.store.tables import Incident, utcnow
+from bot.store.tables import Incident
 
 log = structlog.get_logger(__name__)
 
@@ -95,17 +94,11 @@ async def page(
             urgency=urgency,
             prefix=deps.settings.channel_prefix,
             channel=requester.channel_id,
+            owner=deps.leases.owner,  # leased to this process: sent from here, right now
         )
     log.info("page_requested", queued=len(requested.queued), already=len(requested.already))
-    await reply(deps, requester, views.requested(requested))
-    if requested.queued:
-        await send_now(deps, [p.id for p in requested.queued if p.id is not None])
-
-
-async def send_now(deps: Deps, page_ids: Sequence[int]) -> None:
-    """Send these pages from here, unless another replica's sender already took them."""
-    async with deps.db.session() as session:
-        claimed = await paging.claim_due(
-            session, owner=deps.leases.owner, now=utcnow(), ids=page_ids
-        )
-    await asyncio.gather(*(send(deps, page) for page in claimed))
+    # the page goes out while the requester is told it is queued: the pager need not wait
+    await asyncio.gather(
+        reply(deps, requester, views.requested(requested)),
+        *(send(deps, page, requested.incident) for page in requested.queued),
+    )

@@ -98,9 +98,11 @@ async def request(
     urgency: str,
     prefix: str,
     channel: str | None = None,
+    owner: str | None = None,
 ) -> Requested:
-    """Store the pages not asked for before, due now; commits. The timeline hears of a page
-    once the pager has it."""
+    """Store the pages not asked for before, due now; commits. With `owner`, the new pages
+    are leased to it (it sends them at once; no other sender takes them meanwhile). The
+    timeline hears of a page once the pager has it."""
     incident = await get(session, incident_id)
     now = utcnow()
     existing = {(p.target, p.pager): p for p in await pages_of(session, incident_id)}
@@ -122,6 +124,8 @@ async def request(
             urgency=urgency,
             requested_at=now,
             due_at=now,
+            lease_owner=owner,
+            lease_until=now + LEASE if owner else None,
         )
         if await repo.add_once(session, page):
             queued.append(page)
