@@ -57,11 +57,13 @@ def choose(deps: Deps, incident: Incident, target: str | None, user: str | None)
 
 
 def _person(deps: Deps, user: str) -> Choice:
+    """One person: through PagerDuty's REST API when it can (a token and a catalog service
+    to open their incident on), else through Opsgenie."""
     target = paging.user_target(user)
-    if deps.settings.opsgenie_api_key:
-        return Choice([Request(target, Pager.OPSGENIE, paged_user=user)])
     if deps.settings.pagerduty_api_token and person_service(deps):
         return Choice([Request(target, Pager.PAGERDUTY, paged_user=user)])
+    if deps.settings.opsgenie_api_key:
+        return Choice([Request(target, Pager.OPSGENIE, paged_user=user)])
     return Choice([], views.cannot_page_people())
 
 

@@ -10,6 +10,7 @@ import pytest
 from sqlmodel import select
 
 from bot.types import EventKind
+from tests.conftest import SIGNING_SECRET
 from tests.fakes import FakeOpsgenie, FakePagerDuty, FakeSlack, SlackDriver
 from tests.helpers import declare, in_war_room, incidents, pages, timeline, told, until
 from tests.scenario.conftest import CHECKOUT_KEY, DRILL_KEY
@@ -203,11 +204,13 @@ async def test_opsgenie_gets_an_alert_with_the_team_and_priority_and_its_webhook
     assert (page.state, page.acknowledged_user) == ("acknowledged", "U_CAROL")
 
 
-async def test_paging_a_person_goes_through_opsgenie_with_their_email(
-    paging, driver: SlackDriver, opsgenie: FakeOpsgenie
+async def test_paging_a_person_goes_through_opsgenie_when_pagerduty_cannot(
+    start_bot, paging_settings, slack: FakeSlack, opsgenie: FakeOpsgenie
 ):
-    incident = await declare(paging, driver)
-    await in_war_room(paging, driver, incident, "page <@U_BOB|bob> need you")
+    bot = await start_bot(**(paging_settings | {"pagerduty_api_token": None}))
+    driver = SlackDriver(bot.url, SIGNING_SECRET, slack)
+    incident = await declare(bot, driver)
+    await in_war_room(bot, driver, incident, "page <@U_BOB|bob> need you")
     [call] = opsgenie.calls_to("/v2/alerts", method="POST")
     assert call.body["responders"] == [{"type": "user", "username": "bob@example.com"}]
     assert call.body["alias"] == "inc-1-user-U_BOB"

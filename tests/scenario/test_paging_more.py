@@ -19,7 +19,7 @@ def driver(paging_driver: SlackDriver) -> SlackDriver:
     return paging_driver
 
 
-async def test_time_to_acknowledge_a_page_is_in_stats_home_and_the_postmortem(
+async def test_time_to_acknowledge_a_page_is_in_stats_app_home_and_the_postmortem(
     paging, driver: SlackDriver, slack: FakeSlack, pagerduty: FakePagerDuty
 ):
     incident = await declare(paging, driver, "declare sev2 Checkout errors")
@@ -30,15 +30,19 @@ async def test_time_to_acknowledge_a_page_is_in_stats_home_and_the_postmortem(
     await paging.settle()
     stats = json.dumps([r.body for r in slack.responses][-1])
     assert "Page MTTA" in stats and "(n=1)" in stats.split("Page MTTA", 1)[1]
+    await driver.event(driver.app_home_opened("U_ALICE"))
+    [*_, home] = await slack.wait_for("views.publish")
+    home_text = json.dumps(home.args)
+    assert "Page MTTA" in home_text and "(n=1)" in home_text.split("Page MTTA", 1)[1]
     await in_war_room(paging, driver, incident, "resolve Rolled back")
     markdown = "\n".join(slack.uploaded_bytes(f).decode() for f in slack.files)
     assert "Page of checkout-api acknowledged" in markdown
 
 
-async def test_a_person_is_paged_through_pagerduty_rest_when_opsgenie_is_not_set(
+async def test_a_person_is_paged_through_pagerduty_rest_with_the_requesters_email(
     start_bot, paging_settings, slack: FakeSlack, pagerduty: FakePagerDuty
 ):
-    bot = await start_bot(**(paging_settings | {"opsgenie_api_key": None}))
+    bot = await start_bot(**paging_settings)  # Opsgenie is set too: PagerDuty goes first
     driver = SlackDriver(bot.url, SIGNING_SECRET, slack)
     incident = await declare(bot, driver, "declare sev1 Everything down")
     await in_war_room(bot, driver, incident, "page <@U_BOB|bob> join please")
