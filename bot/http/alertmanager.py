@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 from typing import Any
 
 import structlog
@@ -12,7 +11,7 @@ from bot.alerts import WebhookError, parse_alertmanager_webhook
 from bot.alerts.grouping import Origin
 from bot.deps import Deps
 from bot.flows.alerts.stored import receive
-from bot.http.bodies import BodyError, json_object, require_json, text_of
+from bot.http.bodies import BodyError, bearer_ok, json_object, require_json, text_of
 from bot.http.errors import refuse
 
 log = structlog.get_logger(__name__)
@@ -27,13 +26,6 @@ UNAUTHORIZED = (
 )
 
 
-def _authorized(header: str, token: str) -> bool:
-    scheme, _, given = header.partition(" ")
-    if scheme.lower() != "bearer":
-        return False
-    return hmac.compare_digest(given.strip().encode(), token.encode())  # constant time
-
-
 def alertmanager_webhook(deps: Deps) -> Any:
     """The webhook handler: authenticate, parse, store once, then cards and incidents."""
 
@@ -41,7 +33,7 @@ def alertmanager_webhook(deps: Deps) -> Any:
         token = deps.settings.alertmanager_token
         if not token:
             return refuse(request, 404, DISABLED)
-        if not _authorized(request.headers.get("Authorization", ""), token):
+        if not bearer_ok(request.headers.get("Authorization", ""), token):
             return refuse(request, 401, UNAUTHORIZED, **{"WWW-Authenticate": "Bearer"})
         try:
             require_json(request, "Alertmanager")

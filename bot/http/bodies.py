@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 from collections import Counter
 from typing import Any
@@ -120,3 +121,11 @@ def slack_body(raw: bytes, media: str | None) -> tuple[str, dict[str, Any]]:
     if fields.get("command") or fields.get("ssl_check"):
         return text, fields
     raise BodyError("A Slack form has a 'command' (slash command) or a 'payload' (interactivity).")
+
+
+def bearer_ok(header: str, token: str) -> bool:
+    """Whether an Authorization header is `Bearer <token>` (compared in constant time)."""
+    scheme, _, given = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return False
+    return hmac.compare_digest(given.strip().encode(), token.encode())

@@ -12,7 +12,7 @@ from aiohttp import web
 
 from bot.deps import Deps
 from bot.flows import page_events
-from bot.http.bodies import BodyError, json_object, require_json, text_of
+from bot.http.bodies import BodyError, bearer_ok, json_object, require_json, text_of
 from bot.http.errors import refuse
 from bot.incidents.paging import Pager
 
@@ -124,10 +124,7 @@ def opsgenie_webhook(deps: Deps) -> Any:
         token = deps.settings.opsgenie_webhook_token
         if not token:
             return refuse(request, 404, OG_DISABLED)
-        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(
-            given.strip().encode(), token.encode()
-        ):
+        if not bearer_ok(request.headers.get("Authorization", ""), token):
             return refuse(request, 401, OG_UNAUTHORIZED, **{"WWW-Authenticate": "Bearer"})
         try:
             require_json(request, "Opsgenie")
