@@ -9,6 +9,7 @@ import structlog
 from slack_sdk.errors import SlackApiError
 
 from bot.deps import Deps
+from bot.flows.incident_events import Happened, emit
 from bot.flows.reminders import sync_reminders
 from bot.flows.requests import (
     Requester,
@@ -105,6 +106,9 @@ async def announce_role(deps: Deps, change: roles.RoleChange, actor: str) -> Non
     calls: dict[str, Awaitable[Any]] = {
         "refresh": deps.refresher.run(incident.id or 0),
         "reminders": sync_reminders(deps, incident.id or 0),
+        "events": emit(
+            deps, incident, Happened.ROLE_ASSIGNED, role=change.role, holder=change.holder
+        ),
     }
     if channel:
         by = "" if actor == change.holder else f" (assigned by <@{actor}>)"

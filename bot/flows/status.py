@@ -11,6 +11,7 @@ import structlog
 from bot.deps import Deps
 from bot.flows import postmortems
 from bot.flows.announce import announce, war_room_post
+from bot.flows.incident_events import Happened, emit
 from bot.flows.page_events import resolve_pages
 from bot.flows.reminders import sync_reminders
 from bot.flows.requests import (
@@ -120,6 +121,10 @@ async def after_status(deps: Deps, change: StatusChange, actor: str) -> None:
         calls["postmortem"] = postmortems.share(deps, incident.id or 0, actor=actor)
         calls["pages"] = resolve_pages(deps, incident.id or 0)  # at PagerDuty and Opsgenie
         calls["service_channel"] = tell_resolved(deps, incident)
+    events = [Happened.STATUS_CHANGED]
+    if change.new in (Status.RESOLVED, Status.CLOSED):
+        events.append(Happened(change.new.value))
+    calls["events"] = emit(deps, incident, *events, old=change.old.value, new=change.new.value)
     results = await deps.slack.gather(**calls)
     await link_to_post(deps, incident, change.entry_id, war_room_post(results))
 
@@ -139,9 +144,13 @@ async def after_severity(deps: Deps, change: SeverityChange, actor: str) -> None
             f"{drill_prefix(incident)}{SEVERITY_EMOJI[new]} {ref} severity changed "
             f"{change.old.label} → *{new.label}* by <@{actor}>."
         )
+    events = [Happened.SEVERITY_CHANGED]
+    if change.escalated:
+        events.append(Happened.SEVERITY_RAISED)
     results = await deps.slack.gather(
         announce=announce(deps, incident, text, topic=True),
         reminders=sync_reminders(deps, incident.id or 0, reset_update=True),
         runbooks=offer_runbooks(deps, incident),
+        events=emit(deps, incident, *events, old=change.old.value, new=new.value),
     )
     await link_to_post(deps, incident, change.entry_id, war_room_post(results))

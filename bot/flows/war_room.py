@@ -12,6 +12,7 @@ import structlog
 from bot.alerts.room import GONE
 from bot.deps import Deps
 from bot.flows.channels import create_channel
+from bot.flows.incident_events import Happened, emit
 from bot.flows.requests import Requester, reply
 from bot.flows.runbook_offers import offer_runbooks
 from bot.flows.services import invite_owners, tell_declared
@@ -151,6 +152,7 @@ async def _welcome(
         "reply": reply(deps, requester, text, blocks),
         "owners": invite_owners(deps, incident),  # the catalog service's
         "service_channel": tell_declared(deps, incident),
+        "events": emit(deps, incident, Happened.DECLARED),
     }
     status_channel = deps.settings.status_channel
     if status_channel and not incident.is_private:
