@@ -14,6 +14,8 @@ from aiohttp import web
 
 from bot.config import ConfigError, Settings, environment, load_settings
 from bot.logging import configure
+from bot.rules.loader import load_rules
+from bot.rules.model import RuleSet
 from bot.runbooks import RunbookSet, load_runbooks
 from bot.runtime import StartupError, set_up, until_stopped
 from bot.runtime import reason as _reason
@@ -25,10 +27,12 @@ def _fail(message: str, code: int = 2) -> int:
     return code
 
 
-async def _serve(settings: Settings, runbooks: RunbookSet, catalog: Catalog) -> None:
+async def _serve(
+    settings: Settings, runbooks: RunbookSet, catalog: Catalog, rules: RuleSet
+) -> None:
     from bot.app import build_app
 
-    bot = build_app(settings, runbooks=runbooks, catalog=catalog)
+    bot = build_app(settings, runbooks=runbooks, catalog=catalog, rules=rules)
     runner = web.AppRunner(bot.web, access_log=None)
     await set_up(runner)  # migrates the database
     site = web.TCPSite(runner, settings.host, settings.port)
@@ -79,10 +83,11 @@ def serve() -> int:
     configure(settings.log_level, settings.log_format)
     runbooks = load_runbooks(settings.runbooks_dir)
     catalog = load_catalog(settings.services_file, environment())
-    if runbooks.problems or catalog.problems:
-        return _refuse(settings, runbooks, catalog)
+    rules = load_rules(settings.rules_file, environment())
+    if runbooks.problems or catalog.problems or rules.problems:
+        return _refuse(settings, runbooks, catalog, rules)
     try:
-        asyncio.run(_serve(settings, runbooks, catalog))
+        asyncio.run(_serve(settings, runbooks, catalog, rules))
     except StartupError as exc:
         return _fail(str(exc))
     except KeyboardInterrupt:
@@ -90,9 +95,9 @@ def serve() -> int:
     return 0
 
 
-def _refuse(settings: Settings, runbooks: RunbookSet, catalog: Catalog) -> int:
-    """Print every problem in the runbooks and the catalog, and the code to stop with: 2 for
-    the catalog, 1 for runbooks alone (as it always was)."""
+def _refuse(settings: Settings, runbooks: RunbookSet, catalog: Catalog, rules: RuleSet) -> int:
+    """Print every problem in the runbooks, the catalog and the rules, and the code to stop
+    with: 2 for the catalog or the rules, 1 for runbooks alone (as it always was)."""
     code = 0
     if runbooks.problems:
         for problem in runbooks.problems:
@@ -109,6 +114,13 @@ def _refuse(settings: Settings, runbooks: RunbookSet, catalog: Catalog) -> int:
             f"{len(catalog.problems)} problem(s) in SERVICES_FILE ({settings.services_file}): "
             "fix them (check with `python -m bot check-config`) before starting"
         )
+    if rules.problems:
+        for wrong in rules.problems:
+            print(f"problem: {wrong}", file=sys.stderr)
+        code = _fail(
+            f"{len(rules.problems)} problem(s) in RULES_FILE ({settings.rules_file}): "
+            "fix them (check with `python -m bot check-config`) before starting"
+        )
     return code
 
 
@@ -116,6 +128,28 @@ def check_config() -> int:
     from bot.checks import run_check_config
 
     return asyncio.run(run_check_config())
+
+
+def explain_rules(spec: str) -> int:
+    """The rules' dry run: needs only RULES_FILE and SERVICES_FILE (no Slack, no token)."""
+    from dotenv import dotenv_values
+
+    from bot.rules.explain import explain, parse_spec
+
+    def setting(name: str, default: str) -> Path:
+        return Path(os.environ.get(name) or dotenv_values(".env").get(name) or default)
+
+    env = environment()
+    rules = load_rules(setting("RULES_FILE", "./rules.yaml"), env)
+    catalog = load_catalog(setting("SERVICES_FILE", "./services.yaml"), env)
+    for problem in [*rules.problems, *catalog.problems]:
+        print(f"problem: {problem}")
+    try:
+        facts = parse_spec(spec)
+    except ValueError as exc:
+        return _fail(str(exc), 1)
+    print("\n".join(explain(rules, catalog, facts)))
+    return 1 if rules.problems or catalog.problems else 0
 
 
 def check_runbooks_command(directory: str | None) -> int:
@@ -131,7 +165,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Incident bot for Slack")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("serve", help="serve Slack requests (the default)")
-    sub.add_parser("check-config", help="validate settings and channel access; exit 1 on problems")
+    config = sub.add_parser(
+        "check-config", help="validate settings and channel access; exit 1 on problems"
+    )
+    config.add_argument(
+        "--explain",
+        metavar="INCIDENT",
+        help='print what the rules would do for an incident like "sev1 payments-api [private] '
+        '[drill]", and send nothing',
+    )
     runbooks = sub.add_parser("check-runbooks", help="validate runbook files; exit 1 on problems")
     runbooks.add_argument("dir", nargs="?", help="the runbook folder (default: RUNBOOKS_DIR)")
     sandbox = sub.add_parser(
@@ -146,6 +188,8 @@ def main(argv: list[str] | None = None) -> int:
         from bot.sandbox.runner import main as sandbox_main
 
         return sandbox_main(args.port, demo=args.demo)
+    if args.command == "check-config" and args.explain is not None:
+        return explain_rules(args.explain)
     if args.command == "check-config":
         return check_config()
     if args.command == "check-runbooks":

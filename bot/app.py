@@ -20,6 +20,7 @@ from bot.flows.oncall import run_refresher
 from bot.flows.page_sender import run_sender
 from bot.flows.reminders import post_reminder
 from bot.flows.resumer import run_resumer
+from bot.flows.rules import run_rules_sender
 from bot.flows.summaries import refresh_messages
 from bot.http import routes
 from bot.http.alertmanager import alertmanager_webhook
@@ -34,6 +35,8 @@ from bot.jobs.stats_refresher import StatsExporter
 from bot.metrics import Metrics
 from bot.notify.coalesce import Coalescer
 from bot.notify.gateway import CountingWebClient, SlackGateway, build_client
+from bot.rules.loader import load_rules
+from bot.rules.model import RuleSet
 from bot.runbooks import RunbookSet, load_runbooks
 from bot.services import Catalog, load_catalog
 from bot.slack import middleware
@@ -100,6 +103,8 @@ class BotApp:
         self.tasks.append(asyncio.create_task(self.deps.replay.run_forever(self.stopping)))
         self.tasks.append(asyncio.create_task(run_resumer(self.deps, self.stopping)))
         self.tasks.append(asyncio.create_task(run_sender(self.deps, self.stopping)))
+        if self.deps.rules.rules:
+            self.tasks.append(asyncio.create_task(run_rules_sender(self.deps, self.stopping)))
         if self.deps.catalog.services:
             self.tasks.append(asyncio.create_task(run_refresher(self.deps, self.stopping)))
         # Everything loaded so far lives as long as the process: keep it out of the garbage
@@ -150,21 +155,24 @@ def build_app(
     db: Database | None = None,
     runbooks: RunbookSet | None = None,
     catalog: Catalog | None = None,
+    rules: RuleSet | None = None,
 ) -> BotApp:
-    """Wire settings into a ready-to-serve bot (nothing runs until `start`); runbooks and the
-    catalog are read from their settings unless given."""
+    """Wire settings into a ready-to-serve bot (nothing runs until `start`); runbooks, the
+    catalog and the rules are read from their settings unless given."""
     metrics = Metrics()
     client = build_client(settings.slack_bot_token, settings.slack_api_url, metrics)
     if runbooks is None:
         runbooks = load_runbooks(settings.runbooks_dir)
     if catalog is None:
         catalog = load_catalog(settings.services_file, environment())
+    if rules is None:
+        rules = load_rules(settings.rules_file, environment())
     database = db or Database(settings.database_url)
-    deps = _make_deps(settings, database, client, metrics, runbooks, catalog)
+    deps = _make_deps(settings, database, client, metrics, (runbooks, catalog, rules))
     for problem in runbooks.problems:
         log.warning("runbook_skipped", problem=str(problem))
-    for wrong in catalog.problems:
-        log.warning("catalog_problem", problem=str(wrong))
+    for wrong in [*catalog.problems, *rules.problems]:
+        log.warning("configuration_problem", problem=str(wrong))
     claims = Claims(deps.db)
     bolt = _bolt(deps, client, claims)
     application = web.Application(middlewares=[json_errors], client_max_size=MAX_BODY)
@@ -197,9 +205,10 @@ def _make_deps(
     database: Database,
     client: CountingWebClient,
     metrics: Metrics,
-    runbooks: RunbookSet,
-    catalog: Catalog,
+    files: tuple[RunbookSet, Catalog, RuleSet],
 ) -> Deps:
+    """The bot's dependencies; `files` are what people write: runbooks, catalog, rules."""
+    runbooks, catalog, rules = files
     leases = Leases(database)
     deps = Deps(
         settings=settings,
@@ -216,6 +225,7 @@ def _make_deps(
         refresher=Coalescer[int](lambda incident_id: refresh_messages(deps, int(incident_id))),
         runbooks=runbooks,
         catalog=catalog,
+        rules=rules,
     )
     return deps
 

@@ -24,6 +24,7 @@ async def run_check_config() -> int:
     problems: list[str] = []
     problems.extend(str(p) for p in bot.deps.runbooks.problems)
     problems.extend(str(p) for p in bot.deps.catalog.problems)
+    problems.extend(str(p) for p in bot.deps.rules.problems)
     problems.extend(str(p) for p in bot.deps.catalog.unknown_runbooks(bot.deps.runbooks.runbooks))
     problems.extend(
         str(p)

@@ -85,6 +85,7 @@ class Settings(BaseSettings):
     status_channel: str | None = None
     runbooks_dir: Path = Path("./runbooks")
     services_file: Path = Path("./services.yaml")
+    rules_file: Path = Path("./rules.yaml")
     channel_prefix: str = "inc"
     alertmanager_token: str | None = None
     roles: Annotated[list[str], NoDecode] = Field(default_factory=lambda: list(DEFAULT_ROLES))
@@ -152,11 +153,11 @@ class Settings(BaseSettings):
             return None
         return value.strip() if isinstance(value, str) else value
 
-    @field_validator("services_file", mode="before")
+    @field_validator("services_file", "rules_file", mode="before")
     @classmethod
-    def _default_when_blank(cls, value: Any) -> Any:
+    def _default_when_blank(cls, value: Any, info: Any) -> Any:
         if isinstance(value, str) and not value.strip():
-            return Path("./services.yaml")
+            return Path(f"./{info.field_name.removesuffix('_file')}.yaml")
         return value
 
     @field_validator("auto_declare_severity", mode="before")

@@ -14,6 +14,7 @@ from bot.notify.gateway import SlackGateway
 from bot.notify.lookups import Lookups
 from bot.notify.priority import Urgency
 from bot.pagers.hub import Pagers
+from bot.rules.model import RuleSet
 from bot.runbooks.model import RunbookSet
 from bot.services.model import Catalog
 from bot.slack.replay import EventReplay
@@ -47,6 +48,8 @@ class Deps:
     urgency: Urgency = field(default_factory=Urgency)
     # war-room and ADMINS user-group members, briefly cached for permission checks
     lookups: Lookups = field(default_factory=Lookups)
+    # automation rules (RULES_FILE); empty without the file
+    rules: RuleSet = field(default_factory=RuleSet)
     # PagerDuty and Opsgenie clients (one HTTP session), and a nudge for the page sender
     pagers: Pagers = field(init=False)
     pages_due: asyncio.Event = field(default_factory=asyncio.Event)

@@ -65,6 +65,7 @@ class EventKind(StrEnum):
     POSTMORTEM = "postmortem"
     REFUSED = "refused"  # someone who may see the incident was refused a restricted action
     PAGE = "page"  # a page sent, acknowledged, resolved or refused by the pager
+    RULE = "rule"  # what an automation rule did (or could not do)
 
 
 INCIDENT_COMMANDER = "incident_commander"

@@ -10,6 +10,7 @@ from typing import Any
 import structlog
 
 from bot.deps import Deps
+from bot.flows.rules import on_event
 from bot.store.tables import Incident
 
 log = structlog.get_logger(__name__)
@@ -32,5 +33,8 @@ async def emit(deps: Deps, incident: Incident, *events: Happened, **data: Any) -
     the role and its holder, the old and new severity or status). A follower that fails is
     logged and never holds up the others."""
     calls: dict[str, Awaitable[Any]] = {}
+    if deps.rules.rules:
+        for event in events:
+            calls[f"rules:{event}"] = on_event(deps, incident, event.value)
     if calls:
         await deps.slack.gather(**calls)

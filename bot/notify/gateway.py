@@ -146,15 +146,19 @@ class SlackGateway:
         return dict(response["channel"])
 
     async def invite(self, channel: str, users: Sequence[str]) -> None:
-        """Invite users, ignoring those already in the channel."""
+        """Invite users (100 per call, as Slack allows), ignoring those already in the channel:
+        with several, `force` has Slack invite the others rather than refuse them all."""
         users = [u for u in dict.fromkeys(users) if u]
-        if not users:
-            return
-        try:
-            await self.client.conversations_invite(channel=channel, users=users)
-        except SlackApiError as exc:
-            if slack_error(exc) not in ("already_in_channel", "cant_invite_self"):
-                raise
+        for start in range(0, len(users), 100):
+            batch = users[start : start + 100]
+            try:
+                if len(batch) == 1:
+                    await self.client.conversations_invite(channel=channel, users=batch)
+                else:
+                    await self.client.conversations_invite(channel=channel, users=batch, force=True)
+            except SlackApiError as exc:
+                if slack_error(exc) not in ("already_in_channel", "cant_invite_self"):
+                    raise
 
     async def set_topic(self, channel: str, topic: str) -> None:
         await self.client.conversations_setTopic(channel=channel, topic=topic[:250])

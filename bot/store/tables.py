@@ -338,3 +338,29 @@ class OnCall(SQLModel, table=True):
     tried_at: datetime | None = _when()
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     lease_until: datetime | None = _when()  # one replica refreshes it at a time
+
+
+class RuleAction(SQLModel, table=True):
+    """One action of one rule for one event of one incident: done at most once (the unique
+    key), retried until done or failed for good, by whichever replica holds its lease."""
+
+    __tablename__ = "rule_actions"
+    __table_args__ = (
+        UniqueConstraint("rule", "incident_id", "event", "action", name="uq_rule_action"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    rule: str = Field(max_length=80)
+    incident_id: int = Field(foreign_key="incidents.id", index=True)
+    event: str = Field(max_length=40)
+    action: int  # its place in the rule's `do:`
+    kind: str = Field(max_length=20)
+    state: str = Field(default="queued", max_length=20)  # queued | done | failed
+    attempts: int = 0
+    due_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True, index=True)
+    )
+    lease_owner: str | None = Field(default=None, max_length=40)
+    lease_until: datetime | None = _when()
+    outcome: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = _when(nullable=False)

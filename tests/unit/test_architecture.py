@@ -50,6 +50,7 @@ FORBIDDEN = {
     "alerts": UPPER,
     "runbooks": UPPER,
     "services": UPPER,
+    "rules": UPPER,
     # background loops are handed what to do: they never build Slack messages themselves
     "jobs": ("bot.slack", "bot.flows", "slack_sdk", "bot.http", "bot.sandbox"),
     "notify": ("bot.flows", *ENTRY),
@@ -62,7 +63,7 @@ FORBIDDEN = {
     "slack/parse": ("bot.flows", "bot.notify", "bot.slack.listeners", "bot.http"),
 }
 # what the flows may use of bot.slack: how messages look and what things are called
-SLACK_VOCABULARY = ("bot.slack.views", "bot.slack.names", "bot.slack.ids")
+SLACK_VOCABULARY = ("bot.slack.views", "bot.slack.names", "bot.slack.ids", "bot.slack.parse")
 
 
 def _layer_files(layer: str) -> list[Path]:

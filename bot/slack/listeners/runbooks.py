@@ -9,11 +9,11 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.deps import Deps
 from bot.flows import access
-from bot.flows.requests import Requester, archived_text, outside_archived, reply
+from bot.flows.requests import Requester, reply
+from bot.flows.runbook_posts import post_runbook
 from bot.incidents import runbook_runs, timeline
 from bot.incidents.service import IncidentError
 from bot.logging import bind_incident
-from bot.notify.gateway import slack_error
 from bot.runbooks.model import Runbook, StepState
 from bot.slack.listeners.clicks import action_of, requester_of
 from bot.slack.parse import COMMAND, Command
@@ -46,67 +46,6 @@ def unknown_runbook_text(deps: Deps, name: str) -> str:
         f":warning: No runbook is named `{safe(name, 60)}`. {hint}"
         f"Post one with `{COMMAND} runbook <name>`."
     )
-
-
-async def post_runbook(
-    deps: Deps, incident: Incident, runbook: Runbook, requester: Requester
-) -> RunbookRun | None:
-    """Record the run, then post its pages in order (storing each ts as it is posted)."""
-    channel = incident.channel_id
-    ref = incident_ref(incident.number)
-    if not channel or incident.id is None:
-        await reply(deps, requester, f":warning: {ref} has no war room to post the runbook in.")
-        return None
-    if incident.room_archived_at:
-        await reply(
-            deps, outside_archived(requester, incident), archived_text(incident, "the runbook")
-        )
-        return None
-    async with deps.db.session() as session:
-        posted = await runbook_runs.start_run(
-            session,
-            incident_id=incident.id,
-            runbook_name=runbook.name,
-            title=runbook.title,
-            step_count=len(runbook.steps),
-            channel_id=channel,
-            actor=requester.user_id,
-        )
-    run = posted.run
-    assert run.id is not None and posted.entry.id is not None
-    messages = runbook_messages(runbook, {}, incident_ref=ref, runbook_run_id=run.id)
-    posted_ts: list[str] = []
-    error = None
-    for text, blocks in messages:
-        try:
-            posted_ts.append(await deps.slack.post(channel, text, blocks))
-        except Exception as exc:
-            error = slack_error(exc)
-            break
-        async with deps.db.session() as session:
-            await runbook_runs.set_pages(session, run_id=run.id, message_ts=posted_ts)
-    run.message_ts = posted_ts
-    log.info("runbook_posted", runbook=runbook.name, pages=len(posted_ts), error=error)
-    if posted_ts:
-        permalink = await deps.slack.permalink(channel, posted_ts[0])
-        async with deps.db.session() as session:
-            await runbook_runs.set_pages(
-                session,
-                run_id=run.id,
-                message_ts=posted_ts,
-                entry_id=posted.entry.id,
-                permalink=permalink,
-            )
-        await deps.refresher.run(incident.id)  # the summary links to the runbook
-    if error:
-        await reply(
-            deps,
-            requester,
-            f":warning: Slack refused part of the runbook (`{error}`): {len(posted_ts)} of "
-            f"{len(messages)} messages were posted. Check that the bot is in the channel, then "
-            f"post it again with `{COMMAND} runbook {runbook.name}`.",
-        )
-    return run
 
 
 class RunbookCommands:
