@@ -12,7 +12,12 @@ async def run_check_config() -> int:
     its channels and the catalog's user groups."""
     from bot.app import build_app
     from bot.notify.gateway import slack_error
-    from bot.slack.startup import check_channels, check_owner_groups, scope_problems
+    from bot.slack.startup import (
+        check_channels,
+        check_owner_groups,
+        check_rule_targets,
+        scope_problems,
+    )
 
     try:
         settings = load_settings()
@@ -50,6 +55,7 @@ async def run_check_config() -> int:
             problems.extend(str(p) for p in scope_problems(identity.headers.get("x-oauth-scopes")))
             problems.extend(str(p) for p in await check_channels(bot.deps))
             problems.extend(str(p) for p in await check_owner_groups(bot.deps))
+            problems.extend(str(p) for p in await check_rule_targets(bot.deps))
     finally:
         await bot.deps.db.dispose()
     for problem in problems:

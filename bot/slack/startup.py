@@ -131,6 +131,13 @@ async def check_owner_groups(deps: Deps) -> list[Problem]:
         for owner in service.owners:
             if owner.startswith("S"):
                 wanted.setdefault(owner, []).append(_service(deps.catalog, service.name))
+    return await _unknown_groups(deps, wanted, "SERVICES_FILE", "owner", "`owners`")
+
+
+async def _unknown_groups(
+    deps: Deps, wanted: dict[str, list[str]], setting: str, noun: str, where: str
+) -> list[Problem]:
+    """A problem for each user group in `wanted` (group -> who names it) that does not exist."""
     if not wanted:
         return []
     try:
@@ -138,21 +145,49 @@ async def check_owner_groups(deps: Deps) -> list[Problem]:
     except SlackApiError as exc:
         return [
             Problem(
-                "SERVICES_FILE",
-                f"cannot list user groups to check services' owners ({slack_error(exc)})",
+                setting,
+                f"cannot list user groups to check them ({slack_error(exc)})",
                 "check SLACK_BOT_TOKEN and the app's scopes (usergroups:read; manifests/)",
             )
         ]
     return [
         Problem(
-            service,
-            f"owner {group} is not a user group of this workspace (or it is disabled)",
-            "check the ID (a user group's page URL ends with it), or remove it from `owners`",
+            user,
+            f"{noun} {group} is not a user group of this workspace (or it is disabled)",
+            f"check the ID (a user group's page URL ends with it), or remove it from {where}",
         )
-        for group, services in wanted.items()
+        for group, users in wanted.items()
         if group not in known
-        for service in services
+        for user in users
     ]
+
+
+async def check_rule_targets(deps: Deps) -> list[Problem]:
+    """The channels rules post in (the bot joins public ones) and the user groups they invite
+    exist."""
+    rules = deps.rules
+    channels: dict[str, list[str]] = {}
+    groups: dict[str, list[str]] = {}
+    for rule in rules.rules:
+        name = f"{rules.source}:{rules.lines.get(rule.name, 1)}: rule `{rule.name}`"
+        for action in rule.do:
+            if action.post is not None:
+                channels.setdefault(action.post.channel, []).append(name)
+            for invitee in action.invite or ():
+                if invitee.startswith("S"):
+                    groups.setdefault(invitee, []).append(name)
+    found = await asyncio.gather(
+        *(_check_channel(deps, users[0], c) for c, users in channels.items())
+    )
+    problems = [
+        replace(problem, setting=user)
+        for (channel, users), problem in zip(channels.items(), found, strict=True)
+        if problem is not None
+        for user in users
+    ]
+    return problems + await _unknown_groups(
+        deps, groups, "RULES_FILE", "invitee", "the rule's `invite`"
+    )
 
 
 async def warn_about_channels(deps: Deps) -> list[Problem]:

@@ -126,3 +126,27 @@ def test_start_up_refuses_a_rules_file_with_problems_and_check_config_explains(t
     assert dry.returncode == 0, dry.stdout + dry.stderr
     assert "rule sev1-execs: invite S0EXECS" in dry.stdout
     assert "Nothing was sent" in dry.stdout
+
+
+async def test_check_config_checks_the_channels_and_user_groups_rules_name(slack, tmp_path):
+    from tests.processes import base_env, run_cli
+
+    slack.add_usergroup("S0EXECS", "execs")
+    public = slack.add_channel("execs")
+    text = f"""rules:
+  - name: tell
+    on: [declared]
+    do:
+      - post: {{channel: {public}, text: "{{ref}}"}}
+      - post: {{channel: C0NOSUCH, text: "{{ref}}"}}
+      - invite: [S0EXECS, S0NOSUCH]
+"""
+    _write(tmp_path, text)
+    env = base_env(tmp_path, SLACK_API_URL=slack.api_url, RULES_FILE=str(tmp_path / "rules.yaml"))
+    run = await run_cli(["check-config"], env, tmp_path, timeout=60)
+    problems = [line for line in run.output.splitlines() if line.startswith("problem:")]
+    assert run.code == 1, run.output
+    assert len(problems) == 2, run.output
+    assert any("rule `tell`" in p and "C0NOSUCH was not found" in p for p in problems)
+    assert any("rule `tell`" in p and "invitee S0NOSUCH is not a user group" in p for p in problems)
+    assert "U_BOT" in slack.members(public)  # joined the public channel it posts in
