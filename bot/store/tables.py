@@ -338,3 +338,34 @@ class OnCall(SQLModel, table=True):
     tried_at: datetime | None = _when()
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     lease_until: datetime | None = _when()  # one replica refreshes it at a time
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One outbound webhook (a rule's `webhook` action for one event of one incident): an
+    outbox entry until the receiver has it. `body` is the exact JSON sent on every attempt;
+    `seq` orders an incident's entries, which go to one URL one after the other."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (UniqueConstraint("incident_id", "seq", name="uq_webhook_seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: str = Field(max_length=36, unique=True)  # the payload's id, the same on retries
+    dedup_key: str = Field(max_length=64, unique=True)  # (rule, incident, event, url, key)
+    incident_id: int = Field(foreign_key="incidents.id", index=True)
+    seq: int
+    event: str = Field(max_length=40)  # incident.declared, incident.status_changed, …
+    rule: str = Field(max_length=100)
+    url: str = Field(sa_column=Column(Text, nullable=False))
+    secret: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    state: str = Field(default="queued", max_length=20, index=True)  # queued|delivered|failed
+    attempts: int = 0
+    created_at: datetime = _when(nullable=False)
+    due_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True, index=True)
+    )
+    lease_owner: str | None = Field(default=None, max_length=40)
+    lease_until: datetime | None = _when()
+    last_status: int | None = None  # the receiver's last HTTP status
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    delivered_at: datetime | None = _when()
