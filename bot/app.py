@@ -21,6 +21,7 @@ from bot.flows.page_sender import run_sender
 from bot.flows.reminders import post_reminder
 from bot.flows.resumer import run_resumer
 from bot.flows.summaries import refresh_messages
+from bot.flows.webhook_sender import run_webhook_sender
 from bot.http import routes
 from bot.http.alertmanager import alertmanager_webhook
 from bot.http.errors import json_errors
@@ -100,6 +101,7 @@ class BotApp:
         self.tasks.append(asyncio.create_task(self.deps.replay.run_forever(self.stopping)))
         self.tasks.append(asyncio.create_task(run_resumer(self.deps, self.stopping)))
         self.tasks.append(asyncio.create_task(run_sender(self.deps, self.stopping)))
+        self.tasks.append(asyncio.create_task(run_webhook_sender(self.deps, self.stopping)))
         if self.deps.catalog.services:
             self.tasks.append(asyncio.create_task(run_refresher(self.deps, self.stopping)))
         # Everything loaded so far lives as long as the process: keep it out of the garbage
