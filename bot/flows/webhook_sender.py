@@ -50,9 +50,9 @@ async def queue(
     async with deps.db.session() as session:
         entry = await outbox.add(session, incident, wanted)
     if entry is None:
-        log.info("webhook_already_queued", incident=incident.id, event=event, rule=rule)
+        log.info("webhook_already_queued", incident=incident.id, webhook=event, rule=rule)
         return
-    log.info("webhook_queued", entry=entry.id, event=entry.event, event_id=entry.event_id)
+    log.info("webhook_queued", entry=entry.id, webhook=entry.event, event_id=entry.event_id)
     deps.webhooks_due.set()
 
 
