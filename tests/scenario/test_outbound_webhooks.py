@@ -69,12 +69,22 @@ async def settled(bot: Any, count: int = 1) -> list[WebhookDelivery]:
     )
 
 
+async def scrape(bot: Any) -> str:
+    async with aiohttp.ClientSession() as http, http.get(f"{bot.url}/metrics") as response:
+        return await response.text()
+
+
 async def counted(bot: Any) -> dict[str, float]:
     """incidentbot_webhook_deliveries_total by outcome, as /metrics shows it."""
-    async with aiohttp.ClientSession() as http, http.get(f"{bot.url}/metrics") as response:
-        text = await response.text()
     pattern = r'^incidentbot_webhook_deliveries_total\{outcome="(\w+)"\} (\S+)$'
-    return {m[1]: float(m[2]) for m in re.finditer(pattern, text, re.M)}
+    return {m[1]: float(m[2]) for m in re.finditer(pattern, await scrape(bot), re.M)}
+
+
+async def waiting(bot: Any) -> float:
+    """incidentbot_webhook_outbox: how many entries wait, as /metrics shows it."""
+    found = re.search(r"^incidentbot_webhook_outbox (\S+)$", await scrape(bot), re.M)
+    assert found
+    return float(found[1])
 
 
 async def hook(bot: Any, incident: Any, event: str, receiver: WebhookReceiver, **kw: Any) -> None:
@@ -200,7 +210,9 @@ async def test_a_429_is_retried_no_sooner_than_its_retry_after(
     incident = await declare(bot, driver)
     receiver.answers = [(429, {"Retry-After": "2"})]
     await hook(bot, incident, "declared", receiver)
+    assert await until(lambda: waiting(bot), lambda depth: depth == 1)
     [entry] = await settled(bot)
+    assert await until(lambda: waiting(bot), lambda depth: depth == 0) == 0
     first, second = receiver.received
     assert (first.answered, second.answered) == (429, 200)
     assert second.at - first.at >= 1.9
