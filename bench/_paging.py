@@ -15,7 +15,8 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from bot.store.db import Database
-from bot.store.tables import Incident, OnCall, Page
+from bot.store.outbound import OnCall, Page
+from bot.store.tables import Incident
 from tests.fakes import FakePagerDuty, PagerCall, Response
 
 EVENTS = "/v2/enqueue"

@@ -22,6 +22,7 @@ from bot.flows.reminders import post_reminder
 from bot.flows.resumer import run_resumer
 from bot.flows.rules import run_rules_sender
 from bot.flows.summaries import refresh_messages
+from bot.flows.webhook_sender import run_webhook_sender
 from bot.http import routes
 from bot.http.alertmanager import alertmanager_webhook
 from bot.http.errors import json_errors
@@ -103,6 +104,7 @@ class BotApp:
         self.tasks.append(asyncio.create_task(self.deps.replay.run_forever(self.stopping)))
         self.tasks.append(asyncio.create_task(run_resumer(self.deps, self.stopping)))
         self.tasks.append(asyncio.create_task(run_sender(self.deps, self.stopping)))
+        self.tasks.append(asyncio.create_task(run_webhook_sender(self.deps, self.stopping)))
         if self.deps.rules.rules:
             self.tasks.append(asyncio.create_task(run_rules_sender(self.deps, self.stopping)))
         if self.deps.catalog.services:

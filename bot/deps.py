@@ -53,6 +53,8 @@ class Deps:
     # PagerDuty and Opsgenie clients (one HTTP session), and a nudge for the page sender
     pagers: Pagers = field(init=False)
     pages_due: asyncio.Event = field(default_factory=asyncio.Event)
+    # a nudge for the webhook sender: an outbound webhook was queued
+    webhooks_due: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "replay", EventReplay(self.db))  # it needs the database

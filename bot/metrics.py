@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 __all__ = ["CONTENT_TYPE_LATEST", "Metrics"]
@@ -43,6 +43,19 @@ class Metrics:
             "incidentbot_pages",
             "Pages and their resolves by pager and outcome (sent, resolved, retried, refused)",
             ["pager", "outcome"],
+            registry=self.registry,
+        )
+        self.webhooks = Counter(
+            "incidentbot_webhook_deliveries",
+            "Outbound webhook attempts by outcome (delivered, retried, failed)",
+            ["outcome"],
+            registry=self.registry,
+        )
+        for outcome in ("delivered", "retried", "failed"):
+            self.webhooks.labels(outcome)  # shown at 0 from the start
+        self.webhook_outbox = Gauge(
+            "incidentbot_webhook_outbox",
+            "Outbound webhooks stored and not yet delivered (nor given up)",
             registry=self.registry,
         )
 

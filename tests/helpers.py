@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from sqlmodel import col, select
 
 from bot.store.db import Database
-from bot.store.tables import Incident, Page, RoleAssignment, TimelineEvent
+from bot.store.outbound import Page
+from bot.store.tables import Incident, RoleAssignment, TimelineEvent
 
 
 async def incidents(db: Database) -> Sequence[Incident]:

@@ -15,7 +15,8 @@ from bot.pagers.base import PagerRefused, PagerUnavailable, Person
 from bot.services import oncall as cache
 from bot.services.model import Service
 from bot.slack.views import oncall as views
-from bot.store.tables import OnCall, utcnow
+from bot.store.outbound import OnCall
+from bot.store.tables import utcnow
 
 log = structlog.get_logger(__name__)
 REFRESH_EVERY = timedelta(minutes=2)

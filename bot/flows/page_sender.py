@@ -21,7 +21,8 @@ from bot.incidents.paging import Pager
 from bot.pagers.base import Order, PagerRefused, PagerUnavailable
 from bot.slack.views import pages as views
 from bot.store import repo
-from bot.store.tables import Incident, Page, utcnow
+from bot.store.outbound import Page
+from bot.store.tables import Incident, utcnow
 from bot.types import Severity, incident_ref
 
 log = structlog.get_logger(__name__)

@@ -13,7 +13,8 @@ from bot.flows.rule_actions import Refused, perform
 from bot.rules import runs
 from bot.rules.model import Action, Facts, Rule
 from bot.store import repo
-from bot.store.tables import Incident, RuleAction, utcnow
+from bot.store.outbound import RuleAction
+from bot.store.tables import Incident, utcnow
 
 log = structlog.get_logger(__name__)
 SWEEP_EVERY = 2.0

@@ -12,7 +12,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.incidents.paging import Pager, State, describe, short
 from bot.incidents.service import get, record
 from bot.store import repo
-from bot.store.tables import Incident, Page, TimelineEvent, utcnow
+from bot.store.outbound import Page
+from bot.store.tables import Incident, TimelineEvent, utcnow
 from bot.types import EventKind
 
 

@@ -19,7 +19,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.incidents.service import get, record
 from bot.store import repo
-from bot.store.tables import Incident, Page, utcnow
+from bot.store.outbound import Page
+from bot.store.tables import Incident, utcnow
 from bot.types import EventKind, Severity
 
 MESSAGE_MAX = 1000

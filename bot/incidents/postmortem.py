@@ -12,11 +12,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.incidents import paging
 from bot.incidents.service import IncidentError, get, record
 from bot.store import insights, repo
+from bot.store.outbound import Page
 from bot.store.tables import (
     AlertGroup,
     FollowUp,
     Incident,
-    Page,
     Postmortem,
     RoleAssignment,
     RunbookRun,

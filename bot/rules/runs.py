@@ -12,7 +12,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.incidents.service import record
 from bot.store import repo
-from bot.store.tables import RuleAction, utcnow
+from bot.store.outbound import RuleAction
+from bot.store.tables import utcnow
 from bot.types import EventKind
 
 LEASE = timedelta(seconds=60)

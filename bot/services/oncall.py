@@ -11,7 +11,7 @@ from sqlalchemy import or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.store.tables import OnCall
+from bot.store.outbound import OnCall
 
 LEASE = timedelta(seconds=30)
 

@@ -17,15 +17,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.store.db import dialect_of
-from bot.store.tables import (
-    AlertGroup,
-    FollowUp,
-    Incident,
-    Page,
-    Postmortem,
-    RunbookRun,
-    RunbookStep,
-)
+from bot.store.outbound import Page
+from bot.store.tables import AlertGroup, FollowUp, Incident, Postmortem, RunbookRun, RunbookStep
 
 
 class StatsRow(NamedTuple):

@@ -246,7 +246,8 @@ async def test_oncall_answers_from_the_cache_and_says_its_age_when_the_pager_is_
     # PagerDuty goes down; the stored answer is 20 minutes old
     from datetime import timedelta
 
-    from bot.store.tables import OnCall, utcnow
+    from bot.store.outbound import OnCall
+    from bot.store.tables import utcnow
 
     async with paging.deps.db.session() as session:
         [entry] = (await session.exec(select(OnCall).where(OnCall.service == "checkout-api"))).all()

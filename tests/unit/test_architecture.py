@@ -29,7 +29,7 @@ def _imports(path: Path) -> set[str]:
 
 
 # Layers, bottom up: shared types (bot/types.py) and the reading of YAML files people write
-# (bot/yamldocs/); the store; the domain (incidents, alerts, runbooks, services); the Slack gateway (notify) and background loops (jobs); the flows, which turn a
+# (bot/yamldocs/); the store; the domain (incidents, alerts, runbooks, services, webhooks); the Slack gateway (notify) and background loops (jobs); the flows, which turn a
 # request or an alert into domain calls and Slack calls; then the entry points (Slack listeners,
 # HTTP endpoints) and the wiring. A layer imports only below.
 UPPER = (
@@ -45,12 +45,20 @@ ENTRY = ("bot.slack", "bot.http", "bot.app", "bot.runtime", "bot.sandbox", "bot.
 FORBIDDEN = {
     "types": ("bot.",),
     "yamldocs": ("bot.",),
-    "store": ("bot.incidents", "bot.alerts", "bot.runbooks", "bot.services", *UPPER),
+    "store": (
+        "bot.incidents",
+        "bot.alerts",
+        "bot.runbooks",
+        "bot.services",
+        "bot.webhooks",
+        *UPPER,
+    ),
     "incidents": UPPER,
     "alerts": UPPER,
     "runbooks": UPPER,
     "services": UPPER,
     "rules": UPPER,
+    "webhooks": UPPER,
     # background loops are handed what to do: they never build Slack messages themselves
     "jobs": ("bot.slack", "bot.flows", "slack_sdk", "bot.http", "bot.sandbox"),
     "notify": ("bot.flows", *ENTRY),
@@ -85,7 +93,7 @@ def test_each_layer_imports_only_the_layers_below_it(layer: str):
 
 
 def test_domain_and_store_never_import_slack():
-    for folder in ("incidents", "store", "alerts", "runbooks", "services"):
+    for folder in ("incidents", "store", "alerts", "runbooks", "services", "webhooks"):
         for path in (ROOT / folder).rglob("*.py"):
             bad = {n for n in _imports(path) if n.startswith(("slack", "bot.slack", "aiohttp"))}
             assert not bad, f"{path} imports {bad}"

@@ -10,7 +10,7 @@ from typing import Any
 from bot.incidents.paging import Pager, short
 from bot.services.model import Catalog, Service
 from bot.slack.views.text import safe
-from bot.store.tables import OnCall
+from bot.store.outbound import OnCall
 
 OLD = timedelta(minutes=5)
 LISTED = 25

@@ -20,7 +20,8 @@ from bot.services.model import Catalog, Service
 from bot.slack.ids import Block, Callback
 from bot.slack.views.modals import incident_form
 from bot.slack.views.text import safe, when
-from bot.store.tables import Incident, Page
+from bot.store.outbound import Page
+from bot.store.tables import Incident
 from bot.types import incident_ref
 
 USAGE = "`/incident page [service|@person] [message]`"

@@ -1,7 +1,7 @@
 """rule actions: each (rule, incident, event, action) at most once, retried until done
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-05 05:00:00.000000
 """
 
@@ -12,8 +12,8 @@ import sqlmodel.sql.sqltypes
 import bot.store.tables
 
 
-revision = '0009'
-down_revision = '0008'
+revision = '0011'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
