@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import bot.store.outbound  # noqa: F401  (registers every table on SQLModel.metadata)
+import bot.store.outbound
 import bot.store.tables  # noqa: F401
 
 connection = context.config.attributes.get("connection")
