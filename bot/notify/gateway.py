@@ -145,16 +145,18 @@ class SlackGateway:
         response = await self.client.conversations_create(name=name, is_private=private)
         return dict(response["channel"])
 
-    async def invite(self, channel: str, users: Sequence[str]) -> None:
-        """Invite users, ignoring those already in the channel."""
+    async def invite(self, channel: str, users: Sequence[str]) -> bool:
+        """Invite users, ignoring those already in the channel; whether Slack added anyone."""
         users = [u for u in dict.fromkeys(users) if u]
         if not users:
-            return
+            return False
         try:
             await self.client.conversations_invite(channel=channel, users=users)
         except SlackApiError as exc:
             if slack_error(exc) not in ("already_in_channel", "cant_invite_self"):
                 raise
+            return False
+        return True
 
     async def set_topic(self, channel: str, topic: str) -> None:
         await self.client.conversations_setTopic(channel=channel, topic=topic[:250])
