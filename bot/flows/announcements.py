@@ -24,9 +24,14 @@ from bot.store.tables import Incident, RoleAssignment
 from bot.types import Status, incident_ref
 
 log = structlog.get_logger(__name__)
-SKIPPED = ("channel_not_found", "is_archived", "method_not_supported_for_channel_type")
-"""Why a channel is not announced in: private and the bot not in it, archived, or not one."""
-GONE = (*SKIPPED, "message_not_found", "not_in_channel", "cant_update_message", "is_inactive")
+GONE = (
+    "message_not_found",
+    "channel_not_found",
+    "not_in_channel",
+    "cant_update_message",
+    "is_archived",
+    "is_inactive",
+)
 """Why an announcement cannot be edited any more."""
 STALE = ":warning: That button is out of date: its incident no longer exists. See `/incident list`."
 
@@ -58,31 +63,39 @@ async def announce(
     *,
     look_first: bool = False,
 ) -> str | None:
-    """Post the announcement where the incident was declared, joining a public channel the
-    bot is not in; its ts, or None when it is not announced. `look_first`: one the bot
-    posted before (by a set-up that stopped before storing it) is found, not posted again."""
+    """Post the announcement where the incident was declared; its ts, or None when it is
+    not announced. `look_first`: one the bot posted before (by a set-up that stopped before
+    storing it) is found, not posted again."""
     channel = await where(deps, incident)
-    if channel is None:
+    if channel is None or not await _in_channel(deps, channel):
         return None
     if look_first and (found := await _posted_before(deps, channel, incident)):
         return found
     text, blocks = announcement_text(incident), announcement_blocks(incident, holders)
-    try:
-        return await deps.slack.post(channel, text, blocks)
-    except SlackApiError as exc:
-        error = slack_error(exc)
-        if error != "not_in_channel":
-            if error in SKIPPED:  # a private channel the bot is not in looks like no channel
-                log.info("announcement_skipped", channel=channel, error=error)
-                return None
-            raise
-    try:
-        await deps.slack.join(channel)
-    except SlackApiError as exc:
-        log.info("announcement_skipped", channel=channel, error=slack_error(exc))
-        return None
-    log.info("channel_joined", channel=channel, why="announcement")
     return await deps.slack.post(channel, text, blocks)
+
+
+async def _in_channel(deps: Deps, channel: str) -> bool:
+    """Whether the bot is in `channel` (joined now when it is public): not for a private
+    channel it is not in (Slack does not show it one), a group DM or an archived channel."""
+    try:
+        info = await deps.slack.channel_info(channel)
+    except SlackApiError as exc:
+        if slack_error(exc) != "channel_not_found":
+            raise
+        log.info("announcement_skipped", channel=channel, why="a private channel, bot not in it")
+        return False
+    if info.get("is_archived") or info.get("is_im") or info.get("is_mpim"):
+        log.info("announcement_skipped", channel=channel, why="archived or a direct message")
+        return False
+    if info.get("is_member"):
+        return True
+    if info.get("is_private"):
+        log.info("announcement_skipped", channel=channel, why="a private channel, bot not in it")
+        return False
+    await deps.slack.join(channel)
+    log.info("channel_joined", channel=channel, why="announcement")
+    return True
 
 
 async def _posted_before(deps: Deps, channel: str, incident: Incident) -> str | None:

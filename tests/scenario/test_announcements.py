@@ -76,6 +76,7 @@ async def test_a_declaration_in_a_channel_is_announced_there(
     [post] = [c for c in slack.calls_to("chat.postMessage") if c.args["channel"] == here]
     assert "thread_ts" not in post.args or not post.args["thread_ts"]  # a message of its own
     assert slack.calls_to("conversations.join") == []  # the bot was in #incidents already
+    assert [c.method for c in slack.calls if not c.ok] == []
 
 
 async def test_the_bot_joins_a_public_channel_it_is_not_in_to_announce(
@@ -90,6 +91,7 @@ async def test_the_bot_joins_a_public_channel_it_is_not_in_to_announce(
     [joined] = slack.calls_to("conversations.join")
     assert joined.args["channel"] == general and "U_BOT" in slack.members(general)
     assert "Login errors" in texts(announced(slack, incident))
+    assert [c.method for c in slack.calls if not c.ok] == []  # it looked before it posted
 
 
 async def test_a_private_channel_the_bot_is_not_in_is_skipped(
@@ -101,6 +103,10 @@ async def test_a_private_channel_the_bot_is_not_in_is_skipped(
     incident = (await incidents(bot.deps.db))[-1]
     assert incident.origin_channel_id == secret and incident.channel_id
     assert incident.announcement_ts is None
+    # Slack shows the bot no private channel it is not in: one look, then no join, no post
+    assert [(c.method, c.response.get("error")) for c in slack.calls if not c.ok] == [
+        ("conversations.info", "channel_not_found")
+    ]
     assert slack.calls_to("conversations.join") == []
     assert slack.messages(secret) == []
     assert incident.setup_due_at is None, "the set-up is done without it"
