@@ -169,6 +169,7 @@ OTHERS: list[tuple[str, Attack]] = [
     ("timeline newer button", click("timeline_newer", "{id}:0")),
     ("add to timeline shortcut", shortcut),
     ("retry war room button", click("retry_war_room", "{id}")),
+    ("join war room button", click("join_war_room", "{id}")),
     ("alerts monitoring button", monitoring),
     (
         "link alert form",

@@ -16,6 +16,7 @@ import structlog
 
 from bot.alerts.room import GONE
 from bot.deps import Deps
+from bot.flows import announcements
 from bot.flows.channels import BotChannels, candidate_names, create_channel
 from bot.flows.requests import Requester, reply
 from bot.flows.runbook_offers import offer_runbooks
@@ -106,6 +107,7 @@ async def _resume(
         card_ts=card_ts,
         told=bool(results.get("told")),
         give_up=intro_error in GONE,
+        announcement_ts=results.get("announcement"),
     )
     if reused and not card_ts:  # a summary found in the room is brought up to date
         await deps.refresher.run(incident_id)
@@ -121,7 +123,8 @@ def _still_missing(
     requester: Requester,
 ) -> dict[str, Any]:
     """The set-up calls not yet done: the status card, pinning the intro (with the runbook
-    offer and the timeline link that come with it), and the declarer's answer."""
+    offer and the timeline link that come with it), the declarer's answer, and the
+    announcement where it was declared (one posted before is found, not posted again)."""
     assert incident.channel_id is not None
     calls: dict[str, Any] = {}
     status_channel = deps.settings.status_channel
@@ -140,6 +143,8 @@ def _still_missing(
     if incident.declarer_told_at is None:
         text, blocks = views.declared_reply(incident)
         calls["told"] = reply(deps, requester, text, blocks)
+    if incident.announcement_ts is None:
+        calls["announcement"] = announcements.announce(deps, incident, holders, look_first=True)
     return calls
 
 

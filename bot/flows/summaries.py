@@ -9,6 +9,7 @@ import structlog
 from slack_sdk.errors import SlackApiError
 
 from bot.deps import Deps
+from bot.flows import announcements
 from bot.flows.requests import live_room
 from bot.incidents import paging, service
 from bot.notify.gateway import slack_error
@@ -91,7 +92,7 @@ def can_page(deps: Deps) -> bool:
 
 
 async def refresh_messages(deps: Deps, incident_id: int) -> None:
-    """Update the pinned summary and the status card in place, concurrently.
+    """Update the pinned summary, the status card and the announcement in place, concurrently.
 
     An archived war room's summary stays as it was (Slack allows no edits there); the
     status card, in the status channel, still follows.
@@ -130,6 +131,8 @@ async def refresh_messages(deps: Deps, incident_id: int) -> None:
             summary=False,
             blocks=views.status_card_blocks(incident, holders),
         )
+    if announcements.current(incident):
+        calls["announcement"] = announcements.refresh(deps, incident, holders)
     if calls:
         await deps.slack.gather(**calls)
 

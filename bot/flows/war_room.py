@@ -11,6 +11,7 @@ import structlog
 
 from bot.alerts.room import GONE
 from bot.deps import Deps
+from bot.flows import announcements
 from bot.flows.channels import create_channel
 from bot.flows.incident_events import Happened, emit
 from bot.flows.requests import Requester, reply
@@ -143,7 +144,8 @@ async def _welcome(
     deps: Deps, incident: Incident, holders: dict[str, RoleAssignment], requester: Requester
 ) -> dict[str, Any]:
     """Once the intro is on its way: invite the declarer, set the topic, answer the declarer,
-    post the status card; concurrently, after urgent calls."""
+    post the status card and the announcement where it was declared; concurrently, after
+    urgent calls."""
     assert incident.channel_id is not None
     text, blocks = views.declared_reply(incident)
     calls: dict[str, Any] = {
@@ -161,6 +163,8 @@ async def _welcome(
             views.summary_text(incident),
             views.status_card_blocks(incident, holders),
         )
+    if incident.announcement_ts is None:
+        calls["announcement"] = announcements.announce(deps, incident, holders)
     later = deps.urgency.after_urgent
     return await deps.slack.gather(**{name: later(call) for name, call in calls.items()})
 
@@ -238,6 +242,7 @@ async def _follow_up(
                 card_ts=card_ts,
                 told=bool(results.get("reply")),
                 give_up=intro_error in GONE,
+                announcement_ts=results.get("announcement"),
             )
         )
     )
@@ -245,6 +250,7 @@ async def _follow_up(
     stored = await finished
     incident.intro_ts = intro_ts or incident.intro_ts
     incident.status_card_ts = card_ts or incident.status_card_ts
+    incident.announcement_ts = results.get("announcement") or incident.announcement_ts
     incident.setup_due_at = stored.setup_due_at if stored else incident.setup_due_at
     return incident
 
@@ -257,6 +263,7 @@ async def finish(
     card_ts: str | None,
     told: bool,
     give_up: bool = False,
+    announcement_ts: str | None = None,
 ) -> Incident | None:
     """Store what the set-up did and give its lease back (see `service.finish_setup`); once
     the summary links to the status card it now knows, refresh it. None when not stored."""
@@ -270,6 +277,7 @@ async def finish(
                 status_card_ts=card_ts,
                 told=told,
                 give_up=give_up,
+                announcement_ts=announcement_ts,
             )
     except Exception as exc:  # the lease runs out by itself; the resumer finishes the rest
         log.error("war_room_setup_not_stored", error=repr(exc))

@@ -270,6 +270,13 @@ async def set_message(
     return incident
 
 
+async def end_announcement(session: AsyncSession, *, incident_id: int) -> None:
+    """The announcement shows the incident's end (or is gone): it is never edited again."""
+    incident = await get(session, incident_id)
+    incident.announcement_final = True
+    await session.commit()
+
+
 async def set_room_archived(
     session: AsyncSession, *, channel_id: str, archived: bool
 ) -> Incident | None:
@@ -298,6 +305,7 @@ async def finish_setup(
     status_card_ts: str | None = None,
     told: bool = False,
     give_up: bool = False,
+    announcement_ts: str | None = None,
 ) -> Incident:
     """Store what setting the war room up got done, and give its lease back.
 
@@ -311,6 +319,8 @@ async def finish_setup(
         incident.intro_ts = intro_ts
     if status_card_ts is not None:
         incident.status_card_ts = status_card_ts
+    if announcement_ts is not None and incident.announcement_ts is None:
+        incident.announcement_ts = announcement_ts
     if told and incident.declarer_told_at is None:
         incident.declarer_told_at = now
     if give_up or (incident.channel_id and incident.intro_ts and incident.declarer_told_at):

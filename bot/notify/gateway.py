@@ -145,20 +145,27 @@ class SlackGateway:
         response = await self.client.conversations_create(name=name, is_private=private)
         return dict(response["channel"])
 
-    async def invite(self, channel: str, users: Sequence[str]) -> None:
-        """Invite users (100 per call, as Slack allows), ignoring those already in the channel:
-        with several, `force` has Slack invite the others rather than refuse them all."""
+    async def invite(self, channel: str, users: Sequence[str]) -> bool:
+        """Invite users (100 per call, as Slack allows), ignoring those already in the channel
+        (with several, `force` has Slack invite the others rather than refuse them all);
+        whether Slack added anyone."""
         users = [u for u in dict.fromkeys(users) if u]
+        added = False
         for start in range(0, len(users), 100):
             batch = users[start : start + 100]
             try:
                 if len(batch) == 1:
-                    await self.client.conversations_invite(channel=channel, users=batch)
+                    response = await self.client.conversations_invite(channel=channel, users=batch)
                 else:
-                    await self.client.conversations_invite(channel=channel, users=batch, force=True)
+                    response = await self.client.conversations_invite(
+                        channel=channel, users=batch, force=True
+                    )
             except SlackApiError as exc:
                 if slack_error(exc) not in ("already_in_channel", "cant_invite_self"):
                     raise
+                continue
+            added = added or len(response.get("errors") or []) < len(batch)
+        return added
 
     async def set_topic(self, channel: str, topic: str) -> None:
         await self.client.conversations_setTopic(channel=channel, topic=topic[:250])

@@ -30,6 +30,7 @@ class Action(StrEnum):
     CLOSE = "close_incident"  # value: the incident id
     HOME_DECLARE = "home_declare"  # the App Home's "Declare incident"
     PAGE_ONCALL = "page_oncall"  # value: the incident id (opens the page form)
+    JOIN_WAR_ROOM = "join_war_room"  # value: the incident id (on its announcement)
 
 
 class Callback(StrEnum):

@@ -98,6 +98,10 @@ class Incident(SQLModel, table=True):
     setup_lease_until: datetime | None = _when()
     setup_lease_owner: str | None = Field(default=None, max_length=40)
     declarer_told_at: datetime | None = _when()  # the declarer heard where the war room is
+    # the public announcement in the channel it was declared in (`origin_channel_id`), posted
+    # once; `announcement_final` once it shows the end (or is gone): never edited again
+    announcement_ts: str | None = Field(default=None, max_length=40)
+    announcement_final: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class RoleAssignment(SQLModel, table=True):

@@ -46,6 +46,7 @@ async def test_status_change_reaches_room_card_thread_summary_and_timeline(
     assert updated == {
         (incident.channel_id, incident.intro_ts),
         (bot.deps.settings.status_channel, incident.status_card_ts),
+        (incident.origin_channel_id, incident.announcement_ts),  # where it was declared
     }
     assert "Identified" in texts(slack.message(incident.channel_id, incident.intro_ts))
     assert "identified" in slack.channel(incident.channel_id)["topic"]["value"]

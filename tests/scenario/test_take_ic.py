@@ -49,6 +49,7 @@ async def test_take_ic_assigns_the_clicker_and_updates_the_summary_in_place(
     assert {(c.args["channel"], c.args["ts"]) for c in updates} == {
         (incident.channel_id, incident.intro_ts),
         (bot.deps.settings.status_channel, incident.status_card_ts),
+        (incident.origin_channel_id, incident.announcement_ts),  # where it was declared
     }
     summary = slack.message(incident.channel_id, incident.intro_ts)
     assert "*Incident commander*: <@U_BOB>" in texts(summary)

@@ -1,4 +1,4 @@
-"""Buttons: take a role, retry opening a war room."""
+"""Buttons: take a role, retry opening a war room, join one from its announcement."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.deps import Deps
 from bot.flows import access
+from bot.flows.announcements import STALE, join_war_room
 from bot.flows.requests import reply
 from bot.flows.roles import give_role
 from bot.flows.war_room import open_war_room
@@ -54,6 +55,16 @@ async def retry_war_room(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> Non
         log.info("war_room_retry_done")
 
 
+async def join_clicked(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
+    """The announcement's "Join war room" button: the clicker is added to the war room."""
+    clicked = await clicked_id(ack, body, deps, stale=STALE)
+    if clicked is None:
+        return
+    requester, incident_id, _ = clicked
+    await join_war_room(deps, incident_id, requester)
+
+
 def register(app: AsyncApp) -> None:
     app.action(Action.TAKE_ROLE)(take_role)
     app.action(Action.RETRY_WAR_ROOM)(retry_war_room)
+    app.action(Action.JOIN_WAR_ROOM)(join_clicked)
