@@ -20,6 +20,7 @@ from bot.runbooks import RunbookSet, load_runbooks
 from bot.runtime import StartupError, set_up, until_stopped
 from bot.runtime import reason as _reason
 from bot.services import Catalog, load_catalog
+from bot.webhooks.urls import webhook_check
 
 
 def _fail(message: str, code: int = 2) -> int:
@@ -83,7 +84,9 @@ def serve() -> int:
     configure(settings.log_level, settings.log_format)
     runbooks = load_runbooks(settings.runbooks_dir)
     catalog = load_catalog(settings.services_file, environment())
-    rules = load_rules(settings.rules_file, environment())
+    rules = load_rules(
+        settings.rules_file, environment(), webhook_check(settings.host, settings.port)
+    )
     if runbooks.problems or catalog.problems or rules.problems:
         return _refuse(settings, runbooks, catalog, rules)
     try:
@@ -140,7 +143,8 @@ def explain_rules(spec: str) -> int:
         return Path(os.environ.get(name) or dotenv_values(".env").get(name) or default)
 
     env = environment()
-    rules = load_rules(setting("RULES_FILE", "./rules.yaml"), env)
+    port = int(os.environ.get("PORT") or dotenv_values(".env").get("PORT") or 3000)
+    rules = load_rules(setting("RULES_FILE", "./rules.yaml"), env, webhook_check("0.0.0.0", port))
     catalog = load_catalog(setting("SERVICES_FILE", "./services.yaml"), env)
     for problem in [*rules.problems, *catalog.problems]:
         print(f"problem: {problem}")

@@ -34,8 +34,9 @@ from bot.jobs.runner import JobRunner
 from bot.jobs.schedule import first_reminders
 from bot.jobs.stats_refresher import StatsExporter
 from bot.metrics import Metrics
+from bot.notify.client import CountingWebClient, build_client
 from bot.notify.coalesce import Coalescer
-from bot.notify.gateway import CountingWebClient, SlackGateway, build_client
+from bot.notify.gateway import SlackGateway
 from bot.rules.loader import load_rules
 from bot.rules.model import RuleSet
 from bot.runbooks import RunbookSet, load_runbooks
@@ -62,6 +63,7 @@ from bot.slack.listeners.runbooks import RunbookCommands
 from bot.slack.listeners.timeline import TimelineCommands
 from bot.slack.startup import warn_about_channels
 from bot.store.db import Database
+from bot.webhooks.urls import webhook_check
 
 log = structlog.get_logger(__name__)
 # Bolt runs a listener after its ack as a task of the first name: the work a person is
@@ -168,7 +170,9 @@ def build_app(
     if catalog is None:
         catalog = load_catalog(settings.services_file, environment())
     if rules is None:
-        rules = load_rules(settings.rules_file, environment())
+        rules = load_rules(
+            settings.rules_file, environment(), webhook_check(settings.host, settings.port)
+        )
     database = db or Database(settings.database_url)
     deps = _make_deps(settings, database, client, metrics, (runbooks, catalog, rules))
     for problem in runbooks.problems:

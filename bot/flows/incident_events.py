@@ -28,13 +28,14 @@ class Happened(StrEnum):
     ROLE_ASSIGNED = "role_assigned"
 
 
-async def emit(deps: Deps, incident: Incident, *events: Happened, **data: Any) -> None:
-    """Tell every follower of incidents that `events` happened to `incident` (with `data`:
-    the role and its holder, the old and new severity or status). A follower that fails is
-    logged and never holds up the others."""
+async def emit(deps: Deps, incident: Incident, *events: Happened, occurrence: str = "") -> None:
+    """Tell every follower of incidents that `events` happened to `incident`. `occurrence`
+    tells this change from an earlier one of the same kind (its timeline entry): a retried
+    delivery of the same change is the same occurrence. A follower that fails is logged and
+    never holds up the others."""
     calls: dict[str, Awaitable[Any]] = {}
     if deps.rules.rules:
         for event in events:
-            calls[f"rules:{event}"] = on_event(deps, incident, event.value)
+            calls[f"rules:{event}"] = on_event(deps, incident, event.value, occurrence)
     if calls:
         await deps.slack.gather(**calls)

@@ -107,7 +107,7 @@ async def announce_role(deps: Deps, change: roles.RoleChange, actor: str) -> Non
         "refresh": deps.refresher.run(incident.id or 0),
         "reminders": sync_reminders(deps, incident.id or 0),
         "events": emit(
-            deps, incident, Happened.ROLE_ASSIGNED, role=change.role, holder=change.holder
+            deps, incident, Happened.ROLE_ASSIGNED, occurrence=str(change.entry_id or "")
         ),
     }
     if channel:

@@ -8,6 +8,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.deps import Deps
 from bot.flows import paging
+from bot.flows import webhook_sender as webhooks
 from bot.flows.requests import Requester, live_room
 from bot.flows.runbook_posts import post_runbook
 from bot.flows.services import owners as expand
@@ -43,17 +44,19 @@ PERMANENT = frozenset(
 )  # fmt: skip
 
 
-async def perform(deps: Deps, incident: Incident, rule: Rule, action: Action) -> str:
-    """Do the action; what it did, in words for the timeline."""
+async def perform(
+    deps: Deps, incident: Incident, rule: Rule, action: Action, event: str = ""
+) -> str:
+    """Do the action for `event` (`name#occurrence`); what it did, in words for the timeline."""
     try:
-        return await _perform(deps, incident, rule, action)
+        return await _perform(deps, incident, rule, action, event)
     except SlackApiError as exc:
         if (error := slack_error(exc)) in PERMANENT:
             raise Refused(f"Slack says `{error}`") from None
         raise
 
 
-async def _perform(deps: Deps, incident: Incident, rule: Rule, action: Action) -> str:
+async def _perform(deps: Deps, incident: Incident, rule: Rule, action: Action, event: str) -> str:
     if action.invite is not None:
         return await _invite(deps, incident, action.invite)
     if action.post is not None:
@@ -63,7 +66,7 @@ async def _perform(deps: Deps, incident: Incident, rule: Rule, action: Action) -
     if action.runbook is not None:
         return await _runbook(deps, incident, rule, action.runbook)
     if action.webhook is not None:
-        return await _webhook(deps, incident, rule, action)
+        return await _webhook(deps, incident, rule, action, event)
     raise Refused("the action does nothing")
 
 
@@ -150,5 +153,20 @@ async def _runbook(deps: Deps, incident: Incident, rule: Rule, which: str | Runb
     return f"offered runbook {runbook.name}"
 
 
-async def _webhook(deps: Deps, incident: Incident, rule: Rule, action: Action) -> str:
-    raise Refused("outbound webhooks are not available in this version")
+async def _webhook(deps: Deps, incident: Incident, rule: Rule, action: Action, event: str) -> str:
+    """Queue the webhook in its outbox; its sender delivers it, retrying for a day."""
+    assert action.webhook is not None
+    name, _, occurrence = event.partition("#")
+    try:
+        await webhooks.queue(
+            deps,
+            incident,
+            name,
+            url=action.webhook.url,
+            secret=action.webhook.secret,
+            rule=rule.name,
+            key=occurrence,
+        )
+    except ValueError as exc:
+        raise Refused(str(exc)) from None
+    return f"queued a webhook to {action.webhook.url}"

@@ -29,8 +29,9 @@ def facts_of(incident: Incident) -> Facts:
     )
 
 
-async def on_event(deps: Deps, incident: Incident, event: str) -> None:
-    """Store every action of every rule that fires, then do them (concurrently)."""
+async def on_event(deps: Deps, incident: Incident, event: str, occurrence: str = "") -> None:
+    """Store every action of every rule that fires for this occurrence of `event`, then do
+    them (concurrently); an occurrence already stored does nothing."""
     firing = deps.rules.firing(event, facts_of(incident))
     if not firing or incident.id is None:
         return
@@ -39,7 +40,11 @@ async def on_event(deps: Deps, incident: Incident, event: str) -> None:
     ]
     async with deps.db.session() as session:
         stored = await runs.queue(
-            session, incident_id=incident.id, event=event, actions=wanted, owner=deps.leases.owner
+            session,
+            incident_id=incident.id,
+            event=f"{event}#{occurrence}" if occurrence else event,
+            actions=wanted,
+            owner=deps.leases.owner,
         )
     log.info("rules_fired", on=event, rules=[r.name for r in firing], actions=len(stored))
     await asyncio.gather(*(run(deps, row, incident) for row in stored))
@@ -65,7 +70,7 @@ async def run(deps: Deps, row: RuleAction, incident: Incident | None = None) -> 
                 incident = await repo.incident_by_id(session, row.incident_id)
         if incident is None:
             raise Refused("the incident no longer exists")
-        outcome, done = await perform(deps, incident, *found), True
+        outcome, done = await perform(deps, incident, *found, row.event), True
     except Refused as exc:
         outcome = str(exc)
     except Exception as exc:  # Slack or a receiver failing: keep it, try again later

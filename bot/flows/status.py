@@ -124,7 +124,7 @@ async def after_status(deps: Deps, change: StatusChange, actor: str) -> None:
     events = [Happened.STATUS_CHANGED]
     if change.new in (Status.RESOLVED, Status.CLOSED):
         events.append(Happened(change.new.value))
-    calls["events"] = emit(deps, incident, *events, old=change.old.value, new=change.new.value)
+    calls["events"] = emit(deps, incident, *events, occurrence=str(change.entry_id or ""))
     results = await deps.slack.gather(**calls)
     await link_to_post(deps, incident, change.entry_id, war_room_post(results))
 
@@ -151,6 +151,6 @@ async def after_severity(deps: Deps, change: SeverityChange, actor: str) -> None
         announce=announce(deps, incident, text, topic=True),
         reminders=sync_reminders(deps, incident.id or 0, reset_update=True),
         runbooks=offer_runbooks(deps, incident),
-        events=emit(deps, incident, *events, old=change.old.value, new=new.value),
+        events=emit(deps, incident, *events, occurrence=str(change.entry_id or "")),
     )
     await link_to_post(deps, incident, change.entry_id, war_room_post(results))

@@ -10,66 +10,17 @@ from urllib.parse import urlsplit
 import structlog
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
 )
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
-from slack_sdk.web.async_client import AsyncWebClient
-from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.metrics import Metrics
+from bot.notify.client import CountingWebClient, slack_error
 
 log = structlog.get_logger(__name__)
-
-
-def slack_error(exc: BaseException) -> str:
-    """The Slack error code of a failed call (`ratelimited`, `not_in_channel`, …)."""
-    if isinstance(exc, SlackApiError):
-        response = exc.response
-        if response.status_code == 429:
-            return "ratelimited"
-        error = response.get("error") if isinstance(response.data, dict) else None
-        if error:
-            return str(error)
-        return f"http_{response.status_code}"
-    if isinstance(exc, asyncio.TimeoutError | TimeoutError):
-        return "timeout"
-    return type(exc).__name__
-
-
-class CountingWebClient(AsyncWebClient):
-    """AsyncWebClient that counts every call by method and outcome."""
-
-    def __init__(self, *args: Any, metrics: Metrics, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._metrics = metrics
-
-    async def api_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:
-        try:
-            response = await super().api_call(api_method, **kwargs)
-        except Exception as exc:
-            self._metrics.api_calls.labels(api_method, slack_error(exc)).inc()
-            raise
-        self._metrics.api_calls.labels(api_method, "ok").inc()
-        return response
-
-
-def build_client(token: str, base_url: str, metrics: Metrics) -> CountingWebClient:
-    """The bot's Web API client: SLACK_API_URL, retries on 429, 5xx and dropped connections."""
-    return CountingWebClient(
-        token=token,
-        base_url=base_url,
-        timeout=15,
-        metrics=metrics,
-        retry_handlers=[
-            AsyncConnectionErrorRetryHandler(max_retry_count=2),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=3),
-            AsyncServerErrorRetryHandler(max_retry_count=2),
-        ],
-    )
 
 
 # where Slack's response_urls live; the origin of SLACK_API_URL is trusted too (a local fake)

@@ -4,7 +4,7 @@ endpoints would feed its events back to it)."""
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
 # the bot's own endpoints that take a POST, on whatever host the bot is reached by
@@ -69,3 +69,9 @@ def validate_url(url: str, bot_urls: Iterable[str]) -> str | None:
         if bot is not None and _same_place(target, bot):
             return f"{url!r} points at the bot itself ({own}): a webhook goes to another service"
     return None
+
+
+def webhook_check(host: str, port: int) -> Callable[[str], str | None]:
+    """`validate_url` for a bot listening on HOST:PORT, as the rules loader takes it."""
+    own = own_urls(host, port)
+    return lambda url: validate_url(url, own)

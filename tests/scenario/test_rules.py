@@ -149,3 +149,46 @@ async def test_the_bot_joins_a_public_channel_it_is_not_in_to_post(
     incident = await declare(bot, driver)
     await until(lambda: _rule_entries(bot, incident.id), lambda e: len(e) == 1)
     assert any(m.get("text") == "INC-1 declared" for m in slack.messages(elsewhere))
+
+
+async def test_a_webhook_rule_sends_each_change_once_signed_and_in_order(
+    start_bot, paging_settings, slack: FakeSlack, tmp_path, monkeypatch
+):
+    import hashlib
+    import hmac
+
+    from tests.fakes.receiver import WebhookReceiver
+
+    async with WebhookReceiver() as receiver:
+        rules = tmp_path / "rules.yaml"
+        rules.write_text(
+            "rules:\n  - name: hooks\n    on: [declared, status_changed, resolved]\n    do:\n"
+            f'      - webhook: {{url: "{receiver.url}", secret: "${{HOOK_SECRET}}"}}\n'
+        )
+        monkeypatch.setenv("HOOK_SECRET", "s3cret")
+        bot = await start_bot(**(paging_settings | {"rules_file": rules}))
+        driver = SlackDriver(bot.url, SIGNING_SECRET, slack)
+        incident = await declare(bot, driver)
+        await in_war_room(bot, driver, incident, "status identified")
+        await in_war_room(bot, driver, incident, "status monitoring")
+        await in_war_room(bot, driver, incident, "resolve Fixed")
+        wanted = [
+            "incident.declared",
+            "incident.status_changed",
+            "incident.status_changed",
+            "incident.status_changed",
+            "incident.resolved",
+        ]
+        got = await until(lambda: _async(receiver.events()), lambda e: len(e) >= len(wanted), 30)
+        assert sorted(got) == sorted(wanted)
+        assert got[0] == "incident.declared"
+        first = receiver.received[0]
+        stamp = first.headers["X-Incident-Timestamp"]
+        mac = hmac.new(b"s3cret", f"v1:{stamp}:".encode() + first.body, hashlib.sha256).hexdigest()
+        assert first.headers["X-Incident-Signature"] == f"v1={mac}"
+        entries = await _rule_entries(bot, incident.id)
+        assert sum("queued a webhook" in e for e in entries) == len(wanted)
+
+
+async def _async(value):
+    return value
