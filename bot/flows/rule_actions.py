@@ -105,6 +105,11 @@ async def _post(deps: Deps, incident: Incident, channel: str, template: str) -> 
     try:
         await deps.slack.post(channel, text)
     except SlackApiError as exc:
+        if slack_error(exc) == "channel_not_found":  # what Slack says of a private channel
+            raise Refused(
+                f"the bot cannot see <#{channel}>: if it is a private channel, invite the bot "
+                "there (/invite)"
+            ) from None
         if slack_error(exc) != "not_in_channel":
             raise
         try:  # a public channel the bot is not in: it joins

@@ -192,3 +192,36 @@ async def test_a_webhook_rule_sends_each_change_once_signed_and_in_order(
 
 async def _async(value):
     return value
+
+
+async def test_a_private_channel_the_bot_is_not_in_is_named_on_the_timeline(
+    start_bot, paging_settings, slack: FakeSlack, tmp_path
+):
+    secret = slack.add_channel("leadership", is_private=True, members=["U_ALICE"])
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        f'rules:\n  - name: tell\n    on: [declared]\n    do:\n      - post: {{channel: {secret}, text: "{{ref}}"}}\n'
+    )
+    bot = await start_bot(**(paging_settings | {"rules_file": rules}))
+    driver = SlackDriver(bot.url, SIGNING_SECRET, slack)
+    incident = await declare(bot, driver)
+    [entry] = await until(lambda: _rule_entries(bot, incident.id), lambda e: len(e) == 1)
+    assert entry.startswith("rule tell: could not: the bot cannot see")
+    assert "invite the bot there" in entry
+    assert slack.messages(secret) == []
+
+
+def test_a_rules_file_with_a_webhook_to_the_bot_itself_stops_start_up(tmp_path):
+    from tests.processes import run_bot
+
+    (tmp_path / "rules.yaml").write_text(
+        "rules:\n  - name: loop\n    on: [declared]\n    do:\n"
+        '      - webhook: {url: "http://127.0.0.1:3000/slack/events"}\n'
+        '      - webhook: {url: "ftp://files.example.com/x"}\n'
+    )
+    result = run_bot(
+        cwd=tmp_path, SLACK_BOT_TOKEN="xoxb-1", SLACK_SIGNING_SECRET="s", RULES_FILE="rules.yaml"
+    )
+    assert result.returncode == 2, result.stderr
+    assert "rules.yaml:5" in result.stderr and "rules.yaml:6" in result.stderr
+    assert "is not an http(s) URL" in result.stderr
