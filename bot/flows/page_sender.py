@@ -176,8 +176,7 @@ async def _later(deps: Deps, page: Page, exc: PagerUnavailable) -> None:
     deps.metrics.pages.labels(page.pager, "retried").inc()
     log.warning("page_postponed", page=page.id, error=exc.reason, attempts=page.attempts + 1)
     if kept is not None and kept.attempts == 1 and not kept.resolve_wanted:
-        requester = Requester(user_id=kept.requested_by, channel_id=kept.requested_in)
-        await reply(deps, requester, views.delayed(kept))
+        await reply(deps, await _requester(deps, kept), views.delayed(kept))
 
 
 async def _refused(deps: Deps, page: Page, message: str) -> None:
@@ -191,12 +190,20 @@ async def _refused(deps: Deps, page: Page, message: str) -> None:
         await _tell(deps, kept, incident, views.refused(kept), views.refused(kept))
 
 
+async def _requester(deps: Deps, page: Page) -> Requester:
+    """Who asked for the page and where; silent when the bot asked itself (a rule's `page`
+    action): it is not told by DM what became of its own page."""
+    me = await deps.slack.attempt("auth_test", deps.slack.identity())
+    by_bot = bool(me) and page.requested_by == me["user_id"]
+    return Requester(user_id=page.requested_by, channel_id=page.requested_in, silent=by_bot)
+
+
 async def _tell(
     deps: Deps, page: Page, incident: Incident, to_requester: str, to_room: str
 ) -> None:
     """The requester and the war room hear what became of a page, once the pages still
     being sent have gone out."""
-    requester = Requester(user_id=page.requested_by, channel_id=page.requested_in)
+    requester = await _requester(deps, page)
     calls: dict[str, Awaitable[Any]] = {"refresh": deps.refresher.run(incident.id or 0)}
     room = live_room(incident)
     if room and page.requested_in == room:

@@ -10,6 +10,7 @@ import pytest
 from bot.types import EventKind
 from tests.conftest import SIGNING_SECRET
 from tests.fakes import FakePagerDuty, FakeSlack, SlackDriver
+from tests.fakes.slack_state import BOT_USER_ID
 from tests.helpers import declare, in_war_room, timeline, until
 
 RULES = """rules:
@@ -104,6 +105,8 @@ async def test_a_sev1_for_checkout_runs_every_action_once_and_a_failing_one_bloc
     assert [c.body["dedup_key"] for c in pagerduty.calls_to("/v2/enqueue")] == [
         "inc-1-checkout-api"
     ]
+    # the war room hears of the rule's page; the bot is not told by DM of its own page
+    assert [c for c in slack.calls_to("chat.postMessage") if c.args["channel"] == BOT_USER_ID] == []
     offers = [m for m in slack.messages(incident.channel_id) if "Checkout 5xx" in json.dumps(m)]
     assert len(offers) == 1
 
