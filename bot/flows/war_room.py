@@ -137,7 +137,10 @@ async def _open(
         unsaved = await _recorded(deps, attach, incident, requester)
         if unsaved is not None:
             return unsaved
-    return await _follow_up(deps, incident, results, intro_ts=intro_ts, intro_error=intro_error)
+    opened = await _follow_up(deps, incident, results, intro_ts=intro_ts, intro_error=intro_error)
+    # rules and webhooks hear of it once the set-up is finished, so they never hold it up
+    await emit(deps, opened, Happened.DECLARED)
+    return opened
 
 
 async def _welcome(
@@ -154,7 +157,6 @@ async def _welcome(
         "reply": reply(deps, requester, text, blocks),
         "owners": invite_owners(deps, incident),  # the catalog service's
         "service_channel": tell_declared(deps, incident),
-        "events": emit(deps, incident, Happened.DECLARED),
     }
     status_channel = deps.settings.status_channel
     if status_channel and not incident.is_private:

@@ -24,6 +24,7 @@ from bot.webhooks.urls import own_urls, validate_url
 log = structlog.get_logger(__name__)
 TIMEOUT = 10.0  # seconds a receiver has to answer (tests shorten it)
 SWEEP_EVERY = 1.0
+IN_FLIGHT = 100  # deliveries under way at once, across receivers
 DEPTH_EVERY = 15.0  # how often the outbox depth gauge is read when nothing happens
 ANSWER_KEPT = 300  # characters of a receiver's answer kept as the entry's last error
 
@@ -146,11 +147,30 @@ def _tell(deps: Deps, entry: WebhookDelivery, answer: Answer) -> None:
         log.warning(f"webhook_{outcome}", **fields, error=answer.error, due_at=entry.due_at)
 
 
-async def sweep(deps: Deps, http: aiohttp.ClientSession) -> int:
-    """Deliver every entry that is due (and free); how many this process took."""
+async def sweep(deps: Deps, http: aiohttp.ClientSession, limit: int = 20) -> int:
+    """Deliver the entries that are due (and free), at most `limit`, and wait for them; how
+    many this process took."""
     async with deps.db.session() as session:
-        claimed = await outbox.claim_due(session, owner=deps.leases.owner, now=utcnow())
+        claimed = await outbox.claim_due(
+            session, owner=deps.leases.owner, now=utcnow(), limit=limit
+        )
     await asyncio.gather(*(send(deps, http, entry) for entry in claimed))
+    return len(claimed)
+
+
+async def _claim_more(
+    deps: Deps, http: aiohttp.ClientSession, running: set[asyncio.Task[None]]
+) -> int:
+    """Start deliveries for the free slots (a slow receiver holds one slot, not a batch)."""
+    free = IN_FLIGHT - len(running)
+    if free <= 0:
+        return 0
+    async with deps.db.session() as session:
+        claimed = await outbox.claim_due(session, owner=deps.leases.owner, now=utcnow(), limit=free)
+    for entry in claimed:
+        task = asyncio.ensure_future(send(deps, http, entry))
+        running.add(task)
+        task.add_done_callback(running.discard)
     return len(claimed)
 
 
@@ -160,22 +180,35 @@ async def _read_depth(deps: Deps) -> None:
 
 
 async def run_webhook_sender(deps: Deps, stopping: asyncio.Event) -> None:
-    """Until `stopping`: deliver what is due, then sleep until an entry is queued here, or a
-    sweep interval (entries queued by other replicas, retries coming due)."""
+    """Until `stopping`: keep up to IN_FLIGHT deliveries going, claiming more as each one
+    ends, when an entry is queued here, or every sweep interval (entries queued by other
+    replicas, retries coming due). Deliveries under way when it stops are left to their lease."""
     depth_read = 0.0
+    running: set[asyncio.Task[None]] = set()
     async with aiohttp.ClientSession() as http:
+        settled = 0  # deliveries ended since the outbox depth was last read
         while not stopping.is_set():
             deps.webhooks_due.clear()
+            started = 0
             try:
-                worked = 0
-                while taken := await sweep(deps, http):
-                    worked += taken
-                if worked or time.monotonic() - depth_read >= DEPTH_EVERY:
+                started = await _claim_more(deps, http, running)
+                if started or settled or time.monotonic() - depth_read >= DEPTH_EVERY:
                     await _read_depth(deps)
-                    depth_read = time.monotonic()
+                    depth_read, settled = time.monotonic(), 0
             except Exception as exc:  # keep sending: the next round retries
                 log.error("webhook_sweep_failed", error=repr(exc), exc_info=exc)
+            before = len(running)  # what is under way now, this round's included
             wakers = [asyncio.ensure_future(e.wait()) for e in (stopping, deps.webhooks_due)]
-            await asyncio.wait(wakers, timeout=SWEEP_EVERY, return_when=asyncio.FIRST_COMPLETED)
-            for waker in wakers:
+            ended = (
+                [asyncio.ensure_future(asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED))]
+                if running
+                else []
+            )
+            await asyncio.wait(
+                [*wakers, *ended], timeout=SWEEP_EVERY, return_when=asyncio.FIRST_COMPLETED
+            )
+            for waker in [*wakers, *ended]:
                 waker.cancel()
+            settled += max(before - len(running), 0)
+        if running:
+            await asyncio.wait(running, timeout=1.0)
