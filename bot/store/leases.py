@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, func, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.store.repo import OPEN_STATUSES
+from bot.store.repo import OPEN_STATUSES, locked_query
 from bot.store.tables import Incident
 
 
@@ -41,12 +41,19 @@ async def claim(
 async def renew(
     session: AsyncSession, incident_ids: Collection[int], *, owner: str, until: datetime
 ) -> None:
-    """Extend the leases `owner` still holds; commits."""
-    await session.exec(
-        update(Incident)
+    """Extend the leases `owner` still holds; commits. The rows are locked in id order first,
+    as every other writer of several incidents locks them (an UPDATE of many rows locks them
+    in the order it finds them, which deadlocks against those on PostgreSQL)."""
+    held = (
+        select(Incident.id)
         .where(col(Incident.id).in_(incident_ids), col(Incident.setup_lease_owner) == owner)
-        .values(setup_lease_until=until)
+        .order_by(col(Incident.id))
     )
+    ids = list((await session.exec(locked_query(held, True))).all())
+    if ids:
+        await session.exec(
+            update(Incident).where(col(Incident.id).in_(ids)).values(setup_lease_until=until)
+        )
     await session.commit()
 
 
