@@ -95,19 +95,9 @@ def load_rules(
     """The rules in `path`, `${VAR}`s read from `environ`, with problems instead of exceptions;
     `check_url(url)` says what is wrong with a webhook's URL (None: nothing)."""
     found = RuleSet(source=path)
-    if not path.exists():
-        return found
-    if path.is_dir():
-        found.problems.append(
-            RuleProblem(
-                path, None, "RULES_FILE is a folder, not a file", "name the rules' YAML file"
-            )
-        )
-        return found
-    text = yamldocs.read_text(path)
-    document = text if isinstance(text, Finding) else yamldocs.load_mapping(text, SCHEMA)
-    if isinstance(document, Finding):
-        found.problems.append(RuleProblem(path, *document))
+    document = yamldocs.open_document(path, SCHEMA, "RULES_FILE")
+    if not isinstance(document, yamldocs.Document):
+        found.problems += [document] if document else []
         return found
     findings = _read(document, environ, found, check_url)
     found.problems.extend(

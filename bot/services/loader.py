@@ -84,16 +84,9 @@ def load_catalog(path: Path, environ: Mapping[str, str]) -> Catalog:
     """The catalog in `path`, its `${VAR}`s read from `environ`, with problems instead of
     exceptions; services that are valid load even when others are not."""
     catalog = Catalog(source=path)
-    if not path.exists():
-        return catalog
-    if path.is_dir():
-        message = "SERVICES_FILE is a folder, not a file"
-        catalog.problems.append(CatalogProblem(path, None, message, "name the catalog's YAML file"))
-        return catalog
-    text = yamldocs.read_text(path)
-    document = text if isinstance(text, Finding) else yamldocs.load_mapping(text, SCHEMA)
-    if isinstance(document, Finding):
-        catalog.problems.append(CatalogProblem(path, *document))
+    document = yamldocs.open_document(path, SCHEMA, "SERVICES_FILE")
+    if not isinstance(document, yamldocs.Document):
+        catalog.problems += [document] if document else []
         return catalog
     findings = _read(document, environ, catalog)
     catalog.problems.extend(

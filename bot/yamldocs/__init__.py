@@ -12,6 +12,7 @@ from bot.yamldocs.parse import (
     kind,
     line_at,
     load_mapping,
+    open_document,
     read_text,
     where,
 )
@@ -32,6 +33,7 @@ __all__ = [
     "kind",
     "line_at",
     "load_mapping",
+    "open_document",
     "read_text",
     "substitute",
     "suggest",

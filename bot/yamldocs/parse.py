@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from bot.yamldocs.schema import Document, Finding, Loc, Schema
+from bot.yamldocs.schema import Document, FileProblem, Finding, Loc, Schema
 
 YAML_FIX = (
     "check the indentation on this line and the one above; quote values that contain "
@@ -185,3 +185,17 @@ def duplicate_names(root: Node, named: Iterable[tuple[str, Loc]]) -> list[Findin
         fix = "rename one of them; names must be unique"
         findings.append(Finding(line_at(root, loc), message, fix))
     return findings
+
+
+def open_document(path: Path, schema: Schema, setting: str) -> Document | FileProblem | None:
+    """The YAML document in the file `setting` names: None when there is no file, or the
+    problem that keeps it from being read (a folder, unreadable, not YAML, not a mapping)."""
+    if not path.exists():
+        return None
+    if path.is_dir():
+        return FileProblem(
+            path, None, f"{setting} is a folder, not a file", f"point {setting} at a YAML file"
+        )
+    text = read_text(path)
+    document = text if isinstance(text, Finding) else load_mapping(text, schema)
+    return FileProblem(path, *document) if isinstance(document, Finding) else document

@@ -193,7 +193,7 @@ def test_no_file_is_an_empty_catalog_and_an_empty_list_is_too(tmp_path):
 def test_a_folder_is_a_problem(tmp_path):
     catalog = load_catalog(tmp_path, {})
     assert [str(p) for p in catalog.problems] == [
-        f"{tmp_path}: SERVICES_FILE is a folder, not a file — fix: name the catalog's YAML file"
+        f"{tmp_path}: SERVICES_FILE is a folder, not a file — fix: point SERVICES_FILE at a YAML file"
     ]
 
 
