@@ -112,3 +112,14 @@ async def paging(start_bot, paging_settings, pagerduty, opsgenie):
 @pytest.fixture
 def paging_driver(paging, slack: FakeSlack) -> SlackDriver:
     return SlackDriver(paging.url, SIGNING_SECRET, slack)
+
+
+@pytest.fixture
+def fast_page_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A page the pager could not take is tried again within a fraction of a second (the
+    real backoff starts at 5 s), and the sender looks for due pages ten times a second."""
+    from bot.flows import page_sender
+    from bot.incidents import paging
+
+    monkeypatch.setattr(paging, "FIRST_RETRY", 0.2)
+    monkeypatch.setattr(page_sender, "SWEEP_EVERY", 0.1)

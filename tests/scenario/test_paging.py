@@ -94,7 +94,7 @@ async def test_a_drill_pages_nobody_unless_the_service_drills(
 
 
 async def test_a_busy_pager_gets_the_page_later_and_a_refusing_one_is_quoted(
-    paging, driver: SlackDriver, slack: FakeSlack, pagerduty: FakePagerDuty
+    paging, driver: SlackDriver, slack: FakeSlack, pagerduty: FakePagerDuty, fast_page_retries
 ):
     incident = await declare(paging, driver)
     pagerduty.rate_limit("/v2/enqueue", times=1, retry_after=0)
@@ -217,7 +217,7 @@ async def test_paging_a_person_goes_through_opsgenie_when_pagerduty_cannot(
 
 
 async def test_a_page_stored_before_a_crash_is_sent_once_by_the_next_process(
-    paging, start_bot, driver: SlackDriver, pagerduty: FakePagerDuty, tmp_path
+    paging, start_bot, driver: SlackDriver, pagerduty: FakePagerDuty, tmp_path, fast_page_retries
 ):
     incident = await declare(paging, driver)
     pagerduty.fail("/v2/enqueue", status=503, times=1)

@@ -117,7 +117,7 @@ async def test_webhooks_are_off_without_their_secret(start_bot, paging_settings)
 
 
 async def test_a_pager_that_times_out_keeps_the_page_until_it_answers(
-    paging, driver: SlackDriver, opsgenie: FakeOpsgenie
+    paging, driver: SlackDriver, opsgenie: FakeOpsgenie, fast_page_retries
 ):
     opsgenie.timeout_hold = 0.2  # the bot waits up to 10 s; the fake drops it sooner
     opsgenie.fail("/v2/alerts", status="timeout", times=1)
