@@ -21,7 +21,7 @@ from tests.helpers import declare, incidents, timeline
 from tests.outage import BrokenFile, Relay
 
 # a server that goes away is the realistic outage; a broken SQLite file is over quickly
-OUTAGE_SECONDS = {"postgresql": 30.0, "sqlite": 5.0}
+OUTAGE_SECONDS = {"postgresql": 10.0, "sqlite": 5.0}
 
 
 @dataclass
