@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.incidents.service import get, record
 from bot.store import repo
+from bot.store.claiming import claim, lease_free
 from bot.store.outbound import Page
 from bot.store.tables import Incident, utcnow
 from bot.types import EventKind, Severity
@@ -158,25 +158,11 @@ async def claim_due(
     """Take the pages due to be sent (or resolved) whose lease is free (only `ids`, when
     given), by compare-and-set one at a time, so that two replicas never send the same one;
     commits."""
-    free = or_(col(Page.lease_until).is_(None), col(Page.lease_until) <= now)
-    query = select(Page.id).where(col(Page.due_at) <= now, free)
+    query = select(Page.id).where(col(Page.due_at) <= now, lease_free(Page, now))
     if ids is not None:
         query = query.where(col(Page.id).in_(ids))
     due = await session.exec(query.order_by(col(Page.due_at), col(Page.id)).limit(limit))
-    claimed = []
-    for page_id in due.all():
-        taken = await session.exec(
-            update(Page)
-            .where(col(Page.id) == page_id, free)
-            .values(lease_owner=owner, lease_until=now + LEASE)
-        )
-        if taken.rowcount:
-            claimed.append(page_id)
-    await session.commit()
-    if not claimed:
-        return []
-    rows = await session.exec(select(Page).where(col(Page.id).in_(claimed)).order_by(col(Page.id)))
-    return list(rows.all())
+    return await claim(session, Page, due.all(), owner=owner, now=now, lease=LEASE)
 
 
 async def _held(session: AsyncSession, page_id: int, owner: str) -> Page | None:

@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.incidents.service import record
 from bot.store import repo
+from bot.store.claiming import claim, lease_free
 from bot.store.outbound import RuleAction
 from bot.store.tables import utcnow
 from bot.types import EventKind
@@ -54,27 +54,13 @@ async def claim_due(
     session: AsyncSession, *, owner: str, now: datetime, limit: int = 20
 ) -> list[RuleAction]:
     """Take due actions whose lease is free, by compare-and-set; commits."""
-    free = or_(col(RuleAction.lease_until).is_(None), col(RuleAction.lease_until) <= now)
     due = await session.exec(
         select(RuleAction.id)
-        .where(col(RuleAction.due_at) <= now, free)
+        .where(col(RuleAction.due_at) <= now, lease_free(RuleAction, now))
         .order_by(col(RuleAction.id))
         .limit(limit)
     )
-    claimed = []
-    for action_id in due.all():
-        taken = await session.exec(
-            update(RuleAction)
-            .where(col(RuleAction.id) == action_id, free)
-            .values(lease_owner=owner, lease_until=now + LEASE)
-        )
-        if taken.rowcount:
-            claimed.append(action_id)
-    await session.commit()
-    if not claimed:
-        return []
-    rows = await session.exec(select(RuleAction).where(col(RuleAction.id).in_(claimed)))
-    return list(rows.all())
+    return await claim(session, RuleAction, due.all(), owner=owner, now=now, lease=LEASE)
 
 
 async def finish(

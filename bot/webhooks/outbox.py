@@ -17,12 +17,13 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, update
+from sqlalchemy import and_, exists, func
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.store import repo
+from bot.store.claiming import claim, lease_free
 from bot.store.outbound import WebhookDelivery
 from bot.store.tables import Incident, utcnow
 from bot.types import INCIDENT_COMMANDER
@@ -106,10 +107,6 @@ async def _by_key(session: AsyncSession, key: str) -> WebhookDelivery | None:
     return found.first()
 
 
-def _free(now: datetime) -> ColumnElement[bool]:
-    return or_(col(WebhookDelivery.lease_until).is_(None), col(WebhookDelivery.lease_until) <= now)
-
-
 async def claim_due(
     session: AsyncSession, *, owner: str, now: datetime, limit: int = 20
 ) -> list[WebhookDelivery]:
@@ -127,34 +124,16 @@ async def claim_due(
     query = select(WebhookDelivery.id).where(
         col(WebhookDelivery.state) == State.QUEUED.value,
         col(WebhookDelivery.due_at) <= now,
-        _free(now),
+        lease_free(WebhookDelivery, now),
         ~waiting,
     )
     due = await session.exec(
         query.order_by(col(WebhookDelivery.due_at), col(WebhookDelivery.id)).limit(limit)
     )
-    claimed = []
-    for entry_id in due.all():
-        taken = await session.exec(
-            update(WebhookDelivery)
-            .where(
-                col(WebhookDelivery.id) == entry_id,
-                col(WebhookDelivery.state) == State.QUEUED.value,
-                _free(now),
-            )
-            .values(lease_owner=owner, lease_until=now + LEASE)
-        )
-        if taken.rowcount:
-            claimed.append(entry_id)
-    await session.commit()
-    if not claimed:
-        return []
-    rows = await session.exec(
-        select(WebhookDelivery)
-        .where(col(WebhookDelivery.id).in_(claimed))
-        .order_by(col(WebhookDelivery.id))
+    queued = col(WebhookDelivery.state) == State.QUEUED.value
+    return await claim(
+        session, WebhookDelivery, due.all(), owner=owner, now=now, lease=LEASE, still=[queued]
     )
-    return list(rows.all())
 
 
 async def _held(session: AsyncSession, entry_id: int, owner: str) -> WebhookDelivery | None:
