@@ -120,3 +120,19 @@ async def until(read, done, timeout: float = 15.0):
             return value
         assert loop.time() < end, f"not done: {value}"
         await asyncio.sleep(0.05)
+
+
+async def declare_private(bot, driver, title: str):
+    """Declare a private incident through the declare form; the stored incident."""
+    await driver.command("declare")
+    await bot.settle()
+    private = {"value": "private", "text": {"type": "plain_text", "text": "Private"}}
+    await driver.view_submission(
+        "declare_incident",
+        {
+            "title": {"title": {"type": "plain_text_input", "value": title}},
+            "options": {"options": {"type": "checkboxes", "selected_options": [private]}},
+        },
+    )
+    await bot.settle()
+    return (await incidents(bot.deps.db))[-1]

@@ -26,7 +26,7 @@ from bot.webhooks import outbox
 from tests.conftest import SIGNING_SECRET
 from tests.fakes import FakeSlack, SlackDriver
 from tests.fakes.receiver import HANG, Received, WebhookReceiver
-from tests.helpers import declare, in_war_room, incidents, roles, until
+from tests.helpers import declare, declare_private, in_war_room, incidents, roles, until
 
 SECRET = "hook-secret"
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -140,24 +140,7 @@ async def test_an_event_is_posted_as_design_says_and_verifies_with_the_readme_sn
 async def test_a_private_incident_tells_only_its_number_severity_and_status(
     bot, driver: SlackDriver, receiver: WebhookReceiver
 ):
-    await driver.command("declare")
-    await bot.settle()
-    await driver.view_submission(
-        "declare_incident",
-        {
-            "title": {"title": {"type": "plain_text_input", "value": "Acquisition leak"}},
-            "options": {
-                "options": {
-                    "type": "checkboxes",
-                    "selected_options": [
-                        {"value": "private", "text": {"type": "plain_text", "text": "Private"}}
-                    ],
-                }
-            },
-        },
-    )
-    await bot.settle()
-    [incident] = await incidents(bot.deps.db)
+    incident = await declare_private(bot, driver, "Acquisition leak")
     assert incident.is_private
     await hook(bot, incident, "incident.status_changed", receiver)
     await settled(bot)

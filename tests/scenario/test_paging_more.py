@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import SIGNING_SECRET
 from tests.fakes import FakeOpsgenie, FakePagerDuty, FakeSlack, SlackDriver
-from tests.helpers import declare, in_war_room, pages, told, until
+from tests.helpers import declare, declare_private, in_war_room, pages, told, until
 from tests.scenario.conftest import OG_TOKEN
 
 
@@ -185,26 +185,7 @@ async def test_the_services_channel_hears_of_the_resolve_and_its_runbooks_come_f
 async def test_a_private_incidents_title_does_not_leave_slack_with_its_page(
     paging, driver: SlackDriver, slack: FakeSlack, pagerduty: FakePagerDuty
 ):
-    await driver.command("declare")
-    await paging.settle()
-    await driver.view_submission(
-        "declare_incident",
-        {
-            "title": {"title": {"type": "plain_text_input", "value": "Acquisition leak"}},
-            "options": {
-                "options": {
-                    "type": "checkboxes",
-                    "selected_options": [
-                        {"value": "private", "text": {"type": "plain_text", "text": "Private"}}
-                    ],
-                }
-            },
-        },
-    )
-    await paging.settle()
-    from tests.helpers import incidents
-
-    [incident] = await incidents(paging.deps.db)
+    incident = await declare_private(paging, driver, "Acquisition leak")
     assert incident.is_private
     await in_war_room(paging, driver, incident, "page checkout-api come now")
     [call] = pagerduty.calls_to("/v2/enqueue")
