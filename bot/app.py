@@ -37,6 +37,7 @@ from bot.metrics import Metrics
 from bot.notify.client import CountingWebClient, build_client
 from bot.notify.coalesce import Coalescer
 from bot.notify.gateway import SlackGateway
+from bot.notify.outbox import SlackOutbox
 from bot.rules.loader import load_rules
 from bot.rules.model import RuleSet
 from bot.runbooks import RunbookSet, load_runbooks
@@ -107,6 +108,9 @@ class BotApp:
         self.tasks.append(asyncio.create_task(run_resumer(self.deps, self.stopping)))
         self.tasks.append(asyncio.create_task(run_sender(self.deps, self.stopping)))
         self.tasks.append(asyncio.create_task(run_webhook_sender(self.deps, self.stopping)))
+        if (outbox := self.deps.slack.outbox) is not None:
+            sending = outbox.run_forever(self.deps.slack.replay, self.stopping)
+            self.tasks.append(asyncio.create_task(sending))
         if self.deps.rules.rules:
             self.tasks.append(asyncio.create_task(run_rules_sender(self.deps, self.stopping)))
         if self.deps.catalog.services:
@@ -219,7 +223,7 @@ def _make_deps(
     deps = Deps(
         settings=settings,
         db=database,
-        slack=SlackGateway(client, metrics),
+        slack=SlackGateway(client, metrics, SlackOutbox(database, metrics, leases.owner)),
         metrics=metrics,
         declarer=Declarer(
             database,

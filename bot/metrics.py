@@ -58,6 +58,28 @@ class Metrics:
             "Outbound webhooks stored and not yet delivered (nor given up)",
             registry=self.registry,
         )
+        self._slack_outbox()
+
+    def _slack_outbox(self) -> None:
+        self.slack_outbox = Counter(
+            "incidentbot_slack_outbox",
+            "Slack calls kept in the outbox, and what became of them (kept, sent, postponed, "
+            "refused)",
+            ["outcome"],
+            registry=self.registry,
+        )
+        for outcome in ("kept", "sent", "postponed", "refused"):
+            self.slack_outbox.labels(outcome)
+        self.slack_outbox_depth = Gauge(
+            "incidentbot_slack_outbox_depth",
+            "Slack calls kept in the outbox, waiting to be sent again",
+            registry=self.registry,
+        )
+        self.slack_outbox_oldest = Gauge(
+            "incidentbot_slack_outbox_oldest_seconds",
+            "Age of the oldest Slack call in the outbox (0 when it is empty)",
+            registry=self.registry,
+        )
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -11,6 +11,7 @@ import structlog
 
 from bot.deps import Deps
 from bot.notify.gateway import slack_error
+from bot.notify.pacing import Deferred
 from bot.slack.names import war_room_name
 from bot.store import leases
 from bot.store.tables import Incident
@@ -78,8 +79,9 @@ def number_in(prefix: str, name: str) -> int | None:
 
 async def create_channel(
     deps: Deps, incident: Incident, mine: BotChannels | None = None
-) -> tuple[dict[str, Any] | None, str | None]:
-    """Create the war room, taking the next name while one is taken; (channel, error).
+) -> tuple[dict[str, Any] | None, str | None, float | None]:
+    """Create the war room, taking the next name while one is taken; (channel, error, and
+    the seconds until Slack's rate limit allows it when that is the error).
 
     A taken name may be the bot's own channel made for this incident by a create whose
     answer was lost (a timeout, a dropped connection, which the client also retries by
@@ -89,13 +91,15 @@ async def create_channel(
     mine = mine or BotChannels(deps)
     for name in candidate_names(deps.settings.channel_prefix, incident):
         try:
-            return await deps.slack.create_channel(name, private=incident.is_private), None
+            return await deps.slack.create_channel(name, private=incident.is_private), None, None
+        except Deferred as paced:  # not sent: Slack's limit allows it later
+            return None, "ratelimited", paced.wait
         except Exception as exc:  # timeouts and dropped connections too: all get a Retry
             error = slack_error(exc)
             if error != "name_taken":
-                return None, error
+                return None, error, None
         adopted = await mine.unrecorded(name)
         if adopted is not None:
             log.info("war_room_adopted", channel=adopted["id"], name=name)
-            return adopted, None
-    return None, "name_taken"
+            return adopted, None, None
+    return None, "name_taken", None

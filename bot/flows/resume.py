@@ -25,6 +25,7 @@ from bot.flows.war_room import finish, link_declared, post_summary, store_room, 
 from bot.incidents import service
 from bot.logging import bind_incident
 from bot.notify.gateway import slack_error
+from bot.notify.pacing import Urgency, paced
 from bot.slack.views import incident as views
 from bot.store.alert_rows import AlertTally
 from bot.store.tables import Incident, RoleAssignment, RunbookRun
@@ -166,9 +167,10 @@ async def _intro(
     blocks = views.summary_blocks(
         incident, holders, deps.settings.roles, alerts=alerts, links=links, can_page=can_page(deps)
     )
-    ts, error = await post_summary(
-        deps, incident.channel_id, views.summary_text(incident), [b.to_dict() for b in blocks]
-    )
+    with paced(Urgency.PERSON):  # the intro is what the declarer waits for
+        ts, error = await post_summary(
+            deps, incident.channel_id, views.summary_text(incident), [b.to_dict() for b in blocks]
+        )
     return ts, error, False
 
 
@@ -182,7 +184,9 @@ async def _room(
     """Give the incident its war room: the bot's unrecorded one, or a new one; stored first
     (another replica may have been quicker). False when it has none after all."""
     assert incident.id is not None
-    channel, error = (adopt, None) if adopt else await create_channel(deps, incident, mine)
+    channel, error, retry_in = (
+        (adopt, None, None) if adopt else await create_channel(deps, incident, mine)
+    )
     if channel is None:
         assert error is not None
         told_before = incident.setup_error is not None  # the live request told them
@@ -193,10 +197,11 @@ async def _room(
                 error=error,
                 actor=incident.declared_by,
                 owner=deps.leases.owner,
+                retry_in=retry_in,
             )
-        log.warning("war_room_failed", error=error, resumed=True)
+        log.warning("war_room_failed", error=error, resumed=True, retry_in=retry_in)
         if not told_before:
-            text, blocks = views.setup_failed_reply(failed, error)
+            text, blocks = views.setup_failed_reply(failed, error, retry_in)
             await reply(deps, requester, text, blocks)
         return False
     try:

@@ -38,6 +38,12 @@ async def run_resumer(deps: Deps, stopping: asyncio.Event) -> None:
     await asyncio.gather(deps.leases.renew_forever(stopping), Resumer(deps).run_forever(stopping))
 
 
+def _may_have_room(incident: Incident) -> bool:
+    """Whether Slack may hold a war room the incident has not recorded: not when the last
+    try was held back by Slack's rate limit (then nothing was created)."""
+    return incident.channel_id is None and incident.setup_error != "ratelimited"
+
+
 class Resumer:
     """Finds due set-ups and the bot's unrecorded channels, and resumes them."""
 
@@ -68,7 +74,7 @@ class Resumer:
                 sweep = await leases.recently_declared(session, since)
         mine = BotChannels(self.deps)
         adopt: dict[int, dict[str, Any]] | None = {}
-        if sweep or any(incident.channel_id is None for incident in due):
+        if sweep or any(_may_have_room(incident) for incident in due):
             adopt = await self._adoptable(mine)
             if adopt is None:  # not listed: a room made now might leave one behind, so later
                 due = [incident for incident in due if incident.channel_id]

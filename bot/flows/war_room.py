@@ -21,6 +21,7 @@ from bot.flows.summaries import call_link, can_page, load_incident
 from bot.incidents import service, status
 from bot.logging import bind_incident
 from bot.notify.gateway import slack_error
+from bot.notify.pacing import Urgency, paced
 from bot.slack.views import incident as views
 from bot.slack.views.text import truncate
 from bot.store import repo
@@ -110,10 +111,10 @@ async def _open(
                 can_page=can_page(deps),
             )
         ]
-        channel, error = await creating
+        channel, error, retry_in = await creating
         if channel is None:
             assert error is not None
-            return await _not_created(deps, incident_id, error, requester)
+            return await _not_created(deps, incident_id, error, requester, retry_in)
         channel_id = channel["id"]
         attach = None
         if retry:
@@ -128,7 +129,7 @@ async def _open(
             room = service.WarRoom(incident_id, channel_id, channel["name"], requester.user_id)
             attach = asyncio.ensure_future(deps.declarer.attach(room))
         incident.channel_id, incident.channel_name = channel_id, channel["name"]
-        intro = asyncio.ensure_future(post_summary(deps, channel_id, intro_text, intro_blocks))
+        intro = _send_intro(deps, channel_id, intro_text, intro_blocks)
         await asyncio.sleep(0)  # the intro's request is written before the gate opens
     log.info("war_room_opened", channel=channel_id, name=channel["name"])
     results = await _welcome(deps, incident, holders, requester)
@@ -141,6 +142,14 @@ async def _open(
     # rules and webhooks hear of it once the set-up is finished, so they never hold it up
     await emit(deps, opened, Happened.DECLARED)
     return opened
+
+
+def _send_intro(
+    deps: Deps, channel: str, text: str, blocks: list
+) -> asyncio.Future[tuple[str | None, str]]:
+    """Post the intro, first of anything under Slack's limits: the declarer waits for it."""
+    with paced(Urgency.PERSON):
+        return asyncio.ensure_future(post_summary(deps, channel, text, blocks))
 
 
 async def _welcome(
@@ -171,8 +180,11 @@ async def _welcome(
     return await deps.slack.gather(**{name: later(call) for name, call in calls.items()})
 
 
-async def _not_created(deps: Deps, incident_id: int, error: str, requester: Requester) -> Incident:
-    """Slack would not create the war room: store why (a Retry button resumes) and say so."""
+async def _not_created(
+    deps: Deps, incident_id: int, error: str, requester: Requester, retry_in: float | None
+) -> Incident:
+    """Slack would not create the war room: store why (a Retry button resumes) and say so;
+    one its rate limit holds back opens by itself when the limit allows (`retry_in`)."""
     async with deps.db.session() as session:
         incident = await service.record_setup_failure(
             session,
@@ -180,9 +192,10 @@ async def _not_created(deps: Deps, incident_id: int, error: str, requester: Requ
             error=error,
             actor=requester.user_id,
             owner=deps.leases.owner,
+            retry_in=retry_in,
         )
-    log.warning("war_room_failed", error=error)
-    text, blocks = views.setup_failed_reply(incident, error)
+    log.warning("war_room_failed", error=error, retry_in=retry_in)
+    text, blocks = views.setup_failed_reply(incident, error, retry_in)
     await reply(deps, requester, text, blocks)
     return incident
 

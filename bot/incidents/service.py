@@ -222,10 +222,17 @@ async def _attach(session: AsyncSession, room: WarRoom) -> Incident:
 
 
 async def record_setup_failure(
-    session: AsyncSession, *, incident_id: int, error: str, actor: str, owner: str | None = None
+    session: AsyncSession,
+    *,
+    incident_id: int,
+    error: str,
+    actor: str,
+    owner: str | None = None,
+    retry_in: float | None = None,
 ) -> Incident:
     """Keep the incident, note why its war room could not be opened (once per error), and
-    try again later, less and less often; `owner` gives its set-up lease back."""
+    try again later: in `retry_in` seconds when given (Slack's rate limit allows it then),
+    otherwise less and less often; `owner` gives its set-up lease back."""
     incident = await get(session, incident_id, lock=True)
     if incident.setup_error != error[:200]:
         incident.setup_error = error[:200]
@@ -236,8 +243,11 @@ async def record_setup_failure(
             actor=actor,
             text=f"Slack refused to open the war room: {error}",
         )
-    incident.setup_attempts += 1
-    incident.setup_due_at = utcnow() + retry_delay(incident.setup_attempts, first=ROOM_RETRY)
+    if retry_in is not None:
+        incident.setup_due_at = utcnow() + timedelta(seconds=retry_in)
+    else:
+        incident.setup_attempts += 1
+        incident.setup_due_at = utcnow() + retry_delay(incident.setup_attempts, first=ROOM_RETRY)
     if owner is not None and incident.setup_lease_owner == owner:
         incident.setup_lease_until = incident.setup_lease_owner = None
     await session.commit()

@@ -19,6 +19,9 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.metrics import Metrics
 from bot.notify.client import CountingWebClient, slack_error
+from bot.notify.durable import blocks_json as _blocks
+from bot.notify.durable import durable
+from bot.notify.outbox import SlackOutbox
 
 log = structlog.get_logger(__name__)
 
@@ -39,18 +42,17 @@ _ANSWER_RETRIES = [
 ]
 
 
-def _blocks(blocks: Sequence[Block | dict[str, Any]] | None) -> list[dict[str, Any]] | None:
-    if blocks is None:
-        return None
-    return [b.to_dict() if isinstance(b, Block) else b for b in blocks]
-
-
 class SlackGateway:
-    """Outbound Slack calls. Methods raise SlackApiError; `attempt` logs and swallows."""
+    """Outbound Slack calls. Methods raise SlackApiError; `attempt` logs and swallows; the
+    `durable` ones keep what Slack cannot take now in the outbox, to send it again."""
 
-    def __init__(self, client: CountingWebClient, metrics: Metrics) -> None:
+    def __init__(
+        self, client: CountingWebClient, metrics: Metrics, outbox: SlackOutbox | None = None
+    ) -> None:
         self.client = client
         self.metrics = metrics
+        self.outbox = outbox
+        self._kept: set[str] = set()  # keys this process kept: a newer call makes them moot
         self._answerable = (SLACK_HOOKS, _origin(client.base_url))
         self._identity: dict[str, str] | None = None
         self._identity_lock = asyncio.Lock()
@@ -96,6 +98,13 @@ class SlackGateway:
         response = await self.client.conversations_create(name=name, is_private=private)
         return dict(response["channel"])
 
+    async def replay(self, name: str, args: dict[str, Any]) -> Any:
+        """Send a call the outbox kept (a durable method's name and arguments)."""
+        if name not in _DURABLE:
+            raise ValueError(f"not a durable Slack call: {name}")
+        return await getattr(self, name)(**args)
+
+    @durable(kept=False)
     async def invite(self, channel: str, users: Sequence[str]) -> bool:
         """Invite users (100 per call, as Slack allows), ignoring those already in the channel
         (with several, `force` has Slack invite the others rather than refuse them all);
@@ -118,6 +127,7 @@ class SlackGateway:
             added = added or len(response.get("errors") or []) < len(batch)
         return added
 
+    @durable(key=lambda a: f"topic:{a['channel']}")
     async def set_topic(self, channel: str, topic: str) -> None:
         await self.client.conversations_setTopic(channel=channel, topic=topic[:250])
 
@@ -177,6 +187,7 @@ class SlackGateway:
         response = await self.client.conversations_info(channel=channel)
         return dict(response["channel"])
 
+    @durable(kept="")
     async def post(
         self,
         channel: str,
@@ -184,8 +195,10 @@ class SlackGateway:
         blocks: Sequence[Block | dict[str, Any]] | None = None,
         *,
         thread_ts: str | None = None,
+        durable: bool = False,
     ) -> str:
-        """Post a message; returns its ts."""
+        """Post a message; returns its ts. With `durable`, a post Slack cannot take now is
+        kept in the outbox and "" returned (for notices whose ts nothing needs)."""
         response = await self.client.chat_postMessage(
             channel=channel,
             text=text,
@@ -196,11 +209,13 @@ class SlackGateway:
         )
         return str(response["ts"])
 
+    @durable(key=lambda a: f"update:{a['channel']}:{a['ts']}")
     async def update(
         self, channel: str, ts: str, text: str, blocks: Sequence[Block | dict[str, Any]]
     ) -> None:
         await self.client.chat_update(channel=channel, ts=ts, text=text, blocks=_blocks(blocks))
 
+    @durable(key=lambda a: f"pin:{a['channel']}:{a['ts']}")
     async def pin(self, channel: str, ts: str) -> None:
         try:
             await self.client.pins_add(channel=channel, timestamp=ts)
@@ -208,6 +223,7 @@ class SlackGateway:
             if slack_error(exc) != "already_pinned":
                 raise
 
+    @durable()
     async def ephemeral(
         self,
         channel: str,
@@ -285,7 +301,8 @@ class SlackGateway:
         """Replace an open modal's content (no trigger needed, no time limit)."""
         await self.client.views_update(view_id=view_id, view=view)
 
-    async def publish_home(self, user: str, view: View) -> None:
+    @durable(key=lambda a: f"home:{a['user']}")
+    async def publish_home(self, user: str, view: View | dict[str, Any]) -> None:
         """Show `view` on the user's App Home tab."""
         await self.client.views_publish(user_id=user, view=view)
 
@@ -311,6 +328,7 @@ class SlackGateway:
         response = await self.client.users_info(user=user_id)
         return dict(response["user"])
 
+    @durable(key=lambda a: f"archive:{a['channel']}")
     async def archive(self, channel: str) -> None:
         """Archive a channel; one that is already archived counts as done."""
         try:
@@ -355,3 +373,8 @@ class SlackGateway:
         """A Slack user's email (needs users:read.email), None when Slack does not say."""
         user = await self.user(user_id)
         return (user.get("profile") or {}).get("email") or None
+
+
+_DURABLE = frozenset(
+    ("invite", "set_topic", "post", "update", "pin", "ephemeral", "publish_home", "archive")
+)

@@ -13,11 +13,16 @@ from bot.alerts import grouping
 from bot.alerts.storm import Storm, due_storms, set_storm_ts
 from bot.deps import Deps
 from bot.notify.gateway import slack_error
+from bot.notify.pacing import Urgency, paced
 from bot.slack.views.alerts import STORM_LIST, card_blocks, card_text, storm_message
 from bot.store import claims
 from bot.store.tables import AlertGroup, Incident, utcnow
 
 log = structlog.get_logger(__name__)
+# Alert cards go last under Slack's limits, and wait little: one not posted now is posted by
+# the group's next alert or its due refresh (from what is stored); an update is kept in the
+# Slack outbox.
+CARD_PATIENCE = 2.0
 GONE = ("message_not_found", "cant_update_message", "channel_not_found", "is_archived")
 
 
@@ -26,12 +31,13 @@ async def post_card(deps: Deps, group: AlertGroup, incident: Incident | None) ->
     if not group.channel_id or group.id is None:
         return
     try:
-        ts = await deps.slack.post(
-            group.channel_id,
-            card_text(group),
-            card_blocks(group, incident),
-            thread_ts=group.message_ts,
-        )
+        with paced(Urgency.CARDS, patience=CARD_PATIENCE):
+            ts = await deps.slack.post(
+                group.channel_id,
+                card_text(group),
+                card_blocks(group, incident),
+                thread_ts=group.message_ts,
+            )
     except Exception as exc:
         log.warning("alert_card_not_posted", error=slack_error(exc), group=group.id)
         return  # card_ts stays empty: the next alert after a minute tries again
@@ -45,9 +51,10 @@ async def update_card(deps: Deps, group: AlertGroup, incident: Incident | None) 
     if not group.channel_id or not group.card_ts or group.id is None:
         return
     try:
-        await deps.slack.update(
-            group.channel_id, group.card_ts, card_text(group), card_blocks(group, incident)
-        )
+        with paced(Urgency.CARDS, patience=CARD_PATIENCE):  # kept in the outbox when held
+            await deps.slack.update(
+                group.channel_id, group.card_ts, card_text(group), card_blocks(group, incident)
+            )
     except Exception as exc:
         error = slack_error(exc)
         log.warning("alert_card_not_updated", error=error, group=group.id)
@@ -73,6 +80,11 @@ async def show_storm(deps: Deps, storm: Storm, *, post: bool) -> None:
         started=_posted_at(storm.ts) or utcnow(),
         threshold=deps.settings.alert_storm_threshold,
     )
+    with paced(Urgency.CARDS, patience=CARD_PATIENCE):
+        await _storm_message(deps, storm, text, blocks, post=post)
+
+
+async def _storm_message(deps: Deps, storm: Storm, text: str, blocks: list, *, post: bool) -> None:
     if post:
         ts = await deps.slack.attempt("storm", deps.slack.post(storm.channel_id, text, blocks))
         if ts:

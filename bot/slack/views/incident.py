@@ -329,8 +329,18 @@ def declared_reply(incident: Incident) -> tuple[str, list[Block]]:
     return text, [SectionBlock(text=MarkdownTextObject(text=text))]
 
 
-def setup_failed_reply(incident: Incident, error: str) -> tuple[str, list[Block]]:
-    """Tell the declarer the incident is recorded but its war room is not, with a retry."""
+def setup_failed_reply(
+    incident: Incident, error: str, retry_in: float | None = None
+) -> tuple[str, list[Block]]:
+    """Tell the declarer the incident is recorded but its war room is not, with a retry; or,
+    when only Slack's rate limit holds it back (`retry_in`), that it opens by itself."""
+    if retry_in is not None:
+        text = (
+            f":hourglass_flowing_sand: {headline(incident)} is recorded. Slack limits how fast "
+            f"the bot may create channels, so its war room opens by itself in about "
+            f"{max(round(retry_in), 1)} s: nothing to do, you will be told where it is."
+        )
+        return text, [SectionBlock(text=MarkdownTextObject(text=text))]
     fixes = {
         "restricted_action": "A workspace setting stops the bot from creating channels: ask an "
         "admin to allow it (Settings > Permissions > Channel management).",

@@ -6,6 +6,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import bot.store.outbound
+import bot.store.slack_outbox
 import bot.store.tables  # noqa: F401
 
 connection = context.config.attributes.get("connection")
