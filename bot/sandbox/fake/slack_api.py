@@ -1,4 +1,5 @@
-"""FakeSlack: a stateful aiohttp fake of the Slack Web API with call recording and faults."""
+"""FakeSlack: a stateful aiohttp fake of the Slack Web API with call recording and faults
+(the faults themselves are in slack_faults.py)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,8 @@ import asyncio
 import contextlib
 import json
 import time
-from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from . import handlers_channels, handlers_items, handlers_messages, handlers_use
 from .handlers_messages import apply_response
 from .handlers_views import apply_view_ack, close_view
 from .slack_args import Args, SlackError
+from .slack_faults import SlackFaults
 from .slack_state import SlackState, find_pings
 
 METHOD_SPECS: dict[str, dict[str, Any]] = json.loads(
@@ -77,15 +78,7 @@ class Response:
     received: float | None = None  # time.monotonic() when the POST arrived
 
 
-@dataclass
-class _Fault:
-    error: str
-    status: int
-    retry_after: int | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-class FakeSlack(SlackState):
+class FakeSlack(SlackFaults, SlackState):
     """In-process Slack Web API on 127.0.0.1 (ephemeral port); use `async with FakeSlack()`."""
 
     def __init__(
@@ -102,10 +95,6 @@ class FakeSlack(SlackState):
         self.base_url = ""
         self.calls: list[Call] = []
         self.responses: list[Response] = []
-        self.latency = 0.0
-        self._latencies: dict[str, float] = {}
-        self._faults: dict[str, deque[_Fault]] = {}
-        self._lost: dict[str, int] = {}
         self._cond = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         # called with every recorded call (the sandbox page listens here for live updates)
@@ -139,40 +128,6 @@ class FakeSlack(SlackState):
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
-
-    # -- fault injection ----------------------------------------------------------------------
-
-    def set_latency(self, method: str, seconds: float) -> None:
-        """Per-method latency; overrides `self.latency` for that method."""
-        self._latencies[method] = seconds
-
-    def fail(self, method: str, error: str, times: int = 1, status: int = 200) -> None:
-        """The next `times` calls of `method` answer `{"ok": false, "error": error}`.
-
-        Replaces any faults still pending for `method`; `times=0` clears them.
-        """
-        self._faults[method] = deque(_Fault(error, status) for _ in range(times))
-
-    def rate_limit(self, method: str, times: int = 1, retry_after: int = 0) -> None:
-        """The next `times` calls of `method` answer HTTP 429 with `Retry-After` (replaces)."""
-        self._faults[method] = deque(_Fault("ratelimited", 429, retry_after) for _ in range(times))
-
-    def lose_answer(self, method: str, times: int = 1) -> None:
-        """The next `times` calls of `method` are performed (and recorded), but their answer is
-        lost: the connection closes before it, as when a call times out or a connection drops
-        after Slack acted. The caller cannot tell whether it happened (slack_sdk's connection
-        error handler sends it again). Replaces what is pending; `times=0` clears it."""
-        self._lost[method] = times
-
-    def clear_faults(self) -> None:
-        self._faults.clear()
-        self._lost.clear()
-        self._latencies.clear()
-        self.latency = 0.0
-
-    def _next_fault(self, method: str) -> _Fault | None:
-        queue = self._faults.get(method)
-        return queue.popleft() if queue else None
 
     # -- recording ----------------------------------------------------------------------------
 
@@ -233,11 +188,6 @@ class FakeSlack(SlackState):
         close_view(self, view_id, clear=clear)
 
     # -- HTTP ---------------------------------------------------------------------------------
-
-    async def _delay(self, method: str) -> None:
-        delay = self._latencies.get(method, self.latency)
-        if delay > 0:
-            await asyncio.sleep(delay)
 
     @staticmethod
     async def _parse_args(request: web.Request) -> dict[str, Any]:
@@ -325,9 +275,7 @@ class FakeSlack(SlackState):
             status, body, extra = self._dispatch(method, args, headers, received)
         args.pop("token", None)
         answered = time.monotonic()
-        lost = self._lost.get(method, 0) > 0
-        if lost:
-            self._lost[method] -= 1
+        lost = self._take_lost(method)
         await self._record(Call(method, args, headers, answered, body, status, received, lost))
         if lost and request.transport is not None:
             request.transport.close()  # the answer below is never written
