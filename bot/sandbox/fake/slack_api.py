@@ -79,15 +79,20 @@ class Response:
 
 
 class FakeSlack(SlackFaults, SlackState):
-    """In-process Slack Web API on 127.0.0.1 (ephemeral port); use `async with FakeSlack()`."""
+    """In-process Slack Web API on 127.0.0.1 (ephemeral port); use `async with FakeSlack()`.
+
+    `tiers=True` (or `enforce_tiers()`) answers calls over Slack's rate limits with HTTP 429.
+    """
 
     def __init__(
         self,
         token: str = "xoxb-test-token",  # noqa: S107
         *,
         host: str = "127.0.0.1",
+        tiers: bool = False,
     ) -> None:
-        super().__init__()
+        rate_tiers = {method: spec["rate_limits"] for method, spec in METHOD_SPECS.items()}
+        super().__init__(rate_tiers=rate_tiers, tiers=tiers)
         self.token = token
         self.host = host
         self.port = 0
@@ -95,6 +100,7 @@ class FakeSlack(SlackFaults, SlackState):
         self.base_url = ""
         self.calls: list[Call] = []
         self.responses: list[Response] = []
+        self.ratelimited: list[Call] = []  # every call answered HTTP 429 (tiers or rate_limit)
         self._cond = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         # called with every recorded call (the sandbox page listens here for live updates)
@@ -138,6 +144,7 @@ class FakeSlack(SlackFaults, SlackState):
         """Forget recorded calls and response_url posts (workspace state is kept)."""
         self.calls.clear()
         self.responses.clear()
+        self.ratelimited.clear()
 
     async def wait_for(
         self,
@@ -165,6 +172,8 @@ class FakeSlack(SlackFaults, SlackState):
     async def _record(self, call: Call) -> None:
         async with self._cond:
             self.calls.append(call)
+            if call.status == 429:
+                self.ratelimited.append(call)
             self._cond.notify_all()
         for observer in list(self.observers):
             observer(call)
@@ -226,10 +235,9 @@ class FakeSlack(SlackFaults, SlackState):
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
         if method not in HANDLERS:
             return 404, {"ok": False, "error": "unknown_method"}, {}
-        fault = self._next_fault(method)
-        if fault is not None:
-            extra = {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}
-            return fault.status, {"ok": False, "error": fault.error}, extra
+        refusal = self._refusal(method, args)
+        if refusal is not None:
+            return refusal
         auth = headers.get("authorization", "")
         token = auth[7:].strip() if auth.lower().startswith("bearer ") else args.get("token")
         if not token:

@@ -1,10 +1,17 @@
-"""What the fake Slack can be told to do wrong: latency, errors, 429s and lost answers."""
+"""What the fake Slack answers instead of performing a call: Slack's rate tiers (when on) and
+the faults a test injects (latency, errors, 429s, lost answers)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
+
+from .limits import Limiter
+
+Refusal = tuple[int, dict[str, Any], dict[str, str]]  # status, body, extra headers
 
 
 @dataclass
@@ -18,18 +25,26 @@ class Fault:
 
 
 class SlackFaults:
-    """Fault injection for FakeSlack, keyed by method name ("respond" and "upload" for the
-    response_url and file upload endpoints)."""
+    """Slack's rate tiers and fault injection for FakeSlack, keyed by method name ("respond"
+    and "upload" for the response_url and file upload endpoints, which no tier limits)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, rate_tiers: Mapping[str, str], tiers: bool) -> None:
         super().__init__()
+        self.tiers = tiers  # enforce Slack's rate tiers (`limiter`) on Web API calls
+        self.limiter = Limiter(rate_tiers)
         self.latency = 0.0
         self._latencies: dict[str, float] = {}
         self._faults: dict[str, deque[Fault]] = {}
         self._lost: dict[str, int] = {}
 
+    def enforce_tiers(self, on: bool = True) -> None:
+        """Turn Slack's rate tiers on or off; either way every bucket starts full."""
+        self.tiers = on
+        self.limiter.reset()
+
     def set_latency(self, method: str, seconds: float) -> None:
-        """Per-method latency; overrides `self.latency` for that method."""
+        """Per-method latency; overrides `self.latency` for that method. Longer than a
+        client's timeout, it is a timeout: the caller gives up, the call is still performed."""
         self._latencies[method] = seconds
 
     def fail(self, method: str, error: str, times: int = 1, status: int = 200) -> None:
@@ -59,6 +74,17 @@ class SlackFaults:
     def _next_fault(self, method: str) -> Fault | None:
         queue = self._faults.get(method)
         return queue.popleft() if queue else None
+
+    def _refusal(self, method: str, args: Mapping[str, Any]) -> Refusal | None:
+        """The answer a Web API call gets instead of being performed, if any: an injected
+        fault, else a 429 when the rate tiers are on and `method` is over its limit."""
+        fault = self._next_fault(method)
+        if fault is not None:
+            extra = {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}
+            return fault.status, {"ok": False, "error": fault.error}, extra
+        if self.tiers and (retry_after := self.limiter.acquire(method, args)) is not None:
+            return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(retry_after)}
+        return None
 
     def _take_lost(self, method: str) -> bool:
         """Whether this call's answer is to be lost (counts one off `lose_answer`)."""
