@@ -1,4 +1,4 @@
-"""The fake Slack's rate tiers, driven over HTTP by slack_sdk (no retries)."""
+"""The fake Slack's rate tiers and time-based faults, driven over HTTP by slack_sdk (no retries)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import asyncio
 import math
 from typing import Any
 
+import aiohttp
 import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -150,3 +151,52 @@ async def test_tiers_are_off_unless_a_test_asks(slack: FakeSlack, client: AsyncW
     for _ in range(3):
         await client.chat_postMessage(channel=room, text="counted from now")
     await refused(client.chat_postMessage(channel=room, text="limited"))
+
+
+async def test_an_injected_429_may_have_no_retry_after_or_an_hour(
+    slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    slack.rate_limit("users.info", retry_after=None)
+    error = await refused(client.users_info(user="U_ALICE"))
+    assert error.response.status_code == 429 and "Retry-After" not in error.response.headers
+    slack.rate_limit("users.info", retry_after=3600)
+    error = await refused(client.users_info(user="U_ALICE"))
+    assert error.response.headers["Retry-After"] == "3600"
+    assert [c.status for c in slack.ratelimited] == [429, 429]
+    await client.users_info(user="U_ALICE")
+
+
+async def test_fail_for_fails_every_call_until_the_time_is_up(
+    slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    room = channel(slack, "room")
+    slack.fail_for("chat.postMessage", 0.15)
+    for _ in range(2):
+        error = await refused(client.chat_postMessage(channel=room, text="down"))
+        assert error.response.status_code == 500
+        assert error.response.data == {"ok": False, "error": "internal_error"}
+    assert slack.messages(room) == []
+    await asyncio.sleep(0.2)
+    await client.chat_postMessage(channel=room, text="back")
+    assert [m["text"] for m in slack.messages(room)] == ["back"]
+
+
+async def test_fail_for_reaches_response_urls_too(slack: FakeSlack) -> None:
+    url = slack.new_response_url()
+    slack.fail_for("respond", 60, error="expired_url", status=404)
+    async with aiohttp.ClientSession() as http, http.post(url, json={"text": "hi"}) as answer:
+        assert (answer.status, await answer.text()) == (404, "expired_url")
+    slack.clear_faults()
+    async with aiohttp.ClientSession() as http, http.post(url, json={"text": "hi"}) as answer:
+        assert answer.status == 200
+
+
+async def test_a_latency_longer_than_the_clients_timeout_is_a_timeout(slack: FakeSlack) -> None:
+    room = channel(slack, "room")
+    slack.set_latency("chat.postMessage", 0.3)
+    hasty = AsyncWebClient(token=BOT_TOKEN, base_url=slack.api_url, timeout=0.1, retry_handlers=[])
+    with pytest.raises(TimeoutError):
+        await hasty.chat_postMessage(channel=room, text="slow")
+    (call,) = await slack.wait_for("chat.postMessage")
+    assert call.ok  # performed once the latency is over: the caller cannot tell it happened
+    assert [m["text"] for m in slack.messages(room)] == ["slow"]

@@ -4,6 +4,7 @@ the faults a test injects (latency, errors, 429s, lost answers)."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ class SlackFaults:
         self.latency = 0.0
         self._latencies: dict[str, float] = {}
         self._faults: dict[str, deque[Fault]] = {}
+        self._failing: dict[str, tuple[float, Fault]] = {}  # fail_for: until (monotonic), fault
         self._lost: dict[str, int] = {}
 
     def enforce_tiers(self, on: bool = True) -> None:
@@ -54,9 +56,18 @@ class SlackFaults:
         """
         self._faults[method] = deque(Fault(error, status) for _ in range(times))
 
-    def rate_limit(self, method: str, times: int = 1, retry_after: int = 0) -> None:
-        """The next `times` calls of `method` answer HTTP 429 with `Retry-After` (replaces)."""
+    def rate_limit(self, method: str, times: int = 1, retry_after: int | None = 0) -> None:
+        """The next `times` calls of `method` answer HTTP 429 with `Retry-After: retry_after`
+        (no such header when None). Replaces what is pending for `method`."""
         self._faults[method] = deque(Fault("ratelimited", 429, retry_after) for _ in range(times))
+
+    def fail_for(
+        self, method: str, seconds: float, error: str = "internal_error", status: int = 500
+    ) -> None:
+        """Every call of `method` answers `{"ok": false, "error": error}` with HTTP `status` for
+        the next `seconds` (real time), then it works again. Faults queued by `fail` or
+        `rate_limit` are answered first."""
+        self._failing[method] = (time.monotonic() + seconds, Fault(error, status))
 
     def lose_answer(self, method: str, times: int = 1) -> None:
         """The next `times` calls of `method` are performed (and recorded), but their answer is
@@ -67,13 +78,20 @@ class SlackFaults:
 
     def clear_faults(self) -> None:
         self._faults.clear()
+        self._failing.clear()
         self._lost.clear()
         self._latencies.clear()
         self.latency = 0.0
 
     def _next_fault(self, method: str) -> Fault | None:
         queue = self._faults.get(method)
-        return queue.popleft() if queue else None
+        if queue:
+            return queue.popleft()
+        until, fault = self._failing.get(method, (0.0, None))
+        if fault is not None and time.monotonic() >= until:
+            del self._failing[method]
+            return None
+        return fault
 
     def _refusal(self, method: str, args: Mapping[str, Any]) -> Refusal | None:
         """The answer a Web API call gets instead of being performed, if any: an injected
