@@ -132,10 +132,15 @@ class RemoteSlack:
         async with self.http.get(f"{self.control}/calls", params=params) as r:
             return list(await r.json())
 
+    async def ratelimited(self) -> int:
+        """How many calls the fake answered 429 since the last reset ("429s received")."""
+        async with self.http.get(f"{self.control}/ratelimited") as r:
+            return int((await r.json())["count"])
+
 
 @asynccontextmanager
-async def remote_slack() -> AsyncIterator[RemoteSlack]:
-    """Start bench/fake_server.py and yield a handle on it."""
+async def remote_slack(*, tiers: bool = False) -> AsyncIterator[RemoteSlack]:
+    """Start bench/fake_server.py (enforcing Slack's rate tiers if `tiers`); yield a handle."""
     import asyncio
     import json
 
@@ -146,6 +151,7 @@ async def remote_slack() -> AsyncIterator[RemoteSlack]:
         sys.executable,
         str(root / "bench" / "fake_server.py"),
         TOKEN,
+        *(["--tiers"] if tiers else []),
         stdout=asyncio.subprocess.PIPE,
         cwd=str(root),
     )

@@ -1,15 +1,22 @@
 """The fake Slack as a process of its own, so its work does not share a core with the load.
 
+Usage: fake_server.py [TOKEN] [--tiers]. `--tiers` enforces Slack's rate tiers (HTTP 429 with
+Retry-After over the limit); off by default, so the existing benchmarks measure what they did.
+
 Prints one JSON line {"api_url", "control"} and serves until killed. The control API:
-POST /latency?seconds=S, POST /reset, POST /response_urls?n=N (issues N response URLs),
-GET /calls?method=M (the recorded calls: method, args, ok, at (time.monotonic, system-wide)).
+POST /latency?seconds=S, POST /reset (forgets the calls, refills the rate buckets),
+POST /response_urls?n=N (issues N response URLs), GET /calls?method=M (the recorded calls:
+method, args, ok, status, at (time.monotonic, system-wide)), GET /ratelimited (how many calls
+were answered 429 since the last reset, and by method).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 
 from aiohttp import web
@@ -26,6 +33,7 @@ def control(slack: FakeSlack) -> web.Application:
 
     async def reset(_request: web.Request) -> web.Response:
         slack.reset_calls()
+        slack.limiter.reset()  # each round starts with full rate buckets
         return web.json_response({"ok": True})
 
     async def response_urls(request: web.Request) -> web.Response:
@@ -40,6 +48,7 @@ def control(slack: FakeSlack) -> web.Application:
                 "args": {k: v for k, v in c.args.items() if k != "blocks"},
                 "blocks": bool(c.args.get("blocks")),
                 "ok": c.ok,
+                "status": c.status,
                 "at": c.at,
                 "received": c.received,
                 "channel_id": (c.response.get("channel") or {}).get("id")
@@ -51,16 +60,30 @@ def control(slack: FakeSlack) -> web.Application:
         ]
         return web.json_response(rows)
 
+    async def ratelimited(_request: web.Request) -> web.Response:
+        by_method = Counter(c.method for c in slack.ratelimited)
+        return web.json_response({"count": len(slack.ratelimited), "by_method": by_method})
+
     app = web.Application()
     app.router.add_post("/latency", latency)
     app.router.add_post("/reset", reset)
     app.router.add_post("/response_urls", response_urls)
     app.router.add_get("/calls", calls)
+    app.router.add_get("/ratelimited", ratelimited)
     return app
 
 
 async def main() -> None:
-    async with FakeSlack(token=sys.argv[1] if len(sys.argv) > 1 else "xoxb-bench-token") as slack:
+    parser = argparse.ArgumentParser(description="The fake Slack in a process of its own.")
+    parser.add_argument("token", nargs="?", default="xoxb-bench-token")
+    parser.add_argument(
+        "--tiers",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="enforce Slack's rate tiers (default: off)",
+    )
+    args = parser.parse_args()
+    async with FakeSlack(token=args.token, tiers=args.tiers) as slack:
         runner = web.AppRunner(control(slack), access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -107,8 +107,10 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
 
 
 @pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    async with FakeSlack(token=BOT_TOKEN) as fake:
+async def slack(request: pytest.FixtureRequest) -> AsyncIterator[FakeSlack]:
+    """The fake Slack; Slack's rate tiers are enforced only in tests marked `tiers`."""
+    tiers = request.node.get_closest_marker("tiers") is not None
+    async with FakeSlack(token=BOT_TOKEN, tiers=tiers) as fake:
         yield fake
 
 

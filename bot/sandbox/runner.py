@@ -69,13 +69,15 @@ class Sandbox:
         host: str = HOST,
         database_url: str | None = None,
         demo: bool = False,
+        tiers: bool = True,
     ) -> None:
         self.port = port
         self.host = host
         self.database_url = database_url
         self.demo = demo
         self.hub = Hub()
-        self.fake = FakeSlack(TOKEN, host=HOST)
+        # Slack's rate tiers on, as in a real workspace (`tiers=False`: never a 429)
+        self.fake = FakeSlack(TOKEN, host=HOST, tiers=tiers)
         self.pagers = SandboxPagers(lambda: self.hub.send({"type": "pager"}))
         self._secret = secrets.token_hex(16)
         self._tmp: str | None = None

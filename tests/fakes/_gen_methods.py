@@ -52,7 +52,10 @@ METHODS = (
 
 
 def extract(source: Path) -> dict[str, dict[str, object]]:
-    """Return {method: {http_method, required, errors}} for every method in METHODS."""
+    """Return {method: {http_method, required, errors, rate_limits}} for every method in METHODS.
+
+    `rate_limits` is the reference's tier: "t1".."t4", or "t5" for Slack's Special tier.
+    """
     out: dict[str, dict[str, object]] = {}
     for method in METHODS:
         ref = json.loads((source / f"{method}.json").read_text(encoding="utf-8"))
@@ -61,6 +64,7 @@ def extract(source: Path) -> dict[str, dict[str, object]]:
             "http_method": ref.get("http_method", "POST"),
             "required": required,
             "errors": sorted(ref.get("errors", {})),
+            "rate_limits": ref["rate_limits"],
         }
     return out
 

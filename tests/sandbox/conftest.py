@@ -24,9 +24,13 @@ def copy_runbook(tmp_path: Path, name: str = "bad-deploy-feature-flag-rollback")
 
 
 @pytest.fixture
-async def sandbox(tmp_path: Path) -> AsyncIterator[Sandbox]:
+async def sandbox(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Sandbox]:
+    """A running sandbox; its fake Slack enforces Slack's rate tiers (the sandbox's own
+    default) only in tests marked `tiers`, like the `slack` fixture."""
     copy_runbook(tmp_path)
-    async with Sandbox(port=0, database_url=f"sqlite+aiosqlite:///{tmp_path}/sb.db") as running:
+    tiers = request.node.get_closest_marker("tiers") is not None
+    database_url = f"sqlite+aiosqlite:///{tmp_path}/sb.db"
+    async with Sandbox(port=0, database_url=database_url, tiers=tiers) as running:
         yield running
 
 

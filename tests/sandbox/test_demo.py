@@ -29,7 +29,10 @@ def said_in(message: dict[str, Any], block_id: str) -> str:
     return " ".join(str(part.get("text") or "") for part in parts)
 
 
+@pytest.mark.tiers
 async def test_the_demo_plays_an_incident_and_hands_over(sandbox: Sandbox):
+    """Under Slack's rate tiers, as `python -m bot sandbox` runs it."""
+    assert sandbox.fake.tiers and Sandbox(port=0).fake.tiers  # the sandbox's default
     demo = Walkthrough(sandbox, pause=0)
     await demo.run()
     await settle()
@@ -87,7 +90,7 @@ async def test_the_demo_pages_the_on_call_who_acknowledges_on_the_pager_panel(sa
 
 async def test_a_step_the_bot_cannot_play_is_skipped_with_a_visible_note(monkeypatch, tmp_path):
     monkeypatch.setenv("RUNBOOKS_DIR", str(tmp_path / "no-runbooks-here"))
-    async with Sandbox(port=0) as sandbox:
+    async with Sandbox(port=0, tiers=False) as sandbox:
         demo = Walkthrough(sandbox, pause=0)
         await demo.run()
         await settle()

@@ -1,4 +1,5 @@
-"""FakeSlack: a stateful aiohttp fake of the Slack Web API with call recording and faults."""
+"""FakeSlack: a stateful aiohttp fake of the Slack Web API with call recording and faults
+(the faults themselves are in slack_faults.py)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,8 @@ import asyncio
 import contextlib
 import json
 import time
-from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from . import handlers_channels, handlers_items, handlers_messages, handlers_use
 from .handlers_messages import apply_response
 from .handlers_views import apply_view_ack, close_view
 from .slack_args import Args, SlackError
+from .slack_faults import SlackFaults
 from .slack_state import SlackState, find_pings
 
 METHOD_SPECS: dict[str, dict[str, Any]] = json.loads(
@@ -77,24 +78,21 @@ class Response:
     received: float | None = None  # time.monotonic() when the POST arrived
 
 
-@dataclass
-class _Fault:
-    error: str
-    status: int
-    retry_after: int | None = None
-    headers: dict[str, str] = field(default_factory=dict)
+class FakeSlack(SlackFaults, SlackState):
+    """In-process Slack Web API on 127.0.0.1 (ephemeral port); use `async with FakeSlack()`.
 
-
-class FakeSlack(SlackState):
-    """In-process Slack Web API on 127.0.0.1 (ephemeral port); use `async with FakeSlack()`."""
+    `tiers=True` (or `enforce_tiers()`) answers calls over Slack's rate limits with HTTP 429.
+    """
 
     def __init__(
         self,
         token: str = "xoxb-test-token",  # noqa: S107
         *,
         host: str = "127.0.0.1",
+        tiers: bool = False,
     ) -> None:
-        super().__init__()
+        rate_tiers = {method: spec["rate_limits"] for method, spec in METHOD_SPECS.items()}
+        super().__init__(rate_tiers=rate_tiers, tiers=tiers)
         self.token = token
         self.host = host
         self.port = 0
@@ -102,10 +100,7 @@ class FakeSlack(SlackState):
         self.base_url = ""
         self.calls: list[Call] = []
         self.responses: list[Response] = []
-        self.latency = 0.0
-        self._latencies: dict[str, float] = {}
-        self._faults: dict[str, deque[_Fault]] = {}
-        self._lost: dict[str, int] = {}
+        self.ratelimited: list[Call] = []  # every call answered HTTP 429 (tiers or rate_limit)
         self._cond = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         # called with every recorded call (the sandbox page listens here for live updates)
@@ -140,40 +135,6 @@ class FakeSlack(SlackState):
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
 
-    # -- fault injection ----------------------------------------------------------------------
-
-    def set_latency(self, method: str, seconds: float) -> None:
-        """Per-method latency; overrides `self.latency` for that method."""
-        self._latencies[method] = seconds
-
-    def fail(self, method: str, error: str, times: int = 1, status: int = 200) -> None:
-        """The next `times` calls of `method` answer `{"ok": false, "error": error}`.
-
-        Replaces any faults still pending for `method`; `times=0` clears them.
-        """
-        self._faults[method] = deque(_Fault(error, status) for _ in range(times))
-
-    def rate_limit(self, method: str, times: int = 1, retry_after: int = 0) -> None:
-        """The next `times` calls of `method` answer HTTP 429 with `Retry-After` (replaces)."""
-        self._faults[method] = deque(_Fault("ratelimited", 429, retry_after) for _ in range(times))
-
-    def lose_answer(self, method: str, times: int = 1) -> None:
-        """The next `times` calls of `method` are performed (and recorded), but their answer is
-        lost: the connection closes before it, as when a call times out or a connection drops
-        after Slack acted. The caller cannot tell whether it happened (slack_sdk's connection
-        error handler sends it again). Replaces what is pending; `times=0` clears it."""
-        self._lost[method] = times
-
-    def clear_faults(self) -> None:
-        self._faults.clear()
-        self._lost.clear()
-        self._latencies.clear()
-        self.latency = 0.0
-
-    def _next_fault(self, method: str) -> _Fault | None:
-        queue = self._faults.get(method)
-        return queue.popleft() if queue else None
-
     # -- recording ----------------------------------------------------------------------------
 
     def calls_to(self, method: str) -> list[Call]:
@@ -183,6 +144,7 @@ class FakeSlack(SlackState):
         """Forget recorded calls and response_url posts (workspace state is kept)."""
         self.calls.clear()
         self.responses.clear()
+        self.ratelimited.clear()
 
     async def wait_for(
         self,
@@ -210,6 +172,8 @@ class FakeSlack(SlackState):
     async def _record(self, call: Call) -> None:
         async with self._cond:
             self.calls.append(call)
+            if call.status == 429:
+                self.ratelimited.append(call)
             self._cond.notify_all()
         for observer in list(self.observers):
             observer(call)
@@ -233,11 +197,6 @@ class FakeSlack(SlackState):
         close_view(self, view_id, clear=clear)
 
     # -- HTTP ---------------------------------------------------------------------------------
-
-    async def _delay(self, method: str) -> None:
-        delay = self._latencies.get(method, self.latency)
-        if delay > 0:
-            await asyncio.sleep(delay)
 
     @staticmethod
     async def _parse_args(request: web.Request) -> dict[str, Any]:
@@ -276,10 +235,9 @@ class FakeSlack(SlackState):
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
         if method not in HANDLERS:
             return 404, {"ok": False, "error": "unknown_method"}, {}
-        fault = self._next_fault(method)
-        if fault is not None:
-            extra = {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}
-            return fault.status, {"ok": False, "error": fault.error}, extra
+        refusal = self._refusal(method, args)
+        if refusal is not None:
+            return refusal
         auth = headers.get("authorization", "")
         token = auth[7:].strip() if auth.lower().startswith("bearer ") else args.get("token")
         if not token:
@@ -325,9 +283,7 @@ class FakeSlack(SlackState):
             status, body, extra = self._dispatch(method, args, headers, received)
         args.pop("token", None)
         answered = time.monotonic()
-        lost = self._lost.get(method, 0) > 0
-        if lost:
-            self._lost[method] -= 1
+        lost = self._take_lost(method)
         await self._record(Call(method, args, headers, answered, body, status, received, lost))
         if lost and request.transport is not None:
             request.transport.close()  # the answer below is never written
