@@ -31,11 +31,13 @@ def said_in(message: dict[str, Any], block_id: str) -> str:
 
 @pytest.mark.tiers
 async def test_the_demo_plays_an_incident_and_hands_over(sandbox: Sandbox):
-    """Under Slack's rate tiers, as `python -m bot sandbox` runs it."""
+    """Under Slack's rate tiers, as `python -m bot sandbox` runs it: the bot paces itself, so
+    Slack never answers it 429."""
     assert sandbox.fake.tiers and Sandbox(port=0).fake.tiers  # the sandbox's default
     demo = Walkthrough(sandbox, pause=0)
     await demo.run()
     await settle()
+    assert sandbox.fake.ratelimited == []
     told = narration(sandbox)
     assert demo.skipped == []
     assert [text for status, text in told if status == "skipped"] == []
