@@ -172,9 +172,13 @@ async def remote_slack(*, tiers: bool = False) -> AsyncIterator[RemoteSlack]:
 
 
 @asynccontextmanager
-async def process(argv: list[str], slack: Any, **env: str) -> AsyncIterator[tuple[str, int]]:
-    """Run a Slack app as its own process (as in production); yield its URL and pid."""
+async def process(
+    argv: list[str], slack: Any, *, start_within: float = 15.0, **env: str
+) -> AsyncIterator[tuple[str, int]]:
+    """Run a Slack app as its own process (as in production); yield its URL and pid once it
+    answers /healthz (RuntimeError when it does not within `start_within` seconds)."""
     import asyncio
+    import time
 
     import aiohttp
 
@@ -196,8 +200,9 @@ async def process(argv: list[str], slack: Any, **env: str) -> AsyncIterator[tupl
     )
     url = f"http://127.0.0.1:{port}"
     try:
+        deadline = time.monotonic() + start_within
         async with aiohttp.ClientSession() as http:
-            for _ in range(300):
+            while True:
                 try:
                     async with http.get(f"{url}/healthz") as response:
                         if response.status == 200:
@@ -206,6 +211,8 @@ async def process(argv: list[str], slack: Any, **env: str) -> AsyncIterator[tupl
                     pass
                 if child.returncode is not None:
                     raise RuntimeError(f"{argv} exited with {child.returncode}")
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{argv} did not answer within {start_within} s")
                 await asyncio.sleep(0.05)
         yield url, child.pid
     finally:

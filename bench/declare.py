@@ -2,16 +2,20 @@
 
 Three processes, as in production: the fake Slack (answering every Web API call after 150 ms),
 the app under test, and this load generator. Both apps are measured in the same run.
-Usage: python bench/declare.py [--n 50] [--latency 0.15] [--database-url URL]
+Usage: python bench/declare.py [--n 50] [--latency 0.15] [--database-url URL] [--trace DIR]
+(then `python bench/traced.py --report DIR` says where the bot's memory went)
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import re
+import signal
 import time
 import urllib.parse
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -19,6 +23,7 @@ from _common import (
     SECRET,
     RemoteSlack,
     database_url,
+    peak_rss_mb,
     print_rows,
     process,
     remote_slack,
@@ -27,6 +32,7 @@ from _common import (
 )
 from slack_sdk.signature import SignatureVerifier
 
+TRACED = "bench/traced.py"
 TOKEN_RE = re.compile(r"-(n\d+x)(?:-|$)")
 
 
@@ -101,6 +107,8 @@ async def fire(
         "intro asked + latency": [],
     }
     for channel_id, create in channels.items():
+        if channel_id not in intro_at:  # not within the deadline: left out of the times
+            continue
         match = TOKEN_RE.search(create["args"]["name"])
         assert match is not None
         started, intro = sent[match.group(1)], intro_at[channel_id]
@@ -112,14 +120,44 @@ async def fire(
 
 async def measure(
     argv: list[str], slack: RemoteSlack, n: int, latency: float, tag: str, **env: str
-) -> Any:
-    async with process(argv, slack, **env) as (url, _):
+) -> tuple[dict[str, list[float]], dict[str, float]]:
+    """Ack and war-room times of the measured burst; the app's resident memory in MiB: once
+    started ("idle"), its peak over the warm-up burst and the measured one ("peak"), and once
+    the last war rooms are set up ("after"). A traced bot (--trace) dumps its allocations
+    when idle and after (bench/traced.py)."""
+    traced = argv[0] == TRACED
+    async with process(argv, slack, start_within=120.0 if traced else 15.0, **env) as (url, pid):
+        memory = {"idle": rss_mb(pid)}
+        if traced:
+            await snapshot(pid, Path(argv[1]) / "idle.snap")
         connector = aiohttp.TCPConnector(limit=0)
         async with aiohttp.ClientSession(connector=connector) as http:
             await slack.set_latency(latency)
             await fire(http, url, slack, n, f"warmup{tag}", latency)  # auth.test, pools
             await asyncio.sleep(3.0)  # let the warm-up's follow-up work finish
-            return await fire(http, url, slack, n, tag, latency)
+            times = await fire(http, url, slack, n, tag, latency)
+        await asyncio.sleep(1.0)  # the follow-up work of the last war rooms
+        memory |= {"peak": peak_rss_mb(pid), "after": rss_mb(pid)}
+        if traced:
+            await snapshot(pid, Path(argv[1]) / "settled.snap")
+        return times, memory
+
+
+async def snapshot(pid: int, path: Path) -> None:
+    """Ask the traced bot for a snapshot, and wait until it is written."""
+    os.kill(pid, signal.SIGUSR1)
+    size = -1
+    while not path.exists() or path.stat().st_size != size:
+        size = path.stat().st_size if path.exists() else -1
+        await asyncio.sleep(0.5)
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a live process now (VmRSS), in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 async def main() -> None:
@@ -127,12 +165,21 @@ async def main() -> None:
     parser.add_argument("--n", type=int, default=50)
     parser.add_argument("--latency", type=float, default=0.15)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument(
+        "--trace",
+        metavar="DIR",
+        help="run the bot under tracemalloc (bench/traced.py), its snapshots written to DIR",
+    )
     args = parser.parse_args()
+    bot_argv = [TRACED, args.trace] if args.trace else ["-m", "bot"]
+    trace_env = {"BENCH_TRACE_LABELS": "idle,settled"} if args.trace else {}
     url = database_url(args.database_url)
     await reset_postgres(url)
     async with remote_slack() as slack:
-        base = await measure(["bench/minimal_app.py"], slack, args.n, args.latency, "base")
-        bot = await measure(["-m", "bot"], slack, args.n, args.latency, "bot", DATABASE_URL=url)
+        base, base_mb = await measure(["bench/minimal_app.py"], slack, args.n, args.latency, "base")
+        bot, bot_mb = await measure(
+            bot_argv, slack, args.n, args.latency, "bot", DATABASE_URL=url, **trace_env
+        )
 
     rows = [
         summary(f"{what}, {who}", times[what])
@@ -156,6 +203,12 @@ async def main() -> None:
             f"{what}: p99 / two round trips ({two_trips * 1000:.0f} ms) "
             f"{bot_p99 / two_trips:.2f}x (target <= 1.3x); minimal app {base_p99 / two_trips:.2f}x;"
             f" bot/minimal {bot_p99 / base_p99:.2f}x"
+        )
+    for when in ("idle", "peak", "after"):
+        print(
+            f"RSS {when:5}: bot {bot_mb[when]:6.1f} MiB, minimal {base_mb[when]:6.1f} MiB, "
+            f"bot/minimal {bot_mb[when] / base_mb[when]:.2f}x"
+            + (" (target <= 1.5x at 50, <= 2x at 500)" if when == "peak" else "")
         )
 
 
