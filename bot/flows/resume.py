@@ -21,7 +21,15 @@ from bot.flows.channels import BotChannels, candidate_names, create_channel
 from bot.flows.requests import Requester, reply
 from bot.flows.runbook_offers import offer_runbooks
 from bot.flows.summaries import can_page, load_incident, summary_links
-from bot.flows.war_room import finish, link_declared, post_summary, store_room, topic_for
+from bot.flows.war_room import (
+    finish,
+    link_declared,
+    or_later,
+    post_summary,
+    store_room,
+    topic_for,
+    without_later,
+)
 from bot.incidents import service
 from bot.logging import bind_incident
 from bot.notify.gateway import slack_error
@@ -92,8 +100,10 @@ async def _resume(
             "topic": deps.slack.set_topic(room, topic_for(incident)),
         }
         intro_ts, intro_error, reused = await _intro(deps, incident, holders, alerts, runs, me)
-    results = await deps.slack.gather(
-        **calls, **_still_missing(deps, incident, holders, intro_ts, requester)
+    results, pending = without_later(
+        await deps.slack.gather(
+            **calls, **_still_missing(deps, incident, holders, intro_ts, requester)
+        )
     )
     card_ts = results.get("card")
     if card_ts and deps.settings.status_channel:
@@ -109,6 +119,7 @@ async def _resume(
         told=bool(results.get("told")),
         give_up=intro_error in GONE,
         announcement_ts=results.get("announcement"),
+        pending=pending,
     )
     if reused and not card_ts:  # a summary found in the room is brought up to date
         await deps.refresher.run(incident_id)
@@ -130,10 +141,12 @@ def _still_missing(
     calls: dict[str, Any] = {}
     status_channel = deps.settings.status_channel
     if status_channel and not incident.is_private and not incident.status_card_ts:
-        calls["card"] = deps.slack.post(
-            status_channel,
-            views.summary_text(incident),
-            views.status_card_blocks(incident, holders),
+        calls["card"] = or_later(
+            deps.slack.post(
+                status_channel,
+                views.summary_text(incident),
+                views.status_card_blocks(incident, holders),
+            )
         )
     if intro_ts and not incident.intro_ts:
         calls |= {
@@ -145,7 +158,9 @@ def _still_missing(
         text, blocks = views.declared_reply(incident)
         calls["told"] = reply(deps, requester, text, blocks)
     if incident.announcement_ts is None:
-        calls["announcement"] = announcements.announce(deps, incident, holders, look_first=True)
+        calls["announcement"] = or_later(
+            announcements.announce(deps, incident, holders, look_first=True)
+        )
     return calls
 
 

@@ -20,6 +20,7 @@ from bot.flows.services import invite_owners, tell_declared
 from bot.flows.summaries import call_link, can_page, load_incident
 from bot.incidents import service, status
 from bot.logging import bind_incident
+from bot.notify import outbox
 from bot.notify.gateway import slack_error
 from bot.notify.pacing import Urgency, paced
 from bot.slack.views import incident as views
@@ -132,13 +133,15 @@ async def _open(
         intro = _send_intro(deps, channel_id, intro_text, intro_blocks)
         await asyncio.sleep(0)  # the intro's request is written before the gate opens
     log.info("war_room_opened", channel=channel_id, name=channel["name"])
-    results = await _welcome(deps, incident, holders, requester)
+    results, pending = without_later(await _welcome(deps, incident, holders, requester))
     intro_ts, intro_error = await intro
     if attach is not None:
         unsaved = await _recorded(deps, attach, incident, requester)
         if unsaved is not None:
             return unsaved
-    opened = await _follow_up(deps, incident, results, intro_ts=intro_ts, intro_error=intro_error)
+    opened = await _follow_up(
+        deps, incident, results, intro_ts=intro_ts, intro_error=intro_error, pending=pending
+    )
     # rules and webhooks hear of it once the set-up is finished, so they never hold it up
     await emit(deps, opened, Happened.DECLARED)
     return opened
@@ -169,15 +172,39 @@ async def _welcome(
     }
     status_channel = deps.settings.status_channel
     if status_channel and not incident.is_private:
-        calls["card"] = deps.slack.post(
-            status_channel,
-            views.summary_text(incident),
-            views.status_card_blocks(incident, holders),
+        calls["card"] = or_later(
+            deps.slack.post(
+                status_channel,
+                views.summary_text(incident),
+                views.status_card_blocks(incident, holders),
+            )
         )
     if incident.announcement_ts is None:
-        calls["announcement"] = announcements.announce(deps, incident, holders)
+        calls["announcement"] = or_later(announcements.announce(deps, incident, holders))
     later = deps.urgency.after_urgent
     return await deps.slack.gather(**{name: later(call) for name, call in calls.items()})
+
+
+class Later:
+    """A set-up post Slack could not take now (its limit, a 5xx, a timeout): the set-up
+    stays due, and the resumer posts it when it comes round."""
+
+
+async def or_later(post: Awaitable[str | None]) -> str | Later | None:
+    """The post's ts; `Later` when Slack may take it later; it raises otherwise."""
+    try:
+        return await post
+    except Exception as exc:
+        if not outbox.later(exc):
+            raise
+        log.warning("setup_post_later", error=slack_error(exc))
+        return Later()
+
+
+def without_later(results: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """The results with each `Later` as None, and whether there was one."""
+    pending = any(isinstance(value, Later) for value in results.values())
+    return {k: None if isinstance(v, Later) else v for k, v in results.items()}, pending
 
 
 async def _not_created(
@@ -230,6 +257,7 @@ async def _follow_up(
     *,
     intro_ts: str | None,
     intro_error: str,
+    pending: bool,
 ) -> Incident:
     """Once the intro is out: pin it, offer runbooks, thread the status card, and store what
     the set-up did (its lease is given back)."""
@@ -258,6 +286,7 @@ async def _follow_up(
                 told=bool(results.get("reply")),
                 give_up=intro_error in GONE,
                 announcement_ts=results.get("announcement"),
+                pending=pending,
             )
         )
     )
@@ -279,6 +308,7 @@ async def finish(
     told: bool,
     give_up: bool = False,
     announcement_ts: str | None = None,
+    pending: bool = False,
 ) -> Incident | None:
     """Store what the set-up did and give its lease back (see `service.finish_setup`); once
     the summary links to the status card it now knows, refresh it. None when not stored."""
@@ -293,6 +323,7 @@ async def finish(
                 told=told,
                 give_up=give_up,
                 announcement_ts=announcement_ts,
+                pending=pending,
             )
     except Exception as exc:  # the lease runs out by itself; the resumer finishes the rest
         log.error("war_room_setup_not_stored", error=repr(exc))

@@ -316,10 +316,12 @@ async def finish_setup(
     told: bool = False,
     give_up: bool = False,
     announcement_ts: str | None = None,
+    pending: bool = False,
 ) -> Incident:
     """Store what setting the war room up got done, and give its lease back.
 
-    Done is a war room with its summary whose declarer was told where it is. What is left
+    Done is a war room with its summary whose declarer was told where it is, and nothing
+    `pending` (a status card or an announcement Slack could not take yet). What is left
     is resumed later (soon, then less and less often); `give_up` when trying again cannot
     help (the room is gone, or the bot was removed from it).
     """
@@ -333,7 +335,8 @@ async def finish_setup(
         incident.announcement_ts = announcement_ts
     if told and incident.declarer_told_at is None:
         incident.declarer_told_at = now
-    if give_up or (incident.channel_id and incident.intro_ts and incident.declarer_told_at):
+    done = incident.channel_id and incident.intro_ts and incident.declarer_told_at
+    if give_up or (done and not pending):
         incident.setup_due_at = None
         incident.setup_attempts = 0
     else:

@@ -20,9 +20,9 @@ if TYPE_CHECKING:
 
 def newest_revision() -> str:
     """The newest migration's revision (its file name's number: `0012_….py` is "0012")."""
-    return max(
-        path.name.split("_", 1)[0] for path in (MIGRATIONS / "versions").glob("[0-9]*_*.py")
-    )
+    return max(path.name.split("_", 1)[0] for path in (MIGRATIONS / "versions").glob("[0-9]*_*.py"))
+
+
 # Any constant works; it only has to be the same for every replica.
 _MIGRATION_LOCK = 4_202_611_270
 # A health probe not done by then is taken to hang on a dead connection (PostgreSQL)

@@ -211,3 +211,28 @@ def test_only_what_slack_may_take_later_is_kept():
 
     assert not later(SlackApiError("no", Answer(ok=False, error="channel_not_found")))
     assert later(SlackApiError("no", Answer(ok=False, error="internal_error")))
+
+
+async def test_an_announcement_slack_holds_back_keeps_the_set_up_due_until_it_is_posted(
+    bot, driver: SlackDriver, slack: FakeSlack
+):
+    """The channel it was declared in is busy past the declarer's patience (Slack's limit of
+    one post a second there): the war room opens, the set-up stays due, and the resumer posts
+    the announcement once the channel's limit allows; nothing is dropped."""
+    origin = driver._incidents()
+    pacer = bot.deps.slack.client.pacer
+    [busy, _] = pacer.buckets("chat.postMessage", origin)
+    busy.hold(3600)
+    await driver.command("declare sev2 Cart errors")
+    await bot.settle()
+    [incident] = await incidents(bot.deps.db)
+    assert incident.intro_ts and incident.announcement_ts is None
+    assert incident.setup_due_at is not None  # still to finish: the announcement
+    assert all(c.args["channel"] != origin for c in slack.calls_to("chat.postMessage"))
+
+    busy.held_until, busy.tokens = 0.0, busy.burst  # the hour has passed
+    [done] = await until(
+        lambda: incidents(bot.deps.db), lambda rows: rows[0].setup_due_at is None, timeout=20
+    )
+    [announced] = [c for c in slack.calls_to("chat.postMessage") if c.args["channel"] == origin]
+    assert done.announcement_ts == announced.response["ts"]
