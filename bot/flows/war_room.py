@@ -100,18 +100,10 @@ async def _open(
         # built (about 1 ms each), and the intro is built while Slack answers.
         await asyncio.sleep(0)
         await asyncio.sleep(0)
-        intro_text = views.summary_text(incident)
-        intro_blocks = [
-            b.to_dict()
-            for b in views.summary_blocks(
-                incident,
-                holders,
-                deps.settings.roles,
-                alerts=alerts,
-                links=views.SummaryLinks(call=call_link(deps, incident)),
-                can_page=can_page(deps),
-            )
-        ]
+        intro_text, intro_blocks = (
+            views.summary_text(incident),
+            _intro(deps, incident, holders, alerts),
+        )
         channel, error, retry_in = await creating
         if channel is None:
             assert error is not None
@@ -145,6 +137,20 @@ async def _open(
     # rules and webhooks hear of it once the set-up is finished, so they never hold it up
     await emit(deps, opened, Happened.DECLARED)
     return opened
+
+
+def _intro(
+    deps: Deps, incident: Incident, holders: dict[str, RoleAssignment], alerts: Any
+) -> list[dict[str, Any]]:
+    blocks = views.summary_blocks(
+        incident,
+        holders,
+        deps.settings.roles,
+        alerts=alerts,
+        links=views.SummaryLinks(call=call_link(deps, incident)),
+        can_page=can_page(deps),
+    )
+    return [b.to_dict() for b in blocks]
 
 
 def _send_intro(

@@ -16,7 +16,7 @@ from bot.store.db import Database
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET, reset_postgres
 from tests.fakes import FakeSlack, SlackDriver
 from tests.processes import base_env, free_port, spawn
-from tests.war_rooms import assert_one_war_room_each, set_up, until
+from tests.war_rooms import BOT, assert_one_war_room_each, set_up, until
 
 STAGES = {1: "conversations.create", 2: "chat.postMessage", 3: "pins.add"}
 SEEDS = tuple(STAGES)
@@ -79,13 +79,18 @@ async def _crash_and_restart(seed: int, database_url: str, folder: Path) -> None
         users = [f"U_P{n:02d}" for n in range(BURST)]
         for user in users:
             slack.add_user(user, user.lower())
+        # each declares in their own team's channel, as in a real outage (one channel would
+        # take twenty announcements at Slack's one post a second)
+        teams = [slack.add_channel(f"team-{u.lower()}", members=[BOT, u]) for u in users]
         process, url = await _serve(slack, database_url, folder)
         slack.latency = 0.03  # every call takes a moment: the kill lands mid-work
         slack.set_latency("conversations.create", 0.15)
         driver = SlackDriver(url, SIGNING_SECRET, slack)
         try:
             burst = [
-                asyncio.ensure_future(driver.command(f"declare sev2 Outage {n}", user=user))
+                asyncio.ensure_future(
+                    driver.command(f"declare sev2 Outage {n}", user=user, channel=teams[n])
+                )
                 for n, user in enumerate(users)
             ]
             # each seed kills at another stage (rooms being made, summaries being posted,
