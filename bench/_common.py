@@ -123,6 +123,11 @@ class RemoteSlack:
     async def reset(self) -> None:
         await self.http.post(f"{self.control}/reset")
 
+    async def add_channel(self, name: str) -> str:
+        """A public channel the bot is a member of; its id."""
+        async with self.http.post(f"{self.control}/channel", params={"name": name}) as r:
+            return str(await r.json())
+
     async def response_urls(self, n: int) -> list[str]:
         async with self.http.post(f"{self.control}/response_urls", params={"n": str(n)}) as r:
             return list(await r.json())

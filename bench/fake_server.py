@@ -2,7 +2,7 @@
 
 Prints one JSON line {"api_url", "control"} and serves until killed. The control API:
 POST /latency?seconds=S, POST /reset, POST /response_urls?n=N (issues N response URLs),
-GET /calls?method=M (the recorded calls: method, args, ok, at (time.monotonic, system-wide)).
+POST /channel?name=N (a public channel the bot is in; answers its id), GET /calls?method=M (the recorded calls: method, args, ok, at (time.monotonic, system-wide)).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from aiohttp import web
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.fakes import FakeSlack
+from tests.fakes.slack_state import BOT_USER_ID
 
 
 def control(slack: FakeSlack) -> web.Application:
@@ -31,6 +32,9 @@ def control(slack: FakeSlack) -> web.Application:
     async def response_urls(request: web.Request) -> web.Response:
         n = int(request.query.get("n", "1"))
         return web.json_response([slack.new_response_url() for _ in range(n)])
+
+    async def channel(request: web.Request) -> web.Response:
+        return web.json_response(slack.add_channel(request.query["name"], members=[BOT_USER_ID]))
 
     async def calls(request: web.Request) -> web.Response:
         method = request.query.get("method")
@@ -55,6 +59,7 @@ def control(slack: FakeSlack) -> web.Application:
     app.router.add_post("/latency", latency)
     app.router.add_post("/reset", reset)
     app.router.add_post("/response_urls", response_urls)
+    app.router.add_post("/channel", channel)
     app.router.add_get("/calls", calls)
     return app
 
