@@ -46,7 +46,8 @@ def alertmanager_webhook(deps: Deps) -> Any:
             return refuse(request, 400, f"Not an Alertmanager version 4 webhook: {exc}.")
         channels = deps.settings.alert_channels
         origin = Origin(channel_id=channels[0] if channels else None)
-        result = await receive(deps, alerts, origin, source="alertmanager")
+        # answered once stored: cards and incidents follow (Alertmanager's timeout is short)
+        result = await receive(deps, alerts, origin, source="alertmanager", wait=False)
         return web.json_response(
             {
                 "status": "ok",

@@ -3,6 +3,7 @@ cards, storm summaries, auto-declares, notices and summary refreshes, concurrent
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable
 from typing import Any
 
@@ -16,10 +17,37 @@ from bot.flows.alerts.declare import declare_then_card, wants_incident
 from bot.flows.alerts.notices import tell_all_resolved, tell_refired
 
 log = structlog.get_logger(__name__)
+# follow-ups under way after their request was answered (asyncio keeps only weak references);
+# stopping the bot waits for them by name (bot/app.py IN_FLIGHT)
+_following: set[asyncio.Task[None]] = set()
 
 
-async def receive(deps: Deps, alerts: list[Alert], origin: Origin, *, source: str) -> Ingested:
-    """Store the alerts (deduplicated, grouped, paced), then follow up; what was stored."""
+async def receive(
+    deps: Deps, alerts: list[Alert], origin: Origin, *, source: str, wait: bool = True
+) -> Ingested:
+    """Store the alerts (deduplicated, grouped, paced), then follow up; what was stored.
+
+    With `wait=False` the follow-up (Slack calls) runs on after this returns: the caller
+    answers as soon as the alerts are committed.
+    """
+    result = await store(deps, alerts, origin, source=source)
+    if wait:
+        await follow_up(deps, result)
+    else:
+        task = asyncio.ensure_future(follow_up(deps, result))
+        _following.add(task)
+        task.add_done_callback(_followed)
+    return result
+
+
+def _followed(task: asyncio.Task[None]) -> None:
+    _following.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        log.error("alert_follow_up_failed", exc_info=task.exception())
+
+
+async def store(deps: Deps, alerts: list[Alert], origin: Origin, *, source: str) -> Ingested:
+    """Store the alerts (deduplicated, grouped, paced) in one transaction; what was stored."""
     async with deps.db.session() as session:
         result = await ingest(
             session,
@@ -34,7 +62,6 @@ async def receive(deps: Deps, alerts: list[Alert], origin: Origin, *, source: st
         duplicates=result.duplicates,
         edit=origin.edit,
     )
-    await follow_up(deps, result)
     return result
 
 
