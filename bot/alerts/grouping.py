@@ -21,6 +21,8 @@ from bot.store import alert_rows, claims, repo
 from bot.store.tables import AlertEvent, AlertGroup, Incident, utcnow
 from bot.types import EventKind
 
+BATCH_TRIES = 3  # bulk attempts before alerts are taken one at a time
+
 __all__ = ["Change", "Folded", "Ingested", "Origin", "claim_due_cards", "ingest", "remember_card"]
 
 
@@ -269,13 +271,17 @@ async def ingest(
     edits without counting. Groups are locked in fingerprint order, then the channel's
     storm row, then linked incidents, so concurrent callers on PostgreSQL never deadlock.
     Alerts are read and written in bulk; should another transaction store some of the same
-    alerts or groups meanwhile, the batch is rolled back and taken again one alert at a time.
+    alerts or groups meanwhile, the batch is rolled back and taken again (in the end, one
+    alert at a time).
     """
     ordered = sorted(alerts, key=lambda a: a.fingerprint)
-    try:
-        folds = await _fold_batch(session, ordered, origin, clock)
-    except IntegrityError:  # another transaction stored some of them first (PostgreSQL)
-        await session.rollback()
+    for _ in range(BATCH_TRIES):
+        try:
+            folds = await _fold_batch(session, ordered, origin, clock)
+            break
+        except IntegrityError:  # another transaction stored some of them first (PostgreSQL):
+            await session.rollback()  # committed by now, so the next read sees them
+    else:
         folds = [await _fold(session, alert, origin, clock) for alert in ordered]
     return await _ingest(
         session, folds, origin=origin, storm_threshold=storm_threshold, clock=clock
