@@ -72,6 +72,8 @@ class Ingested:
 
     folded: list[Folded] = field(default_factory=list)
     duplicates: int = 0
+    # per alert received, in the order given: its fold, or None for a redelivery
+    each: list[Folded | None] = field(default_factory=list)
     storm: StormMove | None = None
     incidents: dict[int, Incident] = field(default_factory=dict)
     # incidents to offer the all-clear -> when their room last heard one before

@@ -277,7 +277,8 @@ async def ingest(
     alerts or groups meanwhile, the batch is rolled back and taken again (in the end, one
     alert at a time).
     """
-    ordered = sorted(alerts, key=lambda a: a.fingerprint)
+    order = sorted(range(len(alerts)), key=lambda i: alerts[i].fingerprint)
+    ordered = [alerts[i] for i in order]
     for _ in range(BATCH_TRIES):
         try:
             folds = await _fold_batch(session, ordered, origin, clock)
@@ -286,9 +287,13 @@ async def ingest(
             await session.rollback()  # committed by now, so the next read sees them
     else:
         folds = [await _fold(session, alert, origin, clock) for alert in ordered]
-    return await _ingest(
+    result = await _ingest(
         session, folds, origin=origin, storm_threshold=storm_threshold, clock=clock
     )
+    result.each = [None] * len(ordered)
+    for index, folded in zip(order, folds, strict=True):
+        result.each[index] = folded
+    return result
 
 
 async def _ingest(

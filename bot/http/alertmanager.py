@@ -10,7 +10,7 @@ from aiohttp import web
 from bot.alerts import WebhookError, parse_alertmanager_webhook
 from bot.alerts.grouping import Origin
 from bot.deps import Deps
-from bot.flows.alerts.stored import receive
+from bot.flows.alerts.stored import Together
 from bot.http.bodies import BodyError, bearer_ok, json_object, require_json, text_of
 from bot.http.errors import refuse
 
@@ -28,6 +28,7 @@ UNAUTHORIZED = (
 
 def alertmanager_webhook(deps: Deps) -> Any:
     """The webhook handler: authenticate, parse, store once, then cards and incidents."""
+    together = Together(deps, source="alertmanager")  # posts arriving at once share a write
 
     async def handle(request: web.Request) -> web.StreamResponse:
         token = deps.settings.alertmanager_token
@@ -47,7 +48,7 @@ def alertmanager_webhook(deps: Deps) -> Any:
         channels = deps.settings.alert_channels
         origin = Origin(channel_id=channels[0] if channels else None)
         # answered once stored: cards and incidents follow (Alertmanager's timeout is short)
-        result = await receive(deps, alerts, origin, source="alertmanager", wait=False)
+        result = await together.receive(alerts, origin)
         return web.json_response(
             {
                 "status": "ok",
