@@ -68,8 +68,9 @@ from bot.webhooks.urls import webhook_check
 
 log = structlog.get_logger(__name__)
 # Bolt runs a listener after its ack as a task of the first name: the work a person is
-# waiting for; the second claims an event's id (bot/slack/middleware.py)
-IN_FLIGHT = ("run_ack_function_asynchronously", "_claim", "_drain")
+# waiting for; the second claims an event's id (bot/slack/middleware.py); `follow_up` tells
+# Slack of alerts the webhook stored (bot/flows/alerts/stored.py)
+IN_FLIGHT = ("run_ack_function_asynchronously", "_claim", "_drain", "follow_up")
 # Slack's largest requests (a view submission with its whole view) are a few hundred kB
 MAX_BODY = 1024 * 1024
 # how long stopping waits for that work, then for the background loops' current round

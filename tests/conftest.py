@@ -153,7 +153,7 @@ class RunningBot:
 
 async def settle(timeout: float = 10.0) -> None:
     """Wait for Bolt's post-ack listener tasks (and the bot's own background work) to finish."""
-    names = ("run_ack_function_asynchronously", "warn_about_channels", "_claim")
+    names = ("run_ack_function_asynchronously", "warn_about_channels", "_claim", "follow_up")
     current = asyncio.current_task()
     for _ in range(100):
         pending = [

@@ -2,112 +2,51 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
+from typing import Any
 
+from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.alerts import room
+from bot.alerts.folds import MAX_LINK, Change, Folded, Ingested, Origin
 from bot.alerts.linking import describe
 from bot.alerts.model import Alert, AlertStatus
 from bot.alerts.pacing import CARD_REFRESH, CARD_RETRY
-from bot.alerts.storm import StormMove, track_storm
+from bot.alerts.storm import track_storm
 from bot.incidents.service import record
 from bot.store import alert_rows, claims, repo
 from bot.store.tables import AlertEvent, AlertGroup, Incident, utcnow
 from bot.types import EventKind
 
-MAX_KEY = 200
-MAX_LINK = 1000
+BATCH_TRIES = 3  # bulk attempts before alerts are taken one at a time
+
+__all__ = ["Change", "Folded", "Ingested", "Origin", "claim_due_cards", "ingest", "remember_card"]
 
 
-class Change(StrEnum):
-    """What one received alert did to its group."""
-
-    NEW = "new"  # the first firing alert of a new group
-    REPEAT = "repeat"  # firing again while firing
-    REFIRED = "refired"  # firing again after it resolved
-    RESOLVED = "resolved"  # firing -> resolved
-    NOTED = "noted"  # stored, nothing to show (resolved while resolved, an unseen resolve)
-
-
-@dataclass(frozen=True)
-class Origin:
-    """Where alerts came from: a Slack message (channel and ts), or the webhook.
-
-    `channel_id` is where the group's card goes; `message_ts` is the thread it goes in.
-    """
-
-    channel_id: str | None
-    message_ts: str | None = None
-    edit: bool = False
-
-    def key(self, alert: Alert) -> str:
-        """The alert's idempotency key: redeliveries and edits of one alert share it."""
-        if self.message_ts:
-            key = f"{self.channel_id}:{self.message_ts}:{alert.fingerprint}"
-        else:
-            started = alert.started_at.isoformat() if alert.started_at else ""
-            key = f"webhook:{alert.fingerprint}:{started}:{alert.status.value}"
-        if len(key) > MAX_KEY:
-            key = "sha256:" + hashlib.sha256(key.encode()).hexdigest()
-        return key
-
-
-@dataclass
-class Folded:
-    """One received alert, its group after the change, and what the caller must do on Slack."""
-
-    alert: Alert
-    group: AlertGroup
-    change: Change
-    post_card: bool = False
-    refresh_card: bool = False
-    storm: bool = False  # a new group the storm summary covers instead of a card
-    tell_room: bool = False  # a linked group re-fired: its incident's war room hears of it
-    room_before: datetime | None = None  # when that room last heard of it before
-
-    @property
-    def opened(self) -> bool:
-        return self.change in (Change.NEW, Change.REFIRED)
-
-
-@dataclass
-class Ingested:
-    """The outcome of one message or webhook call, committed."""
-
-    folded: list[Folded] = field(default_factory=list)
-    duplicates: int = 0
-    storm: StormMove | None = None
-    incidents: dict[int, Incident] = field(default_factory=dict)
-    # incidents to offer the all-clear -> when their room last heard one before
-    all_resolved: dict[int, datetime | None] = field(default_factory=dict)
-
-
-def _new_group(alert: Alert, origin: Origin, now: datetime) -> AlertGroup:
-    firing = alert.is_firing
-    return AlertGroup(
-        fingerprint=alert.fingerprint,
-        source=alert.source.value,
-        name=alert.name,
-        severity=alert.severity.value,
-        service=alert.service,
-        host=alert.host,
-        summary=alert.summary,
-        link=alert.link if alert.link and len(alert.link) <= MAX_LINK else None,
-        labels=dict(alert.labels),
-        status=alert.status.value,
-        count=1,  # an alert first seen resolved still fired once
-        first_seen_at=now,
-        last_seen_at=now,
-        started_at=alert.started_at,
-        resolved_at=None if firing else (alert.ended_at or now),
-        channel_id=origin.channel_id,
-        message_ts=origin.message_ts,
-    )
+def _group_row(alert: Alert, origin: Origin, now: datetime) -> dict[str, Any]:
+    """The AlertGroup row of an alert's new group (for a bulk insert, or as the model's fields)."""
+    return {
+        "fingerprint": alert.fingerprint,
+        "source": alert.source.value,
+        "name": alert.name,
+        "severity": alert.severity.value,
+        "service": alert.service,
+        "host": alert.host,
+        "summary": alert.summary,
+        "link": alert.link if alert.link and len(alert.link) <= MAX_LINK else None,
+        "labels": dict(alert.labels),
+        "status": alert.status.value,
+        "count": 1,  # an alert first seen resolved still fired once
+        "first_seen_at": now,
+        "last_seen_at": now,
+        "started_at": alert.started_at,
+        "resolved_at": None if alert.is_firing else (alert.ended_at or now),
+        "channel_id": origin.channel_id,
+        "message_ts": origin.message_ts,
+    }
 
 
 def _apply(
@@ -155,7 +94,7 @@ async def _group_for(
     group = await alert_rows.alert_group_by_fingerprint(session, alert.fingerprint, lock=True)
     if group is not None:
         return group, False
-    group = _new_group(alert, origin, now)
+    group = AlertGroup(**_group_row(alert, origin, now))
     if await repo.add_once(session, group):
         return group, True
     # another transaction created it first: fold into that one
@@ -187,6 +126,80 @@ async def _fold(
         return None if seen is None else await _edited(session, seen, alert, origin, now)
     if created:
         return Folded(alert, group, Change.NEW if alert.is_firing else Change.NOTED)
+    stale = origin.message_ts is not None and await alert_rows.newer_alert_event(
+        session, group.id, after_ts=origin.message_ts, status_not=alert.status.value
+    )
+    return Folded(alert, group, _apply(group, alert, now, count=True, stale=stale))
+
+
+async def _fold_batch(
+    session: AsyncSession, alerts: list[Alert], origin: Origin, clock: Callable[[], datetime]
+) -> list[Folded | None]:
+    """`_fold` for many alerts at once: a few bulk reads and writes instead of several
+    statements per alert. Raises IntegrityError when a concurrent writer got there first."""
+    keys = [origin.key(alert) for alert in alerts]
+    seen = await alert_rows.alert_events_by_key(session, keys, lock=True)
+    groups = await alert_rows.alert_groups_by_fingerprint(
+        session, {a.fingerprint for a in alerts}, lock=True
+    )
+    new_rows: dict[str, dict[str, Any]] = {}  # the groups to create, by fingerprint
+    for alert, key in zip(alerts, keys, strict=True):
+        fresh = alert.fingerprint not in groups and alert.fingerprint not in new_rows
+        if fresh and key not in seen:
+            new_rows[alert.fingerprint] = _group_row(alert, origin, clock())
+    created = set(new_rows)
+    if new_rows:  # one executemany, then read back (model objects one by one cost 10x more)
+        connection = await session.connection()
+        await connection.execute(insert(AlertGroup), [new_rows[f] for f in sorted(new_rows)])
+        groups.update(await alert_rows.alert_groups_by_fingerprint(session, created, lock=True))
+    rows: dict[str, dict[str, Any]] = {}  # the alert events to insert, by key
+    folds: list[Folded | None] = []
+    for alert, key in zip(alerts, keys, strict=True):
+        group, now = groups[alert.fingerprint], clock()
+        if key in seen:
+            folds.append(await _edited(session, seen[key], alert, origin, now))
+        elif key in rows:  # twice in this batch: as `_edited`, on the row not yet written
+            edit = origin.edit and rows[key]["status"] != alert.status.value
+            rows[key]["status"] = alert.status.value if edit else rows[key]["status"]
+            folds.append(
+                Folded(alert, group, _apply(group, alert, now, count=False)) if edit else None
+            )
+        else:
+            rows[key] = _event_row(group, alert, key, origin, now)
+            folds.append(await _folded_new(session, group, alert, origin, now, created))
+    if rows:  # a concurrent writer's alert fails here, before any other work
+        connection = await session.connection()
+        await connection.execute(insert(AlertEvent), list(rows.values()))
+    return folds
+
+
+def _event_row(
+    group: AlertGroup, alert: Alert, key: str, origin: Origin, now: datetime
+) -> dict[str, Any]:
+    """The AlertEvent row of a received alert, for a bulk insert."""
+    return {
+        "group_id": group.id,
+        "status": alert.status.value,
+        "source_key": key,
+        "channel_id": origin.channel_id,
+        "message_ts": origin.message_ts,
+        "received_at": now,
+    }
+
+
+async def _folded_new(
+    session: AsyncSession,
+    group: AlertGroup,
+    alert: Alert,
+    origin: Origin,
+    now: datetime,
+    created: set[str],
+) -> Folded:
+    """A newly stored alert folded into its group (the first of a group just created)."""
+    if alert.fingerprint in created:
+        created.discard(alert.fingerprint)
+        return Folded(alert, group, Change.NEW if alert.is_firing else Change.NOTED)
+    assert group.id is not None
     stale = origin.message_ts is not None and await alert_rows.newer_alert_event(
         session, group.id, after_ts=origin.message_ts, status_not=alert.status.value
     )
@@ -260,14 +273,40 @@ async def ingest(
     Redeliveries (same key) change nothing; an edit (`origin.edit`) updates the alert it
     edits without counting. Groups are locked in fingerprint order, then the channel's
     storm row, then linked incidents, so concurrent callers on PostgreSQL never deadlock.
+    Alerts are read and written in bulk; should another transaction store some of the same
+    alerts or groups meanwhile, the batch is rolled back and taken again (in the end, one
+    alert at a time).
     """
-    result = Ingested()
-    for alert in sorted(alerts, key=lambda a: a.fingerprint):
-        folded = await _fold(session, alert, origin, clock)
-        if folded is None:
-            result.duplicates += 1
-        else:
-            result.folded.append(folded)
+    order = sorted(range(len(alerts)), key=lambda i: alerts[i].fingerprint)
+    ordered = [alerts[i] for i in order]
+    for _ in range(BATCH_TRIES):
+        try:
+            folds = await _fold_batch(session, ordered, origin, clock)
+            break
+        except IntegrityError:  # another transaction stored some of them first (PostgreSQL):
+            await session.rollback()  # committed by now, so the next read sees them
+    else:
+        folds = [await _fold(session, alert, origin, clock) for alert in ordered]
+    result = await _ingest(
+        session, folds, origin=origin, storm_threshold=storm_threshold, clock=clock
+    )
+    result.each = [None] * len(ordered)
+    for index, folded in zip(order, folds, strict=True):
+        result.each[index] = folded
+    return result
+
+
+async def _ingest(
+    session: AsyncSession,
+    folds: list[Folded | None],
+    *,
+    origin: Origin,
+    storm_threshold: int,
+    clock: Callable[[], datetime],
+) -> Ingested:
+    """Storm, cards and incidents for the folded alerts (None: a redelivery); commit."""
+    result = Ingested(folded=[f for f in folds if f is not None])
+    result.duplicates = len(folds) - len(result.folded)
     if result.folded and origin.channel_id:
         result.storm = await track_storm(
             session,

@@ -21,6 +21,7 @@ _SPECIAL = re.compile(r"<![^<>]*>")
 _CONTROL = re.compile(
     r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]"
 )
+_WHITESPACE = re.compile(r"\s")  # what str.isspace calls whitespace
 _BARE_URL = re.compile(r"https?://[^\s<>|\"'`]+", re.IGNORECASE)
 _SPACES = re.compile(r"[ \t]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
@@ -56,6 +57,8 @@ def as_dict(value: Any) -> Mapping[str, Any]:
 
 def scrub(text: str) -> str:
     """Drop lone surrogates, control and bidi-override characters; normalise newlines."""
+    if text.isascii() and text.isprintable():  # nothing to drop: most text, cheaply
+        return text
     text = text.encode("utf-8", "replace").decode("utf-8")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return _CONTROL.sub("", text)
@@ -147,7 +150,7 @@ def clean_url(value: Any) -> str | None:
     """An http(s) URL taken from plain or Slack-marked-up text, else None."""
     text = unescape(as_text(value).strip()).strip("<>")
     text = text.partition("|")[0].strip()
-    if not text or len(text) > MAX_URL or any(c.isspace() for c in text):
+    if not text or len(text) > MAX_URL or _WHITESPACE.search(text):
         return None
     try:
         parts = urlsplit(text)

@@ -10,7 +10,7 @@ from aiohttp import web
 from bot.alerts import WebhookError, parse_alertmanager_webhook
 from bot.alerts.grouping import Origin
 from bot.deps import Deps
-from bot.flows.alerts.stored import receive
+from bot.flows.alerts.stored import Together
 from bot.http.bodies import BodyError, bearer_ok, json_object, require_json, text_of
 from bot.http.errors import refuse
 
@@ -28,6 +28,7 @@ UNAUTHORIZED = (
 
 def alertmanager_webhook(deps: Deps) -> Any:
     """The webhook handler: authenticate, parse, store once, then cards and incidents."""
+    together = Together(deps, source="alertmanager")  # posts arriving at once share a write
 
     async def handle(request: web.Request) -> web.StreamResponse:
         token = deps.settings.alertmanager_token
@@ -46,7 +47,8 @@ def alertmanager_webhook(deps: Deps) -> Any:
             return refuse(request, 400, f"Not an Alertmanager version 4 webhook: {exc}.")
         channels = deps.settings.alert_channels
         origin = Origin(channel_id=channels[0] if channels else None)
-        result = await receive(deps, alerts, origin, source="alertmanager")
+        # answered once stored: cards and incidents follow (Alertmanager's timeout is short)
+        result = await together.receive(alerts, origin)
         return web.json_response(
             {
                 "status": "ok",

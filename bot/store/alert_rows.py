@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import NamedTuple
 
@@ -12,6 +12,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.store.repo import OPEN_STATUSES, locked_query
 from bot.store.tables import AlertEvent, AlertGroup, Incident
+
+CHUNK = 1000  # keys per IN (...) list: well below SQLite's and asyncpg's parameter limits
 
 
 class AlertTally(NamedTuple):
@@ -27,6 +29,36 @@ async def alert_event(
 ) -> AlertEvent | None:
     query = select(AlertEvent).where(AlertEvent.source_key == source_key)
     return (await session.exec(locked_query(query, lock))).first()
+
+
+async def alert_events_by_key(
+    session: AsyncSession, source_keys: Collection[str], *, lock: bool = False
+) -> dict[str, AlertEvent]:
+    """The stored alerts among `source_keys`, by key."""
+    found: dict[str, AlertEvent] = {}
+    ordered = sorted(source_keys)
+    for start in range(0, len(ordered), CHUNK):
+        chunk = ordered[start : start + CHUNK]
+        query = select(AlertEvent).where(col(AlertEvent.source_key).in_(chunk))
+        found.update((e.source_key, e) for e in (await session.exec(locked_query(query, lock))))
+    return found
+
+
+async def alert_groups_by_fingerprint(
+    session: AsyncSession, fingerprints: Collection[str], *, lock: bool = False
+) -> dict[str, AlertGroup]:
+    """The groups among `fingerprints`, by fingerprint; locked in fingerprint order."""
+    found: dict[str, AlertGroup] = {}
+    ordered = sorted(fingerprints)
+    for start in range(0, len(ordered), CHUNK):
+        chunk = ordered[start : start + CHUNK]
+        query = (
+            select(AlertGroup)
+            .where(col(AlertGroup.fingerprint).in_(chunk))
+            .order_by(col(AlertGroup.fingerprint))
+        )
+        found.update((g.fingerprint, g) for g in (await session.exec(locked_query(query, lock))))
+    return found
 
 
 async def alert_group(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -107,6 +108,23 @@ async def test_alerts_are_stored_once_grouped_by_fingerprint_and_carded(
     await bot.settle()
     resolved = next(g for g in await alert_groups(bot.deps.db) if g.id == first.id)
     assert resolved.status == "resolved" and resolved.resolved_at is not None
+
+
+async def test_posts_arriving_together_are_each_answered_for_their_own_alerts(
+    start_bot, slack: FakeSlack
+):
+    bot = await start_bot(alertmanager_token=TOKEN, alert_channels=[slack.add_channel("alerts")])
+    firing = payload("alertmanager_webhook_firing")
+    one = {**firing, "alerts": firing["alerts"][:1]}
+    answers = await asyncio.gather(*(post(bot, body) for body in (firing, firing, one, one)))
+    await bot.settle()
+    bodies = [body for status, body, _ in answers if status == 200]
+    assert [b["alerts"] for b in bodies] == [2, 2, 1, 1]
+    assert all(b["stored"] + b["duplicates"] == b["alerts"] for b in bodies)
+    assert sum(b["stored"] for b in bodies) == 2  # each alert stored once, by one post
+    groups = await alert_groups(bot.deps.db)
+    assert len(groups) == 2 and {g.count for g in groups} == {1}
+    assert len(await alert_events(bot.deps.db)) == 2
 
 
 async def test_webhook_alerts_auto_declare_with_their_start_as_detection(

@@ -3,7 +3,9 @@ cards, storm summaries, auto-declares, notices and summary refreshes, concurrent
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable
+from functools import partial
 from typing import Any
 
 import structlog
@@ -14,12 +16,62 @@ from bot.deps import Deps
 from bot.flows.alerts import cards as alert_cards
 from bot.flows.alerts.declare import declare_then_card, wants_incident
 from bot.flows.alerts.notices import tell_all_resolved, tell_refired
+from bot.store.batch import GroupCommit
 
 log = structlog.get_logger(__name__)
+# follow-ups under way after their request was answered (asyncio keeps only weak references);
+# stopping the bot waits for them by name (bot/app.py IN_FLIGHT)
+_following: set[asyncio.Task[None]] = set()
 
 
 async def receive(deps: Deps, alerts: list[Alert], origin: Origin, *, source: str) -> Ingested:
     """Store the alerts (deduplicated, grouped, paced), then follow up; what was stored."""
+    result = await store(deps, alerts, origin, source=source)
+    await follow_up(deps, result)
+    return result
+
+
+class Together:
+    """Alerts of requests that arrive together (webhook posts), stored in one transaction.
+
+    Each caller is answered once its alerts are committed, with its own part of the outcome;
+    the Slack follow-up of the whole batch runs on after (its caller answers sooner, and
+    concurrent posts no longer race each other for the same groups and locks).
+    """
+
+    def __init__(self, deps: Deps, *, source: str) -> None:
+        self._deps, self._source = deps, source
+        self._writers: dict[Origin, GroupCommit[list[Alert], Ingested]] = {}
+
+    async def receive(self, alerts: list[Alert], origin: Origin) -> Ingested:
+        """Store the alerts with whatever else is waiting; this request's part of the outcome."""
+        writer = self._writers.get(origin)
+        if writer is None:
+            writer = self._writers[origin] = GroupCommit(partial(self._store_all, origin))
+        return await writer.submit(alerts)
+
+    async def _store_all(self, origin: Origin, requests: list[list[Alert]]) -> list[Ingested]:
+        merged = [alert for alerts in requests for alert in alerts]
+        result = await store(self._deps, merged, origin, source=self._source)
+        task = asyncio.ensure_future(follow_up(self._deps, result))
+        _following.add(task)
+        task.add_done_callback(_followed)
+        parts, start = [], 0
+        for alerts in requests:
+            each, start = result.each[start : start + len(alerts)], start + len(alerts)
+            folded = [f for f in each if f is not None]
+            parts.append(Ingested(folded=folded, duplicates=len(each) - len(folded), each=each))
+        return parts
+
+
+def _followed(task: asyncio.Task[None]) -> None:
+    _following.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        log.error("alert_follow_up_failed", exc_info=task.exception())
+
+
+async def store(deps: Deps, alerts: list[Alert], origin: Origin, *, source: str) -> Ingested:
+    """Store the alerts (deduplicated, grouped, paced) in one transaction; what was stored."""
     async with deps.db.session() as session:
         result = await ingest(
             session,
@@ -34,7 +86,6 @@ async def receive(deps: Deps, alerts: list[Alert], origin: Origin, *, source: st
         duplicates=result.duplicates,
         edit=origin.edit,
     )
-    await follow_up(deps, result)
     return result
 
 
