@@ -177,6 +177,8 @@ async def start_bot(
 
     async def start(*, keep_calls: bool = False, **overrides: Any) -> RunningBot:
         app = build_app(make_settings(**overrides))
+        # a fake Slack without rate limits: the bot is told so (a test marked `tiers` gets both)
+        app.deps.slack.client.pacer.limited = slack.tiers
         server = TestServer(app.web, host="127.0.0.1", port=0)
         await server.start_server()
         running = RunningBot(app=app, server=server)

@@ -223,10 +223,17 @@ class Bucket:
             heapq.heappop(self._waiters)[2].set_result(None)
 
 
-class Pacer:
-    """The buckets of one workspace, made as methods and channels are first called."""
+UNLIMITED = Limit(10**9, 10**12)
 
-    def __init__(self) -> None:
+
+class Pacer:
+    """The buckets of one workspace, made as methods and channels are first called.
+
+    `limited=False` paces nothing but still honours Slack's Retry-After: for a Slack that
+    enforces no limits (the test suite's fake, unless a test asks for Slack's tiers)."""
+
+    def __init__(self, *, limited: bool = True) -> None:
+        self.limited = limited
         self._methods: dict[str, Bucket] = {}
         self._channels: dict[tuple[str, str], Bucket] = {}
 
@@ -234,8 +241,9 @@ class Pacer:
         tier = TIER_OF.get(method)
         if tier is None:
             return []
-        found = [self._methods.get(method) or self._methods.setdefault(method, Bucket(TIERS[tier]))]
-        if method in PER_CHANNEL_METHODS and channel:
+        limit = TIERS[tier] if self.limited else UNLIMITED
+        found = [self._methods.get(method) or self._methods.setdefault(method, Bucket(limit))]
+        if method in PER_CHANNEL_METHODS and channel and self.limited:
             key = (method, channel)
             found.insert(0, self._channels.get(key) or self._bucket_for(key))
         return found

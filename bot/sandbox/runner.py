@@ -114,6 +114,8 @@ class Sandbox:
             pagers=self.pagers,
         )
         self.bot = build_app(settings)
+        # the bot paces itself under Slack's limits; a fake that enforces none says so
+        self.bot.deps.slack.client.pacer.limited = self.fake.tiers
         bot_runner = web.AppRunner(self.bot.web, access_log=None)
         self._runners.append(bot_runner)
         await set_up(bot_runner)  # migrates the database

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from slack_sdk.errors import SlackApiError
 from sqlmodel import select
 
+from bot.notify import pacing
 from bot.notify.outbox import later
 from bot.notify.pacing import Deferred, Urgency, paced
 from bot.store.slack_outbox import SlackOutboxEntry
@@ -213,6 +214,7 @@ def test_only_what_slack_may_take_later_is_kept():
     assert later(SlackApiError("no", Answer(ok=False, error="internal_error")))
 
 
+@pytest.mark.tiers
 async def test_an_announcement_slack_holds_back_keeps_the_set_up_due_until_it_is_posted(
     bot, driver: SlackDriver, slack: FakeSlack
 ):
@@ -236,3 +238,37 @@ async def test_an_announcement_slack_holds_back_keeps_the_set_up_due_until_it_is
     )
     [announced] = [c for c in slack.calls_to("chat.postMessage") if c.args["channel"] == origin]
     assert done.announcement_ts == announced.response["ts"]
+
+
+@pytest.mark.tiers
+async def test_set_ups_the_limit_holds_back_are_not_held_in_memory_but_stored_and_resumed(
+    start_bot, slack: FakeSlack, monkeypatch
+):
+    """Past Slack's burst, a war room that would wait longer than the bot's patience is not
+    kept waiting in memory: its set-up is left to what is stored (due when the limit allows,
+    one refill apart), the declarer is told once, and every room opens with no 429."""
+    monkeypatch.setattr(pacing, "PATIENCE", 1.0)
+    bot = await start_bot()
+    driver = SlackDriver(bot.url, SIGNING_SECRET, slack)
+    teams = [slack.add_channel(f"team-{i}", members=[BOT, f"U_{i:03d}"]) for i in range(22)]
+    started = time.monotonic()
+    await asyncio.gather(
+        *(
+            driver.command(f"declare sev3 Outage {i}", user=f"U_{i:03d}", channel=team)
+            for i, team in enumerate(teams)
+        )
+    )
+    await bot.settle()
+    assert time.monotonic() - started < 3.0  # nothing waited for the refill in memory
+    stored = await incidents(bot.deps.db)
+    waiting = sorted((i for i in stored if i.channel_id is None), key=lambda i: i.setup_due_at)
+    assert len(waiting) == 2 and all(i.setup_error == "ratelimited" for i in waiting)
+    assert (waiting[1].setup_due_at - waiting[0].setup_due_at).total_seconds() > 2.5
+    held = [r for r in slack.responses if "opens by itself" in texts(r.body)]
+    assert len(held) == 2
+
+    opened = await until(
+        lambda: incidents(bot.deps.db), lambda rows: all(i.intro_ts for i in rows), timeout=20
+    )
+    assert len(opened) == 22 and slack.ratelimited == []
+    assert len([r for r in slack.responses if "opens by itself" in texts(r.body)]) == 2
