@@ -8,8 +8,10 @@ nothing, so Slack answers it 429 and it loses what it could not do):
   conversations.create at once, the rest at its refill rate, plus two round trips;
 - 429s received; anything lost (declarations without a war room and intro, alerts not stored,
   clicks not recorded); ack p99 of every request; peak RSS.
-`--memory` also measures peak RSS at 50 declarations, and at 500 declarations with 10,000
-alert events (100 a second), against the minimal app given the same.
+`--memory` measures, instead of the storm, peak RSS at 50 declarations, and at 500 declarations with 10,000
+alert events (100 a second), against the minimal app given the same: over the requests and
+the 15 s after them (at Slack's limits 500 war rooms take 25 minutes to open; those not yet
+open wait in the database, not in memory).
 
 The bot's database is migrated before it starts, as on every restart but the first.
 Usage: python bench/storm.py [--declares 30] [--alerts 1000] [--alert-seconds 60]
@@ -56,6 +58,7 @@ class Run:
     clicked: list[tuple[str, str]] = field(default_factory=list)  # (war room, intro ts)
     ratelimited: int = 0
     alert_keys: set[str] = field(default_factory=set)
+    idle: float = 0.0  # peak RSS once started and warmed up, before the storm
     rss: float = 0.0
 
     def p99(self) -> float:
@@ -160,7 +163,7 @@ async def storm(
     )
     run.acks += [r.elapsed for r in replies]
     run.statuses += [r.status for r in replies]
-    deadline = time.monotonic() + 180
+    deadline = time.monotonic() + (180 if args.clickers else 0)  # memory runs: no waiting
     while time.monotonic() < deadline:
         run.intros = intro_times(slack, started, since)
         if len(run.intros) >= args.declares:
@@ -171,7 +174,7 @@ async def storm(
     run.acks += sent.seconds
     run.statuses += [status for status, n in sent.statuses.items() for _ in range(n)]
     run.alert_keys = sent.keys
-    await asyncio.sleep(5)  # what follows the storm: invites, pins, topics, cards
+    await asyncio.sleep(5 if args.clickers else 15)  # what follows: invites, pins, cards
     run.ratelimited = len(slack.ratelimited)
     return run
 
@@ -216,8 +219,9 @@ async def one_app(
         driver = SlackDriver(url, SECRET, slack)
         await driver.command("help", user="U_WARM")  # imports, pools, auth.test
         await asyncio.sleep(1.0)
+        idle = peak_rss_mb(pid)
         run = await storm(url, slack, alerts_channel, args, tag)
-        run.rss = peak_rss_mb(pid)
+        run.idle, run.rss = idle, peak_rss_mb(pid)
     return run
 
 
@@ -243,9 +247,17 @@ def report(args: argparse.Namespace, base: Run, bot: Run, lost: dict[str, int]) 
         f"{bot.p99() / base.p99():.2f}x (goal <= 1.25x); non-200: bot "
         f"{sum(s != 200 for s in bot.statuses)}, minimal {sum(s != 200 for s in base.statuses)}"
     )
-    print(
-        f"peak RSS: bot {bot.rss:.0f} MiB, minimal {base.rss:.0f} MiB, "
-        f"ratio {bot.rss / base.rss:.2f}x"
+    print(rss_line("peak RSS", bot, base, goal=None))
+
+
+def rss_line(what: str, bot: Run, base: Run, goal: float | None) -> str:
+    """Peak RSS of each, their ratio, and what the load added to each (peak over idle)."""
+    wanted = f" (goal <= {goal}x)" if goal else ""
+    return (
+        f"{what}: bot {bot.rss:.0f} MiB, minimal {base.rss:.0f} MiB, ratio "
+        f"{bot.rss / base.rss:.2f}x{wanted}; idle before it: bot {bot.idle:.0f} MiB, minimal "
+        f"{base.idle:.0f} MiB; added by the load: bot {bot.rss - bot.idle:.0f} MiB, minimal "
+        f"{base.rss - base.idle:.0f} MiB"
     )
 
 
@@ -257,11 +269,9 @@ async def memory(slack: FakeSlack, alerts_channel: str, db: str, args: argparse.
         base = await one_app(["bench/minimal_app.py"], slack, alerts_channel, load)
         url = await fresh_database(db, f"mem{declares}")
         bot = await one_app(["-m", "bot"], slack, alerts_channel, load, DATABASE_URL=url)
-        print(
-            f"peak RSS at {declares} declarations with {alerts} alert events: bot "
-            f"{bot.rss:.0f} MiB, minimal {base.rss:.0f} MiB, ratio {bot.rss / base.rss:.2f}x "
-            f"(goal <= {1.5 if declares == 50 else 2.0}x); 429s bot {bot.ratelimited}"
-        )
+        what = f"{declares} declarations, {alerts} alert events"
+        print(rss_line(what, bot, base, goal=1.5 if declares == 50 else 2.0))
+        print(f"  429s received: bot {bot.ratelimited}, minimal {base.ratelimited}")
 
 
 async def fresh_database(db: str, name: str) -> str:
@@ -292,13 +302,14 @@ async def main() -> None:
         for i in range(500):
             slack.add_user(f"U_DECL{i:03d}", f"declarer{i}")
         alerts_channel = slack.add_channel("alerts-storm", members=["U_BOT"])
+        if args.memory:
+            await memory(slack, alerts_channel, db, args)
+            return
         base = await one_app(["bench/minimal_app.py"], slack, alerts_channel, args)
         url = await fresh_database(db, "storm")
         bot = await one_app(["-m", "bot"], slack, alerts_channel, args, DATABASE_URL=url)
         lost = await lost_by_bot(url, bot, args.declares)
         report(args, base, bot, lost)
-        if args.memory:
-            await memory(slack, alerts_channel, db, args)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from bot.metrics import Metrics
 from bot.notify.coalesce import Coalescer
 from bot.notify.gateway import SlackGateway
 from bot.notify.lookups import Lookups
-from bot.notify.priority import Urgency
+from bot.notify.priority import IntroFirst
 from bot.pagers.hub import Pagers
 from bot.rules.model import RuleSet
 from bot.runbooks.model import RunbookSet
@@ -45,7 +45,7 @@ class Deps:
     # one auto-declare decision at a time, so a storm's alerts join one incident
     alert_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # war rooms waiting for their intro go first; their other calls wait for `after_urgent`
-    urgency: Urgency = field(default_factory=Urgency)
+    urgency: IntroFirst = field(default_factory=IntroFirst)
     # war-room and ADMINS user-group members, briefly cached for permission checks
     lookups: Lookups = field(default_factory=Lookups)
     # automation rules (RULES_FILE); empty without the file

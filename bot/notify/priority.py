@@ -10,13 +10,14 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-class Urgency:
+class IntroFirst:
     """Counts urgent work in flight; `after_urgent` starts a call once none is left.
 
     Under a burst of declarations every war room's intro, invite, topic, reply and pin are
     ready at once, and the one event loop issues them in turn. The intro is what people
     wait for: held while a channel is created and its intro sent, the rest waits (at most
-    `max_wait` seconds, so a steady stream of declarations never starves it).
+    `max_wait` seconds, so a steady stream of declarations never starves it). This orders
+    the event loop's own work; the order under Slack's rate limits is `pacing.Urgency`'s.
     """
 
     def __init__(self, max_wait: float = 1.0) -> None:

@@ -120,15 +120,21 @@ async def test_a_pin_slack_holds_back_is_kept_and_sent_once_after_a_restart(
     await first.app.deps.slack.outbox.sweep(first.deps.slack.replay)
     async with aiohttp.ClientSession() as http, http.get(f"{first.url}/metrics") as response:
         shown = await response.text()
-    assert metric(shown, "incidentbot_slack_outbox_depth") == 1
+    assert metric(shown, "incidentbot_slack_outbox_depth") == 1  # read before the second
     assert metric(shown, "incidentbot_slack_outbox_oldest_seconds") > 0
+    assert [c.status for c in slack.calls_to("pins.add")] == [429]
+    # the Retry-After holds back every pin, not only the one refused: the next is kept too,
+    # without asking Slack
+    await driver.command("declare sev3 Search is slow")
+    await first.settle()
+    await until(lambda: kept(first), lambda rows: len(rows) == 2)
     assert [c.status for c in slack.calls_to("pins.add")] == [429]
 
     await first.server.close()
     await make_due(first)
     second = await start_bot(keep_calls=True)
     await until(lambda: kept(second), lambda rows: rows == [])
-    assert [c.status for c in slack.calls_to("pins.add")] == [429, 200]
+    assert [c.status for c in slack.calls_to("pins.add")] == [429, 200, 200]
     assert slack.pins(incident.channel_id) == [incident.intro_ts]
 
 
@@ -272,3 +278,20 @@ async def test_set_ups_the_limit_holds_back_are_not_held_in_memory_but_stored_an
     )
     assert len(opened) == 22 and slack.ratelimited == []
     assert len([r for r in slack.responses if "opens by itself" in texts(r.body)]) == 2
+
+
+async def test_two_replicas_send_a_kept_call_once(start_bot, slack: FakeSlack):
+    """Each entry is leased to one sender: two replicas sweeping the outbox at the same moment
+    post a kept message once."""
+    first, second = await start_bot(), await start_bot()
+    channel = slack.add_channel("ops", members=[BOT])
+    slack.fail("chat.postMessage", "internal_error")
+    await first.deps.slack.post(channel, "kept for later", durable=True)
+    assert [e.name for e in await kept(first)] == ["post"]
+    await make_due(first)
+    await asyncio.gather(
+        *(bot.deps.slack.outbox.sweep(bot.deps.slack.replay) for bot in (first, second))
+    )
+    posted = [c for c in slack.calls_to("chat.postMessage") if c.ok]
+    assert [c.args["text"] for c in posted] == ["kept for later"]
+    assert await kept(first) == []

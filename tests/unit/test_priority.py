@@ -1,11 +1,11 @@
-"""Urgency: calls wait for urgent work in flight, never longer than max_wait."""
+"""IntroFirst: calls wait for urgent work in flight, never longer than max_wait."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 
-from bot.notify.priority import Urgency
+from bot.notify.priority import IntroFirst
 
 
 async def _now() -> float:
@@ -13,7 +13,7 @@ async def _now() -> float:
 
 
 async def test_a_call_starts_once_the_urgent_work_is_done():
-    urgency = Urgency(max_wait=5)
+    urgency = IntroFirst(max_wait=5)
     with urgency.held():
         waiting = asyncio.ensure_future(urgency.after_urgent(_now()))
         await asyncio.sleep(0.05)
@@ -23,13 +23,13 @@ async def test_a_call_starts_once_the_urgent_work_is_done():
 
 
 async def test_with_nothing_urgent_a_call_starts_at_once():
-    urgency = Urgency(max_wait=5)
+    urgency = IntroFirst(max_wait=5)
     started = time.monotonic()
     assert await urgency.after_urgent(_now()) - started < 0.05
 
 
 async def test_urgent_work_that_never_ends_delays_a_call_by_max_wait_only():
-    urgency = Urgency(max_wait=0.1)
+    urgency = IntroFirst(max_wait=0.1)
     with urgency.held(), urgency.held():
         started = time.monotonic()
         ran = await urgency.after_urgent(_now())
