@@ -37,6 +37,11 @@ async def make_due(bot) -> None:
         await session.commit()
 
 
+# What is paced does not depend on the database: these run on SQLite only (the outbox's
+# storage, leases and restarts run on both).
+sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
 def metric(text: str, name: str) -> float:
     line = next(line for line in text.splitlines() if line.startswith(name + " "))
     return float(line.split()[1])
@@ -46,6 +51,7 @@ def metric(text: str, name: str) -> float:
 
 
 @pytest.mark.tiers
+@sqlite_only
 async def test_posts_to_one_channel_are_paced_and_a_reply_to_a_person_goes_first(
     bot, slack: FakeSlack
 ):
@@ -68,6 +74,7 @@ async def test_posts_to_one_channel_are_paced_and_a_reply_to_a_person_goes_first
 
 
 @pytest.mark.tiers
+@sqlite_only
 async def test_a_burst_of_declarations_past_slacks_burst_gets_every_war_room_and_no_429(
     start_bot, slack: FakeSlack
 ):
@@ -138,6 +145,7 @@ async def test_a_pin_slack_holds_back_is_kept_and_sent_once_after_a_restart(
     assert slack.pins(incident.channel_id) == [incident.intro_ts]
 
 
+@sqlite_only
 async def test_a_topic_during_a_slack_outage_is_set_once_slack_is_back(
     bot, driver: SlackDriver, slack: FakeSlack
 ):
@@ -155,6 +163,7 @@ async def test_a_topic_during_a_slack_outage_is_set_once_slack_is_back(
     assert "Search is slow" in slack.channel(incident.channel_id)["topic"]["value"]
 
 
+@sqlite_only
 async def test_a_newer_update_makes_a_kept_older_one_moot(bot, slack: FakeSlack):
     """Only the latest content of a message is wanted: a kept update is replaced by a newer
     kept one, and dropped once a newer one goes through."""
@@ -247,6 +256,7 @@ async def test_an_announcement_slack_holds_back_keeps_the_set_up_due_until_it_is
 
 
 @pytest.mark.tiers
+@sqlite_only
 async def test_set_ups_the_limit_holds_back_are_not_held_in_memory_but_stored_and_resumed(
     start_bot, slack: FakeSlack, monkeypatch
 ):
