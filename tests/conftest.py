@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import hashlib
 import logging
 import os
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +22,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.app import BotApp, build_app
 from bot.config import Settings
+from bot.store.db import Database
 from tests.fakes import FakeSlack, SlackDriver
 
 SIGNING_SECRET = "test-signing-secret"
@@ -97,10 +101,29 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         asyncio.run(_drop_made())
 
 
+_MIGRATED: list[Path] = []  # this worker's SQLite database at the newest migration
+
+
+async def _migrated_sqlite() -> Path:
+    """A SQLite database migrated once per worker: each test starts from a copy of it rather
+    than running every migration again (about 0.15 s a test, on a thousand tests)."""
+    if not _MIGRATED:
+        folder = Path(tempfile.mkdtemp(prefix="incident-bot-tests-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        database = Database(f"sqlite+aiosqlite:///{folder}/migrated.db")
+        await database.migrate()
+        await database.dispose()
+        _MIGRATED.append(folder / "migrated.db")
+    return _MIGRATED[0]
+
+
 @pytest.fixture(params=BACKENDS)
 async def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
     if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path}/incidents.db"
+        path = tmp_path / "incidents.db"
+        if request.node.get_closest_marker("empty_database") is None:
+            shutil.copyfile(await _migrated_sqlite(), path)
+        return f"sqlite+aiosqlite:///{path}"
     url = await worker_database(os.environ["TEST_DATABASE_URL"])
     await reset_postgres(url)
     return url

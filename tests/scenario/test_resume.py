@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 import sqlalchemy as sa
 from alembic import command
 from slack_sdk.web.async_client import AsyncWebClient
@@ -200,6 +201,7 @@ async def test_a_set_up_in_progress_is_left_to_the_replica_doing_it(
     await db.dispose()
 
 
+@pytest.mark.empty_database
 async def test_incidents_stranded_before_the_upgrade_are_resumed_after_it(
     start_bot, database_url: str, slack: FakeSlack
 ):
