@@ -45,7 +45,7 @@ async def acknowledged(
     log.info("page_acknowledged", page=heard.page.id, pager=pager.value)
     calls: dict[str, Awaitable[Any]] = {"refresh": deps.refresher.run(heard.incident.id or 0)}
     if room := live_room(heard.incident):
-        calls["post"] = deps.slack.post(room, views.acknowledged(heard.page))
+        calls["post"] = deps.slack.post(room, views.acknowledged(heard.page), durable=True)
         if user:
             calls["invite"] = deps.slack.attempt("invite", deps.slack.invite(room, [user]))
     await deps.slack.gather(**calls)
@@ -60,7 +60,7 @@ async def resolved(deps: Deps, pager: Pager, key: str, *, name: str | None) -> H
         return heard
     calls: dict[str, Awaitable[Any]] = {"refresh": deps.refresher.run(heard.incident.id or 0)}
     if room := live_room(heard.incident):
-        calls["post"] = deps.slack.post(room, views.resolved(heard.page))
+        calls["post"] = deps.slack.post(room, views.resolved(heard.page), durable=True)
     await deps.slack.gather(**calls)
     return heard
 
@@ -74,7 +74,9 @@ async def escalated(deps: Deps, pager: Pager, key: str, *, to: str, event_id: st
     if heard is None or not heard.changed:
         return heard
     if room := live_room(heard.incident):
-        await deps.slack.attempt("post", deps.slack.post(room, views.escalated(heard.page, to)))
+        await deps.slack.attempt(
+            "post", deps.slack.post(room, views.escalated(heard.page, to), durable=True)
+        )
     return heard
 
 

@@ -207,11 +207,13 @@ async def _tell(
     calls: dict[str, Awaitable[Any]] = {"refresh": deps.refresher.run(incident.id or 0)}
     room = live_room(incident)
     if room and page.requested_in == room:
-        calls["room"] = deps.slack.post(room, to_room)  # the room hears it; that answers them too
+        calls["room"] = deps.slack.post(
+            room, to_room, durable=True
+        )  # the room hears it; that answers them too
     else:
         calls["reply"] = reply(deps, requester, to_requester)
         if room:
-            calls["room"] = deps.slack.post(room, to_room)
+            calls["room"] = deps.slack.post(room, to_room, durable=True)
     later = deps.urgency.after_urgent
     await deps.slack.gather(**{name: later(call) for name, call in calls.items()})
 

@@ -75,7 +75,7 @@ async def share(
         if requester is not None:
             await reply(deps, requester, text)
         else:
-            await deps.slack.attempt("post", deps.slack.post(channel, text))
+            await deps.slack.attempt("post", deps.slack.post(channel, text, durable=True))
         return False
     log.info("postmortem_shared", draft=draft, length=len(markdown), file=file_id)
     if draft:

@@ -25,7 +25,9 @@ async def post_reminder(
         text, blocks = review_reminder(incident, ic.user_id if ic else None)
     else:
         text, blocks = reminder_message(incident, kind.value, ic.user_id if ic else None)
-    await deps.slack.attempt("reminder", deps.slack.post(incident.channel_id, text, blocks))
+    await deps.slack.attempt(
+        "reminder", deps.slack.post(incident.channel_id, text, blocks, durable=True)
+    )
 
 
 async def sync_reminders(

@@ -57,6 +57,7 @@ async def tell_declared(deps: Deps, incident: Incident) -> None:
         service.channel,
         f":rotating_light: {incident_ref(incident.number)} ({severity.label}) was declared for "
         f"*{service.name}*: {_title(incident)}{room}",
+        durable=True,
     )
 
 
@@ -68,6 +69,7 @@ async def tell_resolved(deps: Deps, incident: Incident) -> None:
         service.channel,
         f":white_check_mark: {incident_ref(incident.number)} ({service.name}) is resolved: "
         f"{_title(incident)}",
+        durable=True,
     )
 
 
