@@ -187,11 +187,17 @@ def main(argv: list[str] | None = None) -> int:
     sandbox.add_argument(
         "--demo", action="store_true", help="play a scripted incident on the page, then hand over"
     )
+    sandbox.add_argument(
+        "--database-url",
+        default=None,
+        help="keep the sandbox's incidents in this database (default: a temporary SQLite file; "
+        "an exported DATABASE_URL is never used)",
+    )
     args = parser.parse_args(argv)
     if args.command == "sandbox":
         from bot.sandbox.runner import main as sandbox_main
 
-        return sandbox_main(args.port, demo=args.demo)
+        return sandbox_main(args.port, demo=args.demo, database_url=args.database_url)
     if args.command == "check-config" and args.explain is not None:
         return explain_rules(args.explain)
     if args.command == "check-config":

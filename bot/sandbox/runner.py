@@ -180,8 +180,17 @@ async def serve(port: int, *, demo: bool, pause: float, database_url: str | None
             await asyncio.gather(*tasks, return_exceptions=True)
 
 
-def main(port: int = DEFAULT_PORT, *, demo: bool = False, pause: float = 2.5) -> int:
-    """The `sandbox` subcommand; exit 2 with one line on a taken port, bad settings or no database."""
+def main(
+    port: int = DEFAULT_PORT,
+    *,
+    demo: bool = False,
+    pause: float = 2.5,
+    database_url: str | None = None,
+) -> int:
+    """The `sandbox` subcommand; exit 2 with one line on a taken port, bad settings or no database.
+
+    Its database is its own (a temporary SQLite file) unless `--database-url` names one: an
+    exported DATABASE_URL, perhaps a real bot's, is never written to."""
     if not 0 <= port < 65536:
         print(
             f"error: --port {port} is not a port: pass a number from 1 to 65535 (0: any free port)",
@@ -193,11 +202,10 @@ def main(port: int = DEFAULT_PORT, *, demo: bool = False, pause: float = 2.5) ->
     level = os.environ.get("LOG_LEVEL", "WARNING").strip().upper()
     configure(level if level in LOG_LEVELS else "WARNING", "console")
     try:
-        asyncio.run(
-            serve(port, demo=demo, pause=pause, database_url=os.environ.get("DATABASE_URL"))
-        )
+        asyncio.run(serve(port, demo=demo, pause=pause, database_url=database_url))
     except (ConfigError, StartupError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        said = str(exc).replace("DATABASE_URL:", "--database-url:", 1)  # where it came from
+        print(f"error: {said}", file=sys.stderr)
         return 2
     except OSError as exc:
         if exc.errno not in (errno.EADDRINUSE, errno.EACCES):

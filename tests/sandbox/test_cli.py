@@ -44,11 +44,12 @@ def test_a_taken_port_is_one_line_naming_it_and_the_fix(tmp_path):
     assert done.stdout == ""
 
 
-def test_a_database_that_does_not_answer_is_the_same_one_line_as_serve(tmp_path):
+def test_a_database_that_does_not_answer_is_one_line_as_for_serve(tmp_path):
     with socket.socket() as closed:  # a port nothing listens on
         closed.bind(("127.0.0.1", 0))
         port = closed.getsockname()[1]
-    env = {**environment(tmp_path), "DATABASE_URL": f"postgresql+asyncpg://x@127.0.0.1:{port}/x"}
+    dead = f"postgresql+asyncpg://x@127.0.0.1:{port}/x"
+    env = environment(tmp_path)
 
     def run(*args: str, **extra: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -60,15 +61,41 @@ def test_a_database_that_does_not_answer_is_the_same_one_line_as_serve(tmp_path)
             timeout=60,
         )
 
-    sandbox = run("sandbox", "--port", "0")
+    sandbox = run("sandbox", "--port", "0", "--database-url", dead)
     assert sandbox.returncode == 2, sandbox.stderr
     assert "Traceback" not in sandbox.stderr
     [line] = sandbox.stderr.strip().splitlines()
-    assert line.startswith("error: DATABASE_URL: the database does not answer"), line
+    assert line.startswith("error: --database-url: the database does not answer"), line
     assert "ConnectionRefusedError" in line and "check the URL" in line
     assert sandbox.stdout == ""
-    serve = run("serve", SLACK_BOT_TOKEN="xoxb-1-real", SLACK_SIGNING_SECRET="s" * 32)
-    assert (serve.returncode, serve.stderr) == (2, sandbox.stderr)
+    serve = run(
+        "serve", SLACK_BOT_TOKEN="xoxb-1-real", SLACK_SIGNING_SECRET="s" * 32, DATABASE_URL=dead
+    )
+    assert serve.returncode == 2
+    assert serve.stderr == sandbox.stderr.replace("--database-url:", "DATABASE_URL:")
+
+
+def test_the_sandbox_never_uses_an_exported_database_url(tmp_path):
+    """A DATABASE_URL exported for a real bot is left alone: the sandbox keeps its own."""
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    env = {**environment(tmp_path), "DATABASE_URL": f"postgresql+asyncpg://x@127.0.0.1:{port}/x"}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "bot", "sandbox", "--port", "0"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        line = child.stdout.readline()  # the sandbox is up, on its own database
+        assert line.startswith("Sandbox ready: http://127.0.0.1:"), line
+    finally:
+        child.terminate()
+        child.wait(timeout=30)
 
 
 def test_an_impossible_port_is_refused():
