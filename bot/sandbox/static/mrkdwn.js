@@ -13,6 +13,8 @@ const EMOJI = {
   warning: "⚠️", wave: "👋", white_check_mark: "✅", white_circle: "⚪",
   white_large_square: "⬜", x: "❌", zzz: "💤", no_entry: "⛔", stopwatch: "⏱️",
   hammer_and_wrench: "🛠️", speech_balloon: "💬", robot_face: "🤖", clock1: "🕐",
+  alarm_clock: "⏰", arrow_double_up: "⏫", hourglass_flowing_sand: "⏳", pager: "📟",
+  raising_hand: "🙋", telephone_receiver: "📞",
 };
 const SAFE_URL = /^(https?:|mailto:)/i;
 // control sequences (<@U…>, <url|label>, <!date…>) are swapped for placeholders first, so
