@@ -79,6 +79,7 @@ class Hub:
         self.narration: list[dict[str, Any]] = []
         self._ids = itertools.count(1)
         self.version = 0
+        self.page_opened = asyncio.Event()  # a page has connected (`--demo` waits for it)
 
     def subscribe(self) -> Subscriber:
         subscriber = Subscriber()

@@ -169,15 +169,24 @@ async def serve(port: int, *, demo: bool, pause: float, database_url: str | None
         sys.stdout.flush()
         tasks: list[asyncio.Task[Any]] = []
         if demo:
-            from bot.sandbox.demo import Walkthrough
-
-            tasks.append(asyncio.create_task(Walkthrough(sandbox, pause=pause).run()))
+            print("The demo starts as soon as you open that page.")
+            sys.stdout.flush()
+            tasks.append(asyncio.create_task(demo_when_watched(sandbox, pause)))
         try:
             await until_stopped()
         finally:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def demo_when_watched(sandbox: Sandbox, pause: float) -> None:
+    """Play the demo once a page is open to watch it (not when the process starts, so a page
+    opened a few seconds later still sees it from the beginning)."""
+    from bot.sandbox.demo import Walkthrough
+
+    await sandbox.hub.page_opened.wait()
+    await Walkthrough(sandbox, pause=pause).run()
 
 
 def main(

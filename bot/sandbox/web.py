@@ -308,6 +308,7 @@ async def events(request: web.Request) -> web.StreamResponse:
     )
     await response.prepare(request)
     subscriber = hub.subscribe()
+    hub.page_opened.set()
     try:
         await response.write(b"retry: 1000\n\n")
         while not subscriber.closed:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
+import aiohttp
 import pytest
 
 from bot.sandbox.demo import Walkthrough, initial_values
 from bot.sandbox.fake.slack_state import BOT_USER_ID
-from bot.sandbox.runner import Sandbox
+from bot.sandbox.runner import Sandbox, demo_when_watched
 from bot.store import repo
 from tests.conftest import settle
 
@@ -132,3 +134,21 @@ def test_a_modal_is_accepted_with_its_prefilled_answers(element, expected):
         "blocks": [{"type": "input", "block_id": "b", "element": {**element, "action_id": "a"}}]
     }
     assert initial_values(view) == {"b": {"a": expected}}
+
+
+async def test_the_demo_waits_for_a_page_to_watch_it(sandbox: Sandbox):
+    """`--demo` starts when the first page connects, not when the process starts."""
+    playing = asyncio.create_task(demo_when_watched(sandbox, pause=0))
+    try:
+        await asyncio.sleep(0.5)
+        assert sandbox.hub.narration == [] and sandbox.fake.calls_to("conversations.create") == []
+        async with aiohttp.ClientSession() as http, http.get(f"{sandbox.url}/api/events") as page:
+            assert page.status == 200
+            for _ in range(100):
+                if sandbox.hub.narration:
+                    break
+                await asyncio.sleep(0.05)
+        assert sandbox.hub.narration  # the demo began once the page was open
+    finally:
+        playing.cancel()
+        await asyncio.gather(playing, return_exceptions=True)
