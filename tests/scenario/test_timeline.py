@@ -157,6 +157,27 @@ async def test_pin_in_a_war_room_is_recorded_with_its_author_and_link(bot, drive
     assert entry.permalink and entry.message_ts == ts
 
 
+async def test_the_person_who_pushpins_or_pins_a_message_is_told_once(bot, driver, slack):
+    """A :pushpin: or a pin reaches the timeline with a word to whoever made it, ephemeral;
+    a second way of marking the same message, or a redelivery, says nothing more."""
+    incident = await _declare(bot, driver)
+    room = incident.channel_id
+    pinned = await _say(driver, bot, room, "Rolled back deploy 4521")
+    slack.reset_calls()
+    await driver.event(driver.reaction_added(room, pinned, "pushpin", user="U_CAROL"))
+    await driver.event(driver.pin_added(room, pinned, user="U_CAROL"))
+    await driver.event(driver.reaction_added(room, pinned, "pushpin", user="U_ALICE"))
+    later = await _say(driver, bot, room, "Error rate back to normal")
+    await driver.event(driver.pin_added(room, later, user="U_BOB"))
+    await bot.settle()
+    told = [(c.args["user"], c.args["text"]) for c in slack.calls_to("chat.postEphemeral")]
+    ref = f"INC-{incident.number}"
+    assert told == [
+        ("U_CAROL", f":pushpin: Added to the timeline of {ref}. See it with `/incident timeline`."),
+        ("U_BOB", f":pushpin: Added to the timeline of {ref}. See it with `/incident timeline`."),
+    ]
+
+
 async def test_a_retried_pin_is_recorded_once(bot, driver: SlackDriver, slack):
     incident = await _declare(bot, driver)
     room = incident.channel_id

@@ -147,7 +147,7 @@ async def reaction_added(event: dict[str, Any], context: AsyncBoltContext, deps:
     if message is None:
         log.info("timeline_pushpin_on_missing_message")
         return
-    await _add(
+    added = await _add(
         deps,
         incident_id,
         channel,
@@ -157,6 +157,7 @@ async def reaction_added(event: dict[str, Any], context: AsyncBoltContext, deps:
         source=timeline.REACTION,
         by=user,
     )
+    await _tell_added(deps, channel, user, added)
 
 
 async def reaction_removed(event: dict[str, Any], context: AsyncBoltContext, deps: Deps) -> None:
@@ -195,7 +196,7 @@ async def pin_added(event: dict[str, Any], context: AsyncBoltContext, deps: Deps
         message = {**fetched, **{k: v for k, v in message.items() if v}}
         permalink = permalink or link
     message["ts"] = ts
-    await _add(
+    added = await _add(
         deps,
         room[0],
         channel,
@@ -205,6 +206,17 @@ async def pin_added(event: dict[str, Any], context: AsyncBoltContext, deps: Deps
         source=timeline.PIN,
         by=str(user),
     )
+    await _tell_added(deps, channel, str(user), added)
+
+
+async def _tell_added(deps: Deps, channel: str, user: str, added: timeline.Added) -> None:
+    """Tell the person whose :pushpin: or pin put a message on the timeline, just them, once
+    (not again for a redelivery, or for a second way of marking it)."""
+    if not added.created:
+        return
+    ref = incident_ref(deps.war_rooms[channel][1])
+    text = f":pushpin: Added to the timeline of {ref}. See it with `{COMMAND} timeline`."
+    await deps.slack.attempt("timeline_told", deps.slack.ephemeral(channel, user, text))
 
 
 async def member_joined(event: dict[str, Any], context: AsyncBoltContext, deps: Deps) -> None:
