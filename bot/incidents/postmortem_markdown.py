@@ -72,6 +72,16 @@ def _span(label: str, start: datetime | None, end: datetime | None, missing: str
     return f"| {label} | {stamp(start)} → {stamp(end)} | **{duration(end - start)}** |"
 
 
+def _detect(detected: datetime | None, declared: datetime) -> str:
+    """Time to detect; an alert that started after the declaration did not detect it."""
+    if detected is not None and detected > declared:
+        return (
+            f"| Time to detect | declared {stamp(declared)}, first linked alert "
+            f"{stamp(detected)} | **detected after declaration** |"
+        )
+    return _span("Time to detect", detected, declared, "no alert linked")
+
+
 def _header(m: Material, w: _Writer, roles: Sequence[str], now: datetime) -> list[str]:
     return [*_facts(m, w, now), *_summary(m, w), *_durations(m), *_roles(m, w, roles), ""]
 
@@ -147,7 +157,7 @@ def _durations(m: Material) -> list[str]:
         "",
         "| Measure | From → to | Duration |",
         "|---|---|---|",
-        _span("Time to detect", i.detected_at, i.declared_at, "no alert linked"),
+        _detect(i.detected_at, i.declared_at),
         _span("Time to acknowledge", i.declared_at, i.acknowledged_at, "no IC took it"),
         _span(
             "Time to mitigate",

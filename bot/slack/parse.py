@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.slack.views.text import safe
 from bot.types import Severity, Status
 
 COMMAND = "/incident"
@@ -18,6 +19,7 @@ COMMANDS = (
     "note", "timeline", "runbook", "resolve", "close", "followup", "postmortem", "page",
     "oncall",
 )  # fmt: skip
+_ROLE = re.compile(r"^[\w-]+$")
 _SEV_FIRST = re.compile(r"^sev[-_ ]?(\d+)(?:\s+|$)", re.IGNORECASE)
 
 ANYWHERE = ("declare", "drill", "list", "help", "stats", "oncall")
@@ -61,6 +63,11 @@ class Command:
 USAGE_DECLARE = "`/incident declare [sev1|sev2|sev3|sev4] <title>` (or `/incident` for the form)"
 
 
+def quoted(typed: str) -> str:
+    """What someone typed, as Slack delivered it, quoted so it cannot ping or link anyone."""
+    return f"`{safe(from_slack(typed), 80)}`"
+
+
 def _severity(word: str) -> Severity | None:
     match = _SEV.match(word)
     return Severity(f"sev{match.group(1)}") if match else None
@@ -80,7 +87,7 @@ def _declare(name: str, rest: str) -> Command:
         parsed = _severity(match.group(1))
         if parsed is None:
             raise CommandError(
-                f"`{match.group(0).strip()}` is not a severity. Use sev1 (critical), sev2, sev3 "
+                f"{quoted(match.group(0).strip())} is not a severity. Use sev1 (critical), sev2, sev3 "
                 "or sev4 (minor): " + USAGE_DECLARE.replace("declare", name, 1)
             )
         severity = parsed
@@ -109,7 +116,7 @@ def _plain(name: str, rest: str) -> Command:
 def _stats(name: str, rest: str) -> Command:
     period = rest.lower() or "30d"
     if period not in ("7d", "30d", "90d"):
-        raise CommandError(f"`{rest}` is not a period: use `/incident stats 7d|30d|90d`")
+        raise CommandError(f"{quoted(rest)} is not a period: use `/incident stats 7d|30d|90d`")
     return Command(name=name, text=period)
 
 
@@ -148,6 +155,11 @@ def _role(name: str, rest: str) -> Command:
     user = mentioned_user(words[-1]) if len(words) == 2 else None
     if user is None:
         raise CommandError("Use `/incident role <role> @person`, e.g. `/incident role comms @dana`")
+    if not _ROLE.match(words[0]):
+        raise CommandError(
+            f"{quoted(words[0])} is not a role: use `/incident role <role> @person`, "
+            "e.g. `/incident role comms @dana`"
+        )
     return Command(name=name, users=(user,), words=(words[0].lower(),))
 
 
@@ -216,7 +228,7 @@ def parse(text: str) -> Command:
     parser = _PARSERS.get(head.lower())
     if parser is None:
         raise CommandError(
-            f"`{head}` is not an `/incident` command. Use one of: {', '.join(COMMANDS)} "
+            f"{quoted(head)} is not an `/incident` command. Use one of: {', '.join(COMMANDS)} "
             "(`/incident help` explains each)."
         )
     return parser(head.lower(), rest.strip())

@@ -140,21 +140,27 @@ async def retry_all_clear(
     )
 
 
+def _uncarded_firing(channel_id: str) -> Any:
+    return and_(
+        col(AlertGroup.channel_id) == channel_id,
+        col(AlertGroup.status) == "firing",
+        col(AlertGroup.card_ts).is_(None),
+    )
+
+
 async def uncarded_firing(
     session: AsyncSession, channel_id: str, limit: int = 10
-) -> Sequence[AlertGroup]:
-    """Firing groups of a channel that have no card (a storm covers them), most counted first."""
+) -> tuple[Sequence[AlertGroup], int]:
+    """Firing groups of a channel that have no card (a storm covers them), most counted
+    first, and how many there are in all."""
     result = await session.exec(
         select(AlertGroup)
-        .where(
-            AlertGroup.channel_id == channel_id,
-            AlertGroup.status == "firing",
-            col(AlertGroup.card_ts).is_(None),
-        )
+        .where(_uncarded_firing(channel_id))
         .order_by(col(AlertGroup.count).desc(), col(AlertGroup.id))
         .limit(limit)
     )
-    return result.all()
+    total = await session.exec(select(func.count()).where(_uncarded_firing(channel_id)))
+    return result.all(), total.one()
 
 
 async def channel_state(

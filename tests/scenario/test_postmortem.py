@@ -382,3 +382,34 @@ async def test_a_failed_upload_keeps_the_draft_and_says_how_to_retry(
     assert "`not_in_channel`" in notice["text"] and "`/incident postmortem`" in notice["text"]
     [stored_incident] = await incidents(bot.deps.db)
     assert stored_incident.status == "resolved"
+
+
+async def test_an_alert_that_started_after_declaration_did_not_detect_it(
+    start_bot, slack: FakeSlack
+):
+    alerts = slack.add_channel("alerts")
+    bot = await start_bot(alert_channels=[alerts])
+    driver = SlackDriver(bot.url, SIGNING_SECRET, slack)
+    incident = await declare(bot, driver, "declare sev2 Checkout errors")
+    event = driver.message_event(alerts, **am_fields(name="Errors5xx", severity="critical"))
+    assert (await driver.event(event)).status == 200
+    await bot.settle()
+    [group] = await alert_groups(bot.deps.db)
+    await driver.block_action(Action.ALERT_LINK, channel=alerts, message_ts=group.card_ts)
+    await bot.settle()
+    await driver.view_submission(
+        Callback.LINK_ALERT, {Block.INCIDENT: {Block.INCIDENT: static(str(incident.id))}}
+    )
+    await bot.settle()
+    async with bot.deps.db.session() as session:
+        stored = await session.get(Incident, incident.id)
+        assert stored is not None and stored.detected_at is not None
+        stored.declared_at = stored.detected_at - timedelta(minutes=4)  # 17:49, alert 17:53
+        await session.commit()
+    slack.reset_calls()
+    await in_war_room(bot, driver, incident, "postmortem")
+
+    [(_, markdown)] = _uploaded(slack)
+    [row] = [line for line in markdown.splitlines() if line.startswith("| Time to detect |")]
+    assert row.endswith("| **detected after declaration** |"), row
+    assert "0s" not in row and "→" not in row

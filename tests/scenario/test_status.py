@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.types import EventKind
-from tests.conftest import BOT_TOKEN
+from tests.conftest import BOT_TOKEN, SIGNING_SECRET
 from tests.fakes import FakeSlack, SlackDriver
 from tests.fakes.values import plain, static
 from tests.helpers import (
@@ -304,3 +305,44 @@ async def test_concurrent_status_changes_never_leave_an_impossible_state(
         [("investigating", "identified"), ("identified", "resolved")],
         [("investigating", "identified"), ("identified", "monitoring"), ("monitoring", "resolved")],
     )
+
+
+def _next_update(form: dict) -> tuple[str | None, list[str], str]:
+    """The form's preselected next update, its choices, and its hint."""
+    [block] = [b for b in form["blocks"] if b.get("block_id") == "next_update"]
+    element = block["element"]
+    chosen = (element.get("initial_option") or {}).get("text", {}).get("text")
+    return chosen, [o["text"]["text"] for o in element["options"]], block["hint"]["text"]
+
+
+@pytest.mark.parametrize(
+    ("severity", "chosen", "hint"),
+    [
+        ("sev1", "in 15 minutes", "due every 15 minutes"),
+        ("sev2", "in 30 minutes", "due every 30 minutes"),
+        ("sev3", "in 1 hour", "due every 1 hour"),
+        ("sev4", None, "no update reminders"),
+    ],
+)
+async def test_update_form_offers_the_next_update_when_the_reminder_comes(
+    bot, driver: SlackDriver, slack: FakeSlack, severity: str, chosen: str | None, hint: str
+):
+    incident = await declare(bot, driver, f"declare {severity} Checkout down")
+    await driver.command("update", channel=incident.channel_id)
+    shown, _, said = _next_update(await form_shown(bot, slack))
+    assert shown == chosen
+    assert hint in said and "UPDATE_CADENCE" in said
+
+
+async def test_an_unusual_cadence_is_offered_and_chosen_in_the_update_form(
+    start_bot, slack: FakeSlack
+):
+    bot = await start_bot(update_cadence="sev1=45m,sev2=30m,sev3=1h,sev4=off")
+    driver = SlackDriver(bot.url, SIGNING_SECRET, slack)
+    incident = await declare(bot, driver, "declare sev1 Checkout down")
+    await driver.command("update", channel=incident.channel_id)
+    shown, options, _ = _next_update(await form_shown(bot, slack))
+    assert shown == "in 45 minutes"
+    assert options == [
+        "in 15 minutes", "in 30 minutes", "in 45 minutes", "in 1 hour", "in 2 hours", "in 4 hours"
+    ]  # fmt: skip

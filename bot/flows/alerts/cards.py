@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -73,12 +74,21 @@ def _posted_at(ts: str | None) -> datetime | None:
 async def show_storm(deps: Deps, storm: Storm, *, post: bool) -> None:
     """Post the channel's storm summary, or update it with the latest counts."""
     async with deps.db.session() as session:
-        groups = await claims.uncarded_firing(session, storm.channel_id, limit=STORM_LIST)
+        groups, uncarded = await claims.uncarded_firing(session, storm.channel_id, STORM_LIST)
+        state = await claims.channel_state(session, storm.channel_id)
+    if not storm.over and state is not None and state.storm_updated_at is not None:
+        # counted as the list is read: alerts stored since the claim are in both
+        storm = replace(
+            storm,
+            groups=max(storm.groups, state.storm_groups),
+            alerts=max(storm.alerts, state.storm_alerts),
+        )
     text, blocks = storm_message(
         storm,
         groups,
         started=_posted_at(storm.ts) or utcnow(),
         threshold=deps.settings.alert_storm_threshold,
+        uncarded=uncarded,
     )
     with paced(Urgency.CARDS, patience=CARD_PATIENCE):
         await _storm_message(deps, storm, text, blocks, post=post)

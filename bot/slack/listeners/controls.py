@@ -148,7 +148,10 @@ async def post_update(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
         stale=STALE,
         action=Restricted.UPDATE,
         build=lambda incident: update_modal(
-            incident_id, ref=incident_ref(incident.number), current=Status(incident.status)
+            incident_id,
+            ref=incident_ref(incident.number),
+            current=Status(incident.status),
+            cadence=schedule.cadence(deps.settings, incident),
         ),
     )
 

@@ -12,6 +12,7 @@ from bot.flows.updates import post_update
 from bot.incidents import roles
 from bot.incidents.access import Restricted
 from bot.incidents.service import IncidentError
+from bot.jobs import schedule
 from bot.slack import forms
 from bot.slack.parse import Command
 from bot.slack.views.modals import summary_prompt, update_modal
@@ -99,7 +100,10 @@ class IncidentControls:
             stale=f":warning: {incident_ref(incident.number)} is gone. See `/incident list`.",
             action=Restricted.UPDATE,
             build=lambda stored: update_modal(
-                incident_id, ref=incident_ref(stored.number), current=Status(stored.status)
+                incident_id,
+                ref=incident_ref(stored.number),
+                current=Status(stored.status),
+                cadence=schedule.cadence(self.deps.settings, stored),
             ),
         )
 

@@ -143,36 +143,75 @@ def card_blocks(group: AlertGroup, incident: Incident | None) -> list[Block]:
     return blocks
 
 
-def storm_message(
-    storm: Storm, groups: Sequence[AlertGroup], *, started: datetime, threshold: int
-) -> tuple[str, list[Block]]:
-    """The one storm summary that stands in for per-alert cards in a channel."""
+def plural(count: int, word: str) -> str:
+    """`1 new alert`, `13 new alerts`."""
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _differs(groups: Sequence[AlertGroup]) -> dict[int | None, str]:
+    """For rows that would read the same, what tells them apart (differing labels first)."""
+    alike: dict[str, list[AlertGroup]] = {}
+    for group in groups:
+        alike.setdefault(alert_line(group), []).append(group)
+    shown: dict[int | None, str] = {}
+    for same in (rows for rows in alike.values() if len(rows) > 1):
+        keys = sorted({k for g in same for k in g.labels})
+        differing = [k for k in keys if len({str(g.labels.get(k)) for g in same}) > 1][:2]
+        for group in same:
+            parts = [f"{k}={group.labels[k]}" for k in differing if k in group.labels]
+            if not parts and len({g.summary for g in same}) > 1:
+                parts = [group.summary]
+            shown[group.id] = safe(", ".join(parts), 150) if parts else f"#{group.id}"
+    return shown
+
+
+def _storm_text(storm: Storm, started: datetime, threshold: int) -> str:
+    counted = f"{plural(storm.groups, 'new alert')} ({plural(storm.alerts, 'notification')})"
     if storm.over:
-        text = (
-            f":sunny: *The alert storm is over.* {storm.groups} new alerts "
-            f"({storm.alerts} notifications) since {when(started)}. "
+        return (
+            f":sunny: *The alert storm is over.* {counted} since {when(started)}. "
             "New alerts get their own cards again."
         )
-    else:
-        text = (
-            f":cyclone: *Alert storm:* {storm.groups} new alerts ({storm.alerts} notifications) "
-            f"since {when(started)}. Cards are paused in this channel until at most {threshold} "
-            "new alerts arrive in a minute; this message keeps count."
-        )
+    return (
+        f":cyclone: *Alert storm:* {counted} since {when(started)}. Cards are paused in this "
+        f"channel until a minute brings at most {plural(threshold, 'new alert')}; this message "
+        "keeps count."
+    )
+
+
+def storm_message(
+    storm: Storm,
+    groups: Sequence[AlertGroup],
+    *,
+    started: datetime,
+    threshold: int,
+    uncarded: int | None = None,
+) -> tuple[str, list[Block]]:
+    """The one storm summary that stands in for per-alert cards in a channel.
+
+    `uncarded`: how many firing alerts have no card in all (the list shows the first few).
+    """
+    text = _storm_text(storm, started, threshold)
     blocks: list[Block] = [SectionBlock(block_id="storm", text=MarkdownTextObject(text=text))]
+    total = max(uncarded or 0, len(groups))
     if groups:
-        heading = "*Still firing, without a card:*" if storm.over else "*Firing without a card:*"
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=heading)]))
+        heading = "Still firing, without a card" if storm.over else "Firing without a card"
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"*{heading} ({total}):*")]))
+    differs = _differs(groups[:STORM_LIST])
     for group in groups[:STORM_LIST]:
+        line = alert_line(group) + (f" · {differs[group.id]}" if group.id in differs else "")
         blocks.append(
             SectionBlock(
                 block_id=f"storm:{group.id}",
-                text=MarkdownTextObject(text=alert_line(group)),
+                text=MarkdownTextObject(text=line),
                 accessory=ButtonElement(
                     text="Declare incident", action_id=Action.ALERT_DECLARE, value=str(group.id)
                 ),
             )
         )
+    if total > min(len(groups), STORM_LIST):
+        more = f"…and {total - min(len(groups), STORM_LIST)} more."
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=more)]))
     return text, blocks
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import timedelta
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -23,6 +24,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.config import format_duration
 from bot.slack.ids import Action, Block, Callback
 from bot.slack.views.text import truncate
 from bot.types import Severity, Status
@@ -198,20 +200,36 @@ def resolve_modal(incident_id: int, *, ref: str, summary: str = "") -> View:
     )
 
 
-NEXT_UPDATE_OPTIONS = [
-    Option(value=value, text=text)
-    for value, text in (
-        ("15m", "in 15 minutes"),
-        ("30m", "in 30 minutes"),
-        ("1h", "in 1 hour"),
-        ("2h", "in 2 hours"),
-        ("4h", "in 4 hours"),
+NEXT_UPDATE_CHOICES = [timedelta(minutes=m) for m in (15, 30, 60, 120, 240)]
+
+
+def _spoken(every: timedelta) -> str:
+    """`1 hour`, `2 hours`, `15 minutes` (settings' shorthand for anything else)."""
+    seconds = int(every.total_seconds())
+    for unit, size in (("hour", 3600), ("minute", 60)):
+        if seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'' if count == 1 else 's'}"
+    return format_duration(every)
+
+
+def next_update_options(cadence: timedelta | None) -> tuple[list[Option], Option | None]:
+    """The form's choices for the next update, and the one its severity's cadence names."""
+    choices = sorted({*NEXT_UPDATE_CHOICES, *([cadence] if cadence else [])})
+    options = [Option(value=format_duration(c), text=f"in {_spoken(c)}") for c in choices]
+    chosen = next((o for o in options if cadence and o.value == format_duration(cadence)), None)
+    return options, chosen
+
+
+def update_modal(incident_id: int, *, ref: str, current: Status, cadence: timedelta | None) -> View:
+    """A stakeholder update: status, impact summary, when the next update comes (by default
+    when the severity's UPDATE_CADENCE says, as the reminder does)."""
+    later, due = next_update_options(cadence)
+    every = (
+        f"This severity's updates are due every {_spoken(cadence)} (UPDATE_CADENCE)."
+        if cadence
+        else "This severity has no update reminders (UPDATE_CADENCE)."
     )
-]
-
-
-def update_modal(incident_id: int, *, ref: str, current: Status) -> View:
-    """A stakeholder update: status, impact summary, when the next update comes."""
     statuses = [s for s in Status if s.is_open or s is Status.RESOLVED]
     options = [Option(value=s.value, text=s.value.capitalize()) for s in statuses]
     initial = next((o for o in options if o.value == current.value), options[0])
@@ -240,10 +258,9 @@ def update_modal(incident_id: int, *, ref: str, current: Status) -> View:
                 block_id=Block.NEXT_UPDATE,
                 label="Next update",
                 optional=True,
+                hint=every,
                 element=StaticSelectElement(
-                    action_id=Block.NEXT_UPDATE,
-                    options=NEXT_UPDATE_OPTIONS,
-                    initial_option=NEXT_UPDATE_OPTIONS[1],
+                    action_id=Block.NEXT_UPDATE, options=later, initial_option=due
                 ),
             ),
         ],
