@@ -17,7 +17,7 @@ from bot.logging import configure
 from bot.rules.loader import load_rules
 from bot.rules.model import RuleSet
 from bot.runbooks import RunbookSet, load_runbooks
-from bot.runtime import StartupError, set_up, until_stopped
+from bot.runtime import StartupError, set_up, until_stopped, warn_about_settings
 from bot.runtime import reason as _reason
 from bot.services import Catalog, load_catalog
 from bot.webhooks.urls import webhook_check
@@ -34,6 +34,7 @@ async def _serve(
     from bot.app import build_app
 
     bot = build_app(settings, runbooks=runbooks, catalog=catalog, rules=rules)
+    warn_about_settings(settings)  # not in the sandbox, whose database is temporary on purpose
     runner = web.AppRunner(bot.web, access_log=None)
     await set_up(runner)  # migrates the database
     site = web.TCPSite(runner, settings.host, settings.port)
