@@ -1,4 +1,4 @@
-"""`python -m bot` [serve | check-config | check-runbooks | sandbox]."""
+"""`python -m bot` [serve | check-config | check-runbooks | sandbox | export]."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import asyncio
 import errno
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import structlog
 from aiohttp import web
@@ -166,6 +168,36 @@ def check_runbooks_command(directory: str | None) -> int:
     return check_runbooks(Path(directory or configured or "./runbooks"))
 
 
+def _since(value: str) -> timedelta:
+    """`--since 90d`: a duration back from now."""
+    from bot.config import parse_duration
+
+    try:
+        since = parse_duration(value, allow_off=False)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    assert since is not None
+    return since
+
+
+def _add_export(sub: Any) -> None:
+    export = sub.add_parser(
+        "export",
+        help="write incidents, their timelines and follow-ups to files (audits, leaving)",
+    )
+    export.add_argument(
+        "--since", type=_since, metavar="AGE", help="only incidents declared in the last AGE "
+        "(30d, 90d, 12h); default: all"
+    )  # fmt: skip
+    export.add_argument("--format", choices=("json", "csv"), default="json", help="default json")
+    export.add_argument(
+        "--out", type=Path, default=Path("export"), metavar="DIR", help="default ./export"
+    )
+    export.add_argument(
+        "--include-private", action="store_true", help="private incidents too (left out by default)"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Incident bot for Slack")
     sub = parser.add_subparsers(dest="command")
@@ -188,7 +220,12 @@ def main(argv: list[str] | None = None) -> int:
     sandbox.add_argument(
         "--demo", action="store_true", help="play a scripted incident on the page, then hand over"
     )
+    _add_export(sub)
     args = parser.parse_args(argv)
+    if args.command == "export":
+        from bot.export import run_export
+
+        return run_export(args.since, args.format, args.out, args.include_private)
     if args.command == "sandbox":
         from bot.sandbox.runner import main as sandbox_main
 
