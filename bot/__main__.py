@@ -1,4 +1,4 @@
-"""`python -m bot` [serve | check-config | check-runbooks | sandbox]."""
+"""`python -m bot` [serve | check-config | check-runbooks | sandbox | export]."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import asyncio
 import errno
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import structlog
 from aiohttp import web
@@ -17,7 +19,7 @@ from bot.logging import configure
 from bot.rules.loader import load_rules
 from bot.rules.model import RuleSet
 from bot.runbooks import RunbookSet, load_runbooks
-from bot.runtime import StartupError, set_up, until_stopped
+from bot.runtime import StartupError, set_up, until_stopped, warn_about_settings
 from bot.runtime import reason as _reason
 from bot.services import Catalog, load_catalog
 from bot.webhooks.urls import webhook_check
@@ -34,6 +36,7 @@ async def _serve(
     from bot.app import build_app
 
     bot = build_app(settings, runbooks=runbooks, catalog=catalog, rules=rules)
+    warn_about_settings(settings)  # not in the sandbox, whose database is temporary on purpose
     runner = web.AppRunner(bot.web, access_log=None)
     await set_up(runner)  # migrates the database
     site = web.TCPSite(runner, settings.host, settings.port)
@@ -165,6 +168,36 @@ def check_runbooks_command(directory: str | None) -> int:
     return check_runbooks(Path(directory or configured or "./runbooks"))
 
 
+def _since(value: str) -> timedelta:
+    """`--since 90d`: a duration back from now."""
+    from bot.config import parse_duration
+
+    try:
+        since = parse_duration(value, allow_off=False)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    assert since is not None
+    return since
+
+
+def _add_export(sub: Any) -> None:
+    export = sub.add_parser(
+        "export",
+        help="write incidents, their timelines and follow-ups to files (audits, leaving)",
+    )
+    export.add_argument(
+        "--since", type=_since, metavar="AGE", help="only incidents declared in the last AGE "
+        "(30d, 90d, 12h); default: all"
+    )  # fmt: skip
+    export.add_argument("--format", choices=("json", "csv"), default="json", help="default json")
+    export.add_argument(
+        "--out", type=Path, default=Path("export"), metavar="DIR", help="default ./export"
+    )
+    export.add_argument(
+        "--include-private", action="store_true", help="private incidents too (left out by default)"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Incident bot for Slack")
     sub = parser.add_subparsers(dest="command")
@@ -193,7 +226,12 @@ def main(argv: list[str] | None = None) -> int:
         help="keep the sandbox's incidents in this database (default: a temporary SQLite file; "
         "an exported DATABASE_URL is never used)",
     )
+    _add_export(sub)
     args = parser.parse_args(argv)
+    if args.command == "export":
+        from bot.export import run_export
+
+        return run_export(args.since, args.format, args.out, args.include_private)
     if args.command == "sandbox":
         from bot.sandbox.runner import main as sandbox_main
 

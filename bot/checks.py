@@ -11,12 +11,12 @@ async def run_check_config() -> int:
     """Validate settings, runbooks and the service catalog, then the bot's access to Slack,
     its channels and the catalog's user groups."""
     from bot.app import build_app
-    from bot.notify.gateway import slack_error
     from bot.slack.startup import (
         check_channels,
         check_owner_groups,
         check_rule_targets,
         scope_problems,
+        token_problem,
     )
 
     try:
@@ -45,11 +45,8 @@ async def run_check_config() -> int:
             )
         try:
             identity = await bot.deps.slack.client.auth_test()
-        except Exception as exc:
-            problems.append(
-                f"SLACK_BOT_TOKEN: Slack refused it ({slack_error(exc)}) — fix: copy the bot token "
-                "from OAuth & Permissions, and check SLACK_API_URL"
-            )
+        except Exception as exc:  # a refused token, or no connection at all
+            problems.append(str(token_problem(exc, settings.slack_api_url)))
         else:
             print(f"ok: connected to Slack as {identity.get('user')} in {identity.get('team')}")
             problems.extend(str(p) for p in scope_problems(identity.headers.get("x-oauth-scopes")))

@@ -1,5 +1,5 @@
-"""Start-up checks: can the bot reach the channels it is configured to use, and do the user
-groups the service catalog names exist?"""
+"""Start-up checks: does Slack accept the token, can the bot reach the channels it is
+configured to use, and do the user groups the service catalog names exist?"""
 
 from __future__ import annotations
 
@@ -45,6 +45,34 @@ def scope_problems(granted: str | None) -> list[Problem]:
             "and reinstall the app, then copy its new bot token",
         )
     ]
+
+
+# auth.test's answers that mean the token itself is wrong (revoked, never valid, or its
+# workspace or app is gone), as opposed to Slack being unreachable
+TOKEN_ERRORS = frozenset(
+    {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"}
+)
+
+
+def token_problem(exc: BaseException, api_url: str) -> Problem:
+    """What an auth.test failure means: a wrong token, another refusal, or no connection."""
+    if isinstance(exc, SlackApiError):
+        error = slack_error(exc)
+        fix = (
+            "copy the bot token (xoxb-…) from the app's OAuth & Permissions page, and reinstall "
+            "the app if it was revoked"
+            if error in TOKEN_ERRORS
+            else "check SLACK_BOT_TOKEN, and that SLACK_API_URL is Slack's Web API"
+        )
+        return Problem("SLACK_BOT_TOKEN", f"Slack refused it ({error})", fix)
+    lines = str(exc).strip().splitlines()
+    why = f"{type(exc).__name__}: {lines[0]}" if lines else slack_error(exc)
+    return Problem(
+        "SLACK_API_URL",
+        f"could not connect to Slack at {api_url}: {why[:200]}",
+        "check SLACK_API_URL (https://slack.com/api/) and that this host can reach it "
+        "(DNS, proxy, firewall)",
+    )
 
 
 async def _check_channel(deps: Deps, setting: str, channel: str) -> Problem | None:
@@ -191,14 +219,26 @@ async def check_rule_targets(deps: Deps) -> list[Problem]:
 
 
 async def warn_about_channels(deps: Deps) -> list[Problem]:
-    """The start-up variant: log a clear warning per problem instead of failing later."""
+    """The start-up variant: check the token (auth.test), then the channels, and log a clear
+    line per problem instead of failing later; the bot keeps serving whatever Slack says."""
+    try:
+        identity = await deps.slack.client.auth_test()
+    except Exception as exc:
+        problem = token_problem(exc, deps.settings.slack_api_url)
+        log.error(
+            "slack_unusable", setting=problem.setting, problem=problem.message, fix=problem.fix
+        )
+        return [problem]  # the channels cannot be checked either
+    scopes = scope_problems(identity.headers.get("x-oauth-scopes"))
+    for problem in scopes:
+        log.warning("slack_scopes_missing", problem=problem.message, fix=problem.fix)
     try:
         problems = await check_channels(deps)
     except Exception as exc:
         log.warning("channel_check_failed", error=slack_error(exc))
-        return []
+        return scopes
     for problem in problems:
         log.warning(
             "channel_unreachable", setting=problem.setting, problem=problem.message, fix=problem.fix
         )
-    return problems
+    return scopes + problems

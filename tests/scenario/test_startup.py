@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
+from pathlib import Path
+
+import aiohttp
 import yaml
 from structlog.testing import capture_logs
 
 from tests.fakes import FakeSlack
-from tests.processes import base_env, run_cli
+from tests.processes import CLOSED_API_URL, base_env, free_port, run_cli, spawn
 
 
 async def test_start_up_joins_public_channels_and_warns_about_the_rest(start_bot, slack: FakeSlack):
@@ -80,6 +86,71 @@ async def test_check_config_reports_a_rejected_token(slack: FakeSlack, tmp_path)
     code, output = await _check_config(slack, tmp_path, SLACK_BOT_TOKEN="xoxb-revoked")
     assert code == 1
     assert "problem: SLACK_BOT_TOKEN: Slack refused it (invalid_auth)" in output
+
+
+async def _healthz(url: str) -> int:
+    async with aiohttp.ClientSession() as http, http.get(url + "/healthz") as response:
+        return response.status
+
+
+async def test_start_up_names_a_rejected_token_in_one_line_and_keeps_serving(start_bot):
+    with capture_logs() as logs:
+        bot = await start_bot(keep_calls=True, slack_bot_token="xoxb-not-this-workspaces")
+    [line] = [e for e in logs if e["event"] == "slack_unusable"]
+    assert line["log_level"] == "error"
+    assert line["setting"] == "SLACK_BOT_TOKEN"
+    assert line["problem"] == "Slack refused it (invalid_auth)"
+    assert "OAuth & Permissions" in line["fix"]
+    assert not [e for e in logs if e["event"] == "channel_unreachable"]
+    assert await _healthz(bot.url) == 200
+
+
+async def test_start_up_says_slack_could_not_be_reached_and_keeps_serving(start_bot):
+    with capture_logs() as logs:
+        bot = await start_bot(keep_calls=True, slack_api_url=CLOSED_API_URL)
+    [line] = [e for e in logs if e["event"] == "slack_unusable"]
+    assert line["setting"] == "SLACK_API_URL"
+    assert line["problem"].startswith(f"could not connect to Slack at {CLOSED_API_URL}: ")
+    assert "refused it" not in line["problem"]
+    assert await _healthz(bot.url) == 200
+
+
+async def test_serving_warns_about_example_settings_and_no_slack_and_answers_healthz(
+    tmp_path: Path,
+):
+    port = free_port()
+    env = base_env(
+        tmp_path, HOST="127.0.0.1", PORT=str(port), SLACK_SIGNING_SECRET="your-signing-secret"
+    )
+    log = tmp_path / "bot.log"
+    with log.open("w") as out:
+        process = await spawn([], env, tmp_path, stdout=out, stderr=out)
+    try:
+        status = 0
+        for _ in range(300):
+            if "slack_unusable" in log.read_text():
+                with contextlib.suppress(aiohttp.ClientConnectionError):
+                    status = await _healthz(f"http://127.0.0.1:{port}")
+                if status == 200:
+                    break
+            await asyncio.sleep(0.05)
+    finally:
+        process.terminate()
+        await process.wait()
+    events = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    assert status == 200, log.read_text()[-3000:]
+    [placeholder] = [e for e in events if e["event"] == "setting_is_placeholder"]
+    assert placeholder["setting"] == "SLACK_SIGNING_SECRET"
+    [slack] = [e for e in events if e["event"] == "slack_unusable"]
+    assert slack["problem"].startswith(f"could not connect to Slack at {CLOSED_API_URL}: ")
+
+
+async def test_check_config_says_the_connection_failed_rather_than_a_refusal(tmp_path):
+    environment = base_env(tmp_path, DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/cfg.db")
+    run = await run_cli(["check-config"], environment, tmp_path, timeout=60)
+    assert run.code == 1
+    assert f"problem: SLACK_API_URL: could not connect to Slack at {CLOSED_API_URL}: " in run.output
+    assert "refused it" not in run.output
 
 
 def test_manifests_point_every_url_at_slack_events_and_share_scopes():
