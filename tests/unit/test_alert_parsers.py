@@ -475,6 +475,21 @@ def test_webhook_without_fingerprints_computes_alertmanagers():
     assert [a.fingerprint for a in parse_alertmanager_webhook(payload)] == expected
 
 
+def test_grafanas_webhook_contact_point_reads_like_alertmanagers():
+    firing, resolved = parse_alertmanager_webhook(load("grafana_webhook"))  # version "1"
+    assert {firing.source, resolved.source} == {AlertSource.GRAFANA}
+    assert (firing.status, resolved.status) == (F, R)
+    assert (firing.name, firing.severity, firing.host) == ("DiskSpaceLow", "critical", "db-1")
+    assert firing.fingerprint == "3a9c61d0b7e24f15"  # Grafana's own
+    assert firing.summary.startswith("Disk almost full on db-1\n")
+    assert firing.link == f"{GRAFANA}/alerting/grafana/fdq8x2k1s9ptcb/view?orgId=1"
+    assert "matcher=host%3Ddb-1" in firing.annotations["silence_url"]
+    assert firing.annotations["dashboard_url"] == f"{GRAFANA}/d/node-disk?orgId=1"
+    assert resolved.ended_at is not None and firing.ended_at is None
+    with pytest.raises(WebhookError, match="expected"):
+        parse_alertmanager_webhook({**load("grafana_webhook"), "version": "2"})
+
+
 def _hook(**changes: Any) -> dict[str, Any]:
     payload = load("alertmanager_webhook_firing")
     payload.update(changes)
