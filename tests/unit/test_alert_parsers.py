@@ -188,6 +188,26 @@ def test_datadog_title_variants(title, status, severity, host):
     assert (alert.status, alert.severity, alert.host) == (status, severity, host)
 
 
+def test_datadog_reads_the_service_from_the_messages_tags():
+    alert = one("datadog_service_tag")  # grouped by host; the service is only a tag
+    assert (alert.service, alert.host, alert.severity) == (
+        "checkout-api",
+        "ip-10-0-1-5",
+        AlertSeverity.HIGH,
+    )
+    assert (alert.labels["env"], alert.labels["team"]) == ("prod", "payments")
+    assert alert.labels["scope"] == "host:ip-10-0-1-5"  # the scope still identifies it
+    field = {
+        "title": "[P2] Triggered: Queue backlog",
+        "fields": [{"title": "Tags", "value": "service:orders, env:prod"}],
+    }
+    (tagged,) = parse_slack_message(bot(bot_profile={"name": "Datadog"}, attachments=[field]))
+    assert tagged.service == "orders"
+    scoped = {"title": "[Triggered on {service:search-api}] Errors", "text": "see service:other"}
+    (own,) = parse_slack_message(bot(bot_profile={"name": "Datadog"}, attachments=[scoped]))
+    assert own.service == "search-api"  # the monitor's own scope wins
+
+
 def test_cloudwatch_chatbot_formats_share_a_fingerprint():
     title = ":rotating_light: CloudWatch Alarm | checkout-api-5xx-high | us-east-1 | Account: "
     newer = {"color": "a30200", "title": title + "123456789012", "text": "State: ALARM"}
