@@ -1,4 +1,5 @@
-"""Alertmanager webhook JSON (version 4) -> Alerts, with clear errors for malformed payloads."""
+"""Alertmanager webhook JSON (version 4) and Grafana's webhook contact point (its
+Alertmanager-shaped JSON, version 1) -> Alerts, with clear errors for malformed payloads."""
 
 from __future__ import annotations
 
@@ -21,8 +22,15 @@ MAX_ALERTS = 10_000
 _HEX = re.compile(r"[0-9a-f]{1,128}")
 
 
+# Grafana's webhook contact point sends Alertmanager's shape with its own `"version": "1"`
+# (plus title, message, state, orgId… which add nothing per alert).
+_SOURCES = {"4": AlertSource.ALERTMANAGER, "1": AlertSource.GRAFANA}
+_EXPECTED = '"4" (Alertmanager) or "1" (Grafana)'
+
+
 class WebhookError(ValueError):
-    """The payload is not an Alertmanager version 4 webhook; the message says why."""
+    """The payload is neither Alertmanager's webhook (version 4) nor Grafana's (version 1);
+    the message says why."""
 
 
 def _string_map(value: Any, where: str) -> dict[str, str]:
@@ -47,18 +55,20 @@ def _status(value: Any, where: str, default: AlertStatus | None) -> AlertStatus:
 
 
 def parse_alertmanager_webhook(payload: Any) -> list[Alert]:
-    """Every alert in an Alertmanager webhook body, keeping Alertmanager's own fingerprints.
+    """Every alert in an Alertmanager (or Grafana) webhook body, keeping their fingerprints.
 
-    Raises WebhookError for a non-object, a missing or unsupported `version` (only "4"),
+    Raises WebhookError for a non-object, a missing or unsupported `version` ("4" is
+    Alertmanager, "1" Grafana's webhook contact point),
     a missing `alerts` list, an alert that is not an object, or one without `labels`.
     """
     if not isinstance(payload, Mapping):
         raise WebhookError("payload must be a JSON object")
     version = payload.get("version")
     if version is None:
-        raise WebhookError("missing 'version' (expected \"4\")")
-    if str(version) != "4" or isinstance(version, bool):
-        raise WebhookError(f'unsupported version {str(version)[:20]!r} (expected "4")')
+        raise WebhookError(f"missing 'version' (expected {_EXPECTED})")
+    source = None if isinstance(version, bool) else _SOURCES.get(str(version))
+    if source is None:
+        raise WebhookError(f"unsupported version {str(version)[:20]!r} (expected {_EXPECTED})")
     raw_alerts = payload.get("alerts")
     if not isinstance(raw_alerts, list):
         raise WebhookError("'alerts' must be a list")
@@ -67,12 +77,14 @@ def parse_alertmanager_webhook(payload: Any) -> list[Alert]:
     group_status = _status(payload.get("status"), "status", AlertStatus.FIRING)
     external = clean_url(payload.get("externalURL"))
     return [
-        _alert(raw, f"alerts[{index}]", group_status, external)
+        _alert(raw, f"alerts[{index}]", source, group_status, external)
         for index, raw in enumerate(raw_alerts)
     ]
 
 
-def _alert(raw: Any, where: str, group_status: AlertStatus, external: str | None) -> Alert:
+def _alert(
+    raw: Any, where: str, source: AlertSource, group_status: AlertStatus, external: str | None
+) -> Alert:
     if not isinstance(raw, Mapping):
         raise WebhookError(f"{where} must be an object")
     if "labels" not in raw:
@@ -85,8 +97,11 @@ def _alert(raw: Any, where: str, group_status: AlertStatus, external: str | None
     if not _HEX.fullmatch(fingerprint):
         fingerprint = labels_fingerprint(labels)
     ended = parse_time(raw.get("endsAt")) if status is AlertStatus.RESOLVED else None
+    for key in ("silenceURL", "dashboardURL", "panelURL"):  # Grafana's links
+        if url := clean_url(raw.get(key)):
+            annotations.setdefault(f"{key.removesuffix('URL').lower()}_url", url)
     return make_alert(
-        source=AlertSource.ALERTMANAGER,
+        source=source,
         status=status,
         name=labels.get("alertname") or "alert",
         severity=severity_of(labels) or AlertSeverity.WARNING,

@@ -1,4 +1,5 @@
-"""`POST /webhooks/alertmanager`: Alertmanager's webhook (version 4) with a bearer token."""
+"""`POST /webhooks/alertmanager`: Alertmanager's webhook (version 4) and Grafana's webhook
+contact point (version 1), with a bearer token."""
 
 from __future__ import annotations
 
@@ -40,11 +41,15 @@ def alertmanager_webhook(deps: Deps) -> Any:
             require_json(request, "Alertmanager")
             payload = json_object(text_of(await request.read()))
         except BodyError as exc:
-            return refuse(request, exc.status, f"{exc} Send Alertmanager's webhook JSON.")
+            return refuse(
+                request, exc.status, f"{exc} Send Alertmanager's or Grafana's webhook JSON."
+            )
         try:
             alerts = parse_alertmanager_webhook(payload)
         except WebhookError as exc:
-            return refuse(request, 400, f"Not an Alertmanager version 4 webhook: {exc}.")
+            return refuse(
+                request, 400, f"Not an Alertmanager (version 4) or Grafana webhook: {exc}."
+            )
         channels = deps.settings.alert_channels
         origin = Origin(channel_id=channels[0] if channels else None)
         # answered once stored: cards and incidents follow (Alertmanager's timeout is short)

@@ -28,6 +28,7 @@ from tests.fakes.values import plain, static
 from tests.helpers import form_shown, incidents, texts, timeline
 
 RUNBOOKS = Path(__file__).resolve().parents[2] / "runbooks"
+PAYLOADS = Path(__file__).resolve().parents[1] / "payloads" / "alerts"
 
 
 async def test_declare_from_a_card_prefills_the_form_and_links_the_alert(
@@ -73,6 +74,35 @@ async def test_declare_from_a_card_prefills_the_form_and_links_the_alert(
     assert "Declare incident" not in buttons(card) and "Link to incident" in buttons(card)
     intro = slack.message(incident.channel_id, incident.intro_ts)
     assert "*Alerts*\n:rotating_light: 1 firing" in texts(intro)
+
+
+async def test_declaring_from_a_datadog_card_prefills_a_clean_title_and_a_quiet_description(
+    watch, slack: FakeSlack, alerts_channel: str
+):
+    bot, driver = await watch()
+    sample = json.loads((PAYLOADS / "datadog_triggered.json").read_text())
+    event = driver.message_event(
+        alerts_channel, "", user=None, bot_id=sample["bot_id"], attachments=sample["attachments"]
+    )
+    assert (await driver.event(event)).status == 200
+    await bot.settle()
+    [group] = await alert_groups(bot.deps.db)
+    assert (group.name, group.service) == ("High error rate on checkout-api", "checkout-api")
+
+    await driver.block_action(
+        Action.ALERT_DECLARE, channel=alerts_channel, message_ts=group.card_ts
+    )
+    view = await form_shown(bot, slack)
+    inputs = {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}
+    assert inputs["title"]["initial_value"] == "High error rate on checkout-api"  # said once
+    description = inputs["description"]["initial_value"]
+    for noise in ("<!here>", "@slack-alerts-prod", "@here"):
+        assert noise not in description
+    assert "Runbook: checkout errors (https://wiki.example.com/runbooks/checkout-errors)" in (
+        description
+    )
+    assert f"Datadog alert ({group.link})" in description  # the alert's link, labelled
+    assert not any(line.startswith("http") for line in description.split("\n"))
 
 
 async def test_link_to_incident_offers_open_incidents_and_links(

@@ -144,3 +144,42 @@ async def test_webhook_alerts_auto_declare_with_their_start_as_detection(
         assert EventKind.ALERT in kinds
     for call in slack.calls:
         assert slack.pings(call) == [], texts(call.args)
+
+
+async def test_grafanas_webhook_contact_point_is_stored_like_alertmanagers(
+    start_bot, slack: FakeSlack
+):
+    channel = slack.add_channel("alerts")
+    bot = await start_bot(alertmanager_token=TOKEN, alert_channels=[channel])
+    grafana = payload("grafana_webhook")  # `"version": "1"`, with title, message, state, orgId
+    status, body, _ = await post(bot, grafana)
+    assert status == 200 and body == {"status": "ok", "alerts": 2, "stored": 2, "duplicates": 0}
+    status, body, _ = await post(bot, grafana)  # Grafana repeats the notification
+    assert status == 200 and body["duplicates"] == 2
+    await bot.settle()
+
+    groups = {g.fingerprint: g for g in await alert_groups(bot.deps.db)}
+    assert set(groups) == {"3a9c61d0b7e24f15", "b81e0c55f2a6d934"}
+    firing, resolved = groups["3a9c61d0b7e24f15"], groups["b81e0c55f2a6d934"]
+    assert (firing.source, firing.name, firing.severity, firing.host) == (
+        "grafana",
+        "DiskSpaceLow",
+        "critical",
+        "db-1",
+    )
+    assert firing.summary.startswith("Disk almost full on db-1")
+    assert firing.started_at is not None and firing.labels["grafana_folder"] == "Infrastructure"
+    assert resolved.status == "resolved"
+    [card] = slack.calls_to("chat.postMessage")  # the firing alert; an unseen resolve is noted
+    assert card.args["channel"] == channel and "DiskSpaceLow" in texts(card.args)
+
+    later = {
+        **grafana,
+        "status": "resolved",
+        "alerts": [{**grafana["alerts"][0], "status": "resolved"}],
+    }
+    status, body, _ = await post(bot, later)
+    assert status == 200 and body["stored"] == 1
+    await bot.settle()
+    again = next(g for g in await alert_groups(bot.deps.db) if g.id == firing.id)
+    assert again.status == "resolved" and again.resolved_at is not None

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import timedelta
+from pathlib import Path
 
 from bot.flows.alerts.cards import flush
 from bot.store.tables import utcnow
@@ -11,6 +13,8 @@ from tests.alert_messages import AM_BOT_ID, alert_events, alert_groups, am_attac
 from tests.fakes import FakeSlack
 from tests.fakes.slack_state import APP_ID, BOT_ID
 from tests.helpers import texts
+
+PAYLOADS = Path(__file__).resolve().parents[1] / "payloads" / "alerts"
 
 
 def posts(slack: FakeSlack, channel: str) -> list:
@@ -314,3 +318,29 @@ async def test_concurrent_alerts_of_one_new_group_post_one_card(
     [group] = await alert_groups(bot.deps.db)
     assert group.count == 5
     assert len(posts(slack, alerts_channel)) == 1
+
+
+async def test_a_message_with_firing_and_resolved_alerts_cards_only_the_firing_one(
+    watch, slack: FakeSlack, alerts_channel: str
+):
+    """Custom Alertmanager and Grafana templates put a resolved alert next to a firing one."""
+    bot, driver = await watch()
+    for name in ("alertmanager_custom_firing_resolved", "grafana_custom_firing_resolved"):
+        sample = json.loads((PAYLOADS / f"{name}.json").read_text())
+        event = driver.message_event(
+            alerts_channel, "", user=None, bot_id=sample["bot_id"], subtype="bot_message",
+            attachments=sample["attachments"],
+        )  # fmt: skip
+        assert (await driver.event(event)).status == 200
+    await bot.settle()
+
+    groups = await alert_groups(bot.deps.db)
+    by_host = {g.host: (g.status, g.severity, g.card_ts is not None) for g in groups}
+    assert by_host == {
+        "10.0.1.5:8080": ("firing", "critical", True),
+        "10.0.1.6:8080": ("resolved", "critical", False),
+        "db-1": ("firing", "critical", True),
+        "web-3": ("resolved", "warning", False),
+    }
+    assert len(posts(slack, alerts_channel)) == 2  # one card per message, not two
+    no_pings(slack)

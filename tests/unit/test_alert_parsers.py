@@ -188,6 +188,26 @@ def test_datadog_title_variants(title, status, severity, host):
     assert (alert.status, alert.severity, alert.host) == (status, severity, host)
 
 
+def test_datadog_reads_the_service_from_the_messages_tags():
+    alert = one("datadog_service_tag")  # grouped by host; the service is only a tag
+    assert (alert.service, alert.host, alert.severity) == (
+        "checkout-api",
+        "ip-10-0-1-5",
+        AlertSeverity.HIGH,
+    )
+    assert (alert.labels["env"], alert.labels["team"]) == ("prod", "payments")
+    assert alert.labels["scope"] == "host:ip-10-0-1-5"  # the scope still identifies it
+    field = {
+        "title": "[P2] Triggered: Queue backlog",
+        "fields": [{"title": "Tags", "value": "service:orders, env:prod"}],
+    }
+    (tagged,) = parse_slack_message(bot(bot_profile={"name": "Datadog"}, attachments=[field]))
+    assert tagged.service == "orders"
+    scoped = {"title": "[Triggered on {service:search-api}] Errors", "text": "see service:other"}
+    (own,) = parse_slack_message(bot(bot_profile={"name": "Datadog"}, attachments=[scoped]))
+    assert own.service == "search-api"  # the monitor's own scope wins
+
+
 def test_cloudwatch_chatbot_formats_share_a_fingerprint():
     title = ":rotating_light: CloudWatch Alarm | checkout-api-5xx-high | us-east-1 | Account: "
     newer = {"color": "a30200", "title": title + "123456789012", "text": "State: ALARM"}
@@ -473,6 +493,21 @@ def test_webhook_without_fingerprints_computes_alertmanagers():
     payload = load("alertmanager_webhook_firing")
     expected = [a.pop("fingerprint") for a in payload["alerts"]]
     assert [a.fingerprint for a in parse_alertmanager_webhook(payload)] == expected
+
+
+def test_grafanas_webhook_contact_point_reads_like_alertmanagers():
+    firing, resolved = parse_alertmanager_webhook(load("grafana_webhook"))  # version "1"
+    assert {firing.source, resolved.source} == {AlertSource.GRAFANA}
+    assert (firing.status, resolved.status) == (F, R)
+    assert (firing.name, firing.severity, firing.host) == ("DiskSpaceLow", "critical", "db-1")
+    assert firing.fingerprint == "3a9c61d0b7e24f15"  # Grafana's own
+    assert firing.summary.startswith("Disk almost full on db-1\n")
+    assert firing.link == f"{GRAFANA}/alerting/grafana/fdq8x2k1s9ptcb/view?orgId=1"
+    assert "matcher=host%3Ddb-1" in firing.annotations["silence_url"]
+    assert firing.annotations["dashboard_url"] == f"{GRAFANA}/d/node-disk?orgId=1"
+    assert resolved.ended_at is not None and firing.ended_at is None
+    with pytest.raises(WebhookError, match="expected"):
+        parse_alertmanager_webhook({**load("grafana_webhook"), "version": "2"})
 
 
 def _hook(**changes: Any) -> dict[str, Any]:

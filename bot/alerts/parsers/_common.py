@@ -17,6 +17,8 @@ SERVICE_KEYS = (
 HOST_KEYS = ("host", "hostname", "instance", "node", "nodename", "server", "instance_id")
 SEVERITY_KEYS = ("severity", "priority", "level", "sev", "urgency")
 SUMMARY_KEYS = ("summary", "description", "message")
+_WORD = re.compile(r"[A-Za-z0-9]+")
+_EMOJI_CODE = re.compile(r":[a-z0-9_+\-]+:")  # `:red_circle:` says nothing of severity
 _TAG = re.compile(r"(?<![\w.-])([A-Za-z][\w.\-/]{0,60}):([^\s,{}\[\]]{1,200})")
 
 
@@ -41,10 +43,19 @@ def severity_of(mapping: Mapping[str, str]) -> AlertSeverity | None:
     """AlertSeverity from the usual keys (`severity=page`, `priority=P2`…)."""
     for key in SEVERITY_KEYS:
         value = mapping.get(key, "")
-        parsed = parse_severity(value) or severity_from_priority(value.upper())
-        if parsed:
+        if value and (parsed := severity_value(value)):
             return parsed
     return None
+
+
+def severity_value(value: str) -> AlertSeverity | None:
+    """A severity value, also decorated as custom templates write it (`:red_circle: Critical`,
+    `[CRITICAL]`, `` `critical` ``): its first word that names a severity."""
+    parsed = parse_severity(value) or severity_from_priority(value.upper())
+    if parsed:
+        return parsed
+    words = _WORD.findall(_EMOJI_CODE.sub(" ", value))[:6]
+    return next((found for word in words if (found := parse_severity(word))), None)
 
 
 def summary_of(mapping: Mapping[str, str]) -> str:

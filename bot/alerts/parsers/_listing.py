@@ -22,6 +22,11 @@ _BULLET = re.compile(
 )
 _KEY_VALUE = re.compile(r"^[*_]*([A-Za-z][A-Za-z0-9 _/\-]{0,39}?)[*_]*\s*:[*_]*\s*(.*)$")
 _EMOJI = re.compile(r":[a-z0-9_+\-]+:")
+# decoration around a section header (`🔥 *Firing*`, `✅ Resolved alerts:`), unicode emoji included
+_DECORATION = re.compile(r"^[^\w\[(]+|[^\w)\]:]+$")
+_STATUS_WORD = re.compile(r"\b(firing|resolved)\b", re.IGNORECASE)
+# an alert line that starts with its own status: `*Alert:* [RESOLVED] Error rate high`
+_STATUS_TAG = re.compile(r"^\W*\[\s*(firing|resolved)(?:\s*:\s*\d+)?\s*\]\s*", re.IGNORECASE)
 _LINK_KEYS = {"source", "silence", "dashboard", "panel", "runbook", "runbook url", "graph"}
 _START_KEYS = {"alert", "alertname", "alert name"}
 _IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")  # no host shapes: `eu-west-1`, `10.0.1.5:80`
@@ -120,7 +125,7 @@ class _Reader:
         self.current = Listed(status=self.status)
 
     def read(self, stripped: str) -> None:
-        bare = _EMOJI.sub("", stripped).strip(" *_~#")
+        bare = _DECORATION.sub("", _EMOJI.sub("", stripped)).strip(" *_~#")
         if not (self._header(bare) or self._section(bare) or self._bullet(stripped)):
             self._pair(stripped)
 
@@ -167,9 +172,11 @@ class _Reader:
             if key == "details":
                 self.section = "details"
                 return
-            if key == "status" and value.lower() in ("firing", "resolved"):
-                self.current.status = AlertStatus(value.lower())
-            self.current.fields[key] = value
+            tag = _STATUS_TAG.match(value) if key in _START_KEYS else None
+            said = _STATUS_WORD.search(value) if key == "status" else tag
+            if said:
+                self.current.status = AlertStatus(said.group(1).lower())
+            self.current.fields[key] = value[tag.end() :] if tag else value
             self.section = ""
 
 

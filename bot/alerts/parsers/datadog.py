@@ -8,7 +8,7 @@ from bot.alerts.model import Alert, AlertSeverity, AlertSource, AlertStatus, mak
 from bot.alerts.parsers._common import each_unit, first_line, pick, tags
 from bot.alerts.signals import color_signal, severity_from_priority
 from bot.alerts.slack_view import Attachment, SlackView
-from bot.alerts.text import clean_name, clean_summary, clean_url, urls_in
+from bot.alerts.text import clean_name, clean_summary, clean_url, demarkup, urls_in
 
 _WORDS = r"Re-?Triggered|Triggered|Recovered|Re-?Warn|Warn(?:ing)?|Renotify|No Data|Alert|OK"
 _BRACKET = re.compile(rf"\[\s*({_WORDS})(?:\s+on\s+\{{([^}}]*)\}})?\s*\]", re.IGNORECASE)
@@ -80,12 +80,13 @@ def _parse_unit(view: SlackView, unit: Attachment) -> Alert | None:
     monitor_link = next((u for u in links if _MONITOR.search(u)), None)
     monitor = _MONITOR.search(monitor_link or "")
     body = unit.text if own_title or unit.text else "\n".join(view.text.split("\n")[1:])
+    found = _tags(unit, body, scope_tags)
     labels = {
         "monitor_id": monitor.group(1) if monitor else "",
         "priority": priority,
         "scope": scope_id,
         "transition": transition,
-        **scope_tags,
+        **found,
     }
     return make_alert(
         source=AlertSource.DATADOG,
@@ -93,9 +94,16 @@ def _parse_unit(view: SlackView, unit: Attachment) -> Alert | None:
         name=rest.strip(" -:|") or "Datadog monitor",
         severity=severity,
         summary=clean_summary(body),
-        service=pick(scope_tags, ("service",)) or clean_name(unit.field("service")) or None,
-        host=pick(scope_tags, ("host", "hostname")) or clean_name(unit.field("host")) or None,
+        service=pick(found, ("service",)) or clean_name(unit.field("service")) or None,
+        host=pick(found, ("host", "hostname")) or clean_name(unit.field("host")) or None,
         link=clean_url(unit.title_link) or monitor_link or next(iter(links), None),
         labels={k: v for k, v in labels.items() if v},
         identity={"monitor": labels["monitor_id"], "scope": scope_id},
     )
+
+
+def _tags(unit: Attachment, body: str, scope_tags: dict[str, str]) -> dict[str, str]:
+    """The monitor's tags: its scope's first, then those its message or a Tags field lists
+    (`service:checkout-api`), as a monitor not grouped by service only says it there."""
+    listed = tags(f"{demarkup(body)}\n{demarkup(unit.field('tags'))}")
+    return {**listed, **scope_tags}

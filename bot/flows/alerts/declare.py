@@ -22,6 +22,7 @@ from bot.flows.runbook_offers import offer_runbooks
 from bot.flows.war_room import open_war_room
 from bot.incidents.service import Declaration
 from bot.logging import bind_incident
+from bot.slack.views.alert_prefill import description_for
 from bot.slack.views.alerts import (
     auto_declared_message,
     incident_severity,
@@ -73,7 +74,7 @@ async def _find_or_declare(
                     title=incident_title(group),
                     severity=incident_severity(group.severity),
                     declared_by=bot_user,
-                    description=group.summary[:3000],
+                    description=description_for(group)[:3000],
                     service=group.service or "",
                     origin_channel_id=group.channel_id,
                 )

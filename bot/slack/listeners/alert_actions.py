@@ -18,6 +18,7 @@ from bot.slack import forms
 from bot.slack.ids import Action, Block, Callback
 from bot.slack.listeners.clicks import clicked_id
 from bot.slack.parse import view_metadata
+from bot.slack.views.alert_prefill import description_for
 from bot.slack.views.alerts import incident_severity, incident_title, link_modal, runbook_hint
 from bot.slack.views.modals import declare_modal
 from bot.store import alert_rows, repo
@@ -62,13 +63,12 @@ async def declare_clicked(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> No
         if group is None:
             return OUTDATED
         runbooks = runbooks_for_alert(deps, group)
-        summary = group.summary + (f"\n{group.link}" if group.link else "")
         return declare_modal(
             origin_channel=group.channel_id,
             title=incident_title(group),
             severity=incident_severity(group.severity),
             service=_service_name(deps, group),
-            description=summary.strip(),
+            description=description_for(group),
             alert_group=group_id,
             context=runbook_hint([r.title for r in runbooks]) if runbooks else None,
             catalog=bool(deps.catalog.services),

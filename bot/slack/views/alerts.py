@@ -23,6 +23,7 @@ from bot.alerts.model import AlertStatus
 from bot.alerts.storm import Storm
 from bot.slack.ids import Action, Callback
 from bot.slack.ids import Block as BlockId
+from bot.slack.views.alert_prefill import title_for
 from bot.slack.views.incident import headline, retry_war_room
 from bot.slack.views.text import channel, safe, truncate, when
 from bot.store.tables import AlertGroup, Incident
@@ -51,8 +52,7 @@ def incident_severity(alert_severity: str) -> Severity:
 
 def incident_title(group: AlertGroup) -> str:
     """The title an incident declared from this alert starts with."""
-    where = group.service or group.host
-    return f"{group.name} on {where}" if where else group.name
+    return title_for(group.name, group.service or group.host)
 
 
 def _emoji(group: AlertGroup) -> str:
