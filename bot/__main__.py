@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import errno
 import os
+import socket
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -30,20 +31,13 @@ def _fail(message: str, code: int = 2) -> int:
     return code
 
 
-async def _serve(
-    settings: Settings, runbooks: RunbookSet, catalog: Catalog, rules: RuleSet
-) -> None:
-    from bot.app import build_app
-
-    bot = build_app(settings, runbooks=runbooks, catalog=catalog, rules=rules)
-    warn_about_settings(settings)  # not in the sandbox, whose database is temporary on purpose
-    runner = web.AppRunner(bot.web, access_log=None)
-    await set_up(runner)  # migrates the database
-    site = web.TCPSite(runner, settings.host, settings.port)
+def _listen(settings: Settings) -> socket.socket:
+    """The bot's listening socket, bound to HOST and PORT; StartupError in one line when it
+    cannot be."""
     try:
-        await site.start()
+        family = socket.getaddrinfo(settings.host, settings.port, type=socket.SOCK_STREAM)[0][0]
+        return socket.create_server((settings.host, settings.port), family=family, backlog=1024)
     except OSError as exc:
-        await runner.cleanup()
         if exc.errno == errno.EADDRINUSE:
             raise StartupError(
                 f"PORT: {settings.port} on {settings.host} is already in use; set PORT to a "
@@ -53,6 +47,23 @@ async def _serve(
             f"HOST/PORT: cannot listen on {settings.host}:{settings.port} ({_reason(exc)}); "
             "set HOST to an address of this machine (0.0.0.0 for all) and PORT to a free port"
         ) from None
+
+
+async def _serve(
+    settings: Settings, runbooks: RunbookSet, catalog: Catalog, rules: RuleSet
+) -> None:
+    from bot.app import build_app
+
+    bot = build_app(settings, runbooks=runbooks, catalog=catalog, rules=rules)
+    warn_about_settings(settings)  # not in the sandbox, whose database is temporary on purpose
+    listening = _listen(settings)  # before anything starts: a bad HOST or PORT is one line
+    runner = web.AppRunner(bot.web, access_log=None)
+    try:
+        await set_up(runner)  # migrates the database
+    except BaseException:
+        listening.close()
+        raise
+    await web.SockSite(runner, listening).start()
     structlog.get_logger("bot").info(
         "bot_started",
         mode="socket" if settings.socket_mode else "http",

@@ -47,6 +47,8 @@ def configure(level: str = "INFO", fmt: str = "json") -> None:
     root.setLevel(level)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # slack_sdk says at INFO each time a retry handler steps in; the bot says what matters
+    logging.getLogger("slack_sdk").setLevel(logging.WARNING)
     # The bot hands Bolt its own client (SLACK_API_URL, retries); Bolt still finds the token
     # in the environment and warns that it goes unused, on every start.
     logging.getLogger("slack_bolt.AsyncApp").addFilter(

@@ -48,8 +48,11 @@ def emoji_the_page_draws() -> set[str]:
     return set(re.findall(r'"?([a-z0-9_+\-]+)"?\s*:\s*"', table))
 
 
+NOT_EMOJI = {"memory"}  # SQLite's `:memory:` database
+
+
 def test_every_emoji_the_bot_writes_is_drawn_on_the_page():
-    written = emoji_the_bot_writes()
+    written = {k: v for k, v in emoji_the_bot_writes().items() if k not in NOT_EMOJI}
     assert "raising_hand" in written and "rotating_light" in written  # the scan finds them
     missing = {name: where for name, where in written.items() if name not in emoji_the_page_draws()}
     assert missing == {}, f"add these to EMOJI in {PAGE_EMOJI.name}: {missing}"

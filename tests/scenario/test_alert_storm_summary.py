@@ -46,8 +46,8 @@ async def test_the_first_storm_summary_counts_what_it_lists_and_tells_rows_apart
     assert int(alerts) > 1 and int(notifications) > 1, shown  # not "1 new alerts"
     assert "1 new alerts" not in shown and "at most 3 new alerts;" in shown
     listed = int(re.search(r"Firing without a card \((\d+)\)", shown).group(1))
-    rows = _rows(summary.args)
-    assert len(rows) == 10 and f"…and {listed - 10} more." in shown
+    rows = _rows(summary.args)  # what was stored when it was read (under load, not all)
+    assert len(rows) == min(listed, 10)
     assert len(set(rows)) == len(rows), rows  # identical alerts told apart
     assert all(re.search(r"· instance=10\.0\.1\.\d+:8080$", row) for row in rows), rows
 
@@ -56,6 +56,9 @@ async def test_the_first_storm_summary_counts_what_it_lists_and_tells_rows_apart
     shown = texts(update.args)
     assert "13 new alerts (13 notifications)" in shown
     assert "Firing without a card (13):" in shown and "…and 3 more." in shown
+    rows = _rows(update.args)
+    assert len(rows) == 10 and len(set(rows)) == 10, rows
+    assert all(re.search(r"· instance=10\.0\.1\.\d+:8080$", row) for row in rows), rows
 
 
 async def test_a_one_alert_storm_reads_in_the_singular(
