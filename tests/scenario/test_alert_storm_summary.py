@@ -47,7 +47,7 @@ async def test_the_first_storm_summary_counts_what_it_lists_and_tells_rows_apart
     assert "1 new alerts" not in shown and "at most 3 new alerts;" in shown
     listed = int(re.search(r"Firing without a card \((\d+)\)", shown).group(1))
     rows = _rows(summary.args)  # what was stored when it was read (under load, not all)
-    assert len(rows) == min(listed, 10)
+    assert 1 <= len(rows) <= min(listed, 10)
     assert len(set(rows)) == len(rows), rows  # identical alerts told apart
     assert all(re.search(r"· instance=10\.0\.1\.\d+:8080$", row) for row in rows), rows
 
