@@ -20,9 +20,9 @@ from tests.conftest import SIGNING_SECRET
 from tests.fakes import FakeSlack, SlackDriver
 
 TOKEN = "am-ceiling-token"
-RATE, SECONDS = 100, 2  # alert events a second, for how long
-POSTS, EACH = 10, 100  # webhooks at once, alerts in each (bench/_ceiling.py: 100 of 100)
-GROUPS = 500  # distinct webhook alerts: each fires twice, from two posts racing each other
+RATE, SECONDS = 100, 1  # alert events a second, for how long
+POSTS, EACH = 5, 100  # webhooks at once, alerts in each (bench/_ceiling.py: 100 of 100)
+GROUPS = 250  # distinct webhook alerts: each fires twice, from two posts racing each other
 
 
 def webhook(post: int) -> bytes:
