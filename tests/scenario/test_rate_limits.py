@@ -42,6 +42,18 @@ async def make_due(bot) -> None:
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
+async def declare_in_teams(bot, slack: FakeSlack, n: int) -> None:
+    """`n` people declare at once, each in their own team's channel."""
+    driver = SlackDriver(bot.url, SIGNING_SECRET, slack)
+    teams = [slack.add_channel(f"team-{i}", members=[BOT, f"U_{i:03d}"]) for i in range(n)]
+    await asyncio.gather(
+        *(
+            driver.command(f"declare sev3 Outage {i}", user=f"U_{i:03d}", channel=team)
+            for i, team in enumerate(teams)
+        )
+    )
+
+
 def metric(text: str, name: str) -> float:
     line = next(line for line in text.splitlines() if line.startswith(name + " "))
     return float(line.split()[1])
@@ -82,15 +94,8 @@ async def test_a_burst_of_declarations_past_slacks_burst_gets_every_war_room_and
     once (each in their own team's channel) all get their war room, the last one when the
     limit allows, and Slack never says 429."""
     bot = await start_bot()
-    driver = SlackDriver(bot.url, SIGNING_SECRET, slack)
-    teams = [slack.add_channel(f"team-{i}", members=[BOT, f"U_{i:03d}"]) for i in range(21)]
     started = time.monotonic()
-    await asyncio.gather(
-        *(
-            driver.command(f"declare sev3 Outage {i}", user=f"U_{i:03d}", channel=team)
-            for i, team in enumerate(teams)
-        )
-    )
+    await declare_in_teams(bot, slack, 21)
     await bot.settle(timeout=30)
     stored = await incidents(bot.deps.db)
     assert len(stored) == 21 and all(i.channel_id and i.intro_ts for i in stored)
@@ -265,15 +270,8 @@ async def test_set_ups_the_limit_holds_back_are_not_held_in_memory_but_stored_an
     one refill apart), the declarer is told once, and every room opens with no 429."""
     monkeypatch.setattr(pacing, "PATIENCE", 1.0)
     bot = await start_bot()
-    driver = SlackDriver(bot.url, SIGNING_SECRET, slack)
-    teams = [slack.add_channel(f"team-{i}", members=[BOT, f"U_{i:03d}"]) for i in range(22)]
     started = time.monotonic()
-    await asyncio.gather(
-        *(
-            driver.command(f"declare sev3 Outage {i}", user=f"U_{i:03d}", channel=team)
-            for i, team in enumerate(teams)
-        )
-    )
+    await declare_in_teams(bot, slack, 22)
     await bot.settle()
     assert time.monotonic() - started < 3.0  # nothing waited for the refill in memory
     stored = await incidents(bot.deps.db)
