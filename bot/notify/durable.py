@@ -37,12 +37,13 @@ def _jsonable(arguments: dict[str, Any]) -> dict[str, Any]:
 
 
 def durable(
-    key: Callable[[dict[str, Any]], str] | None = None, kept: Any = None
+    api: str, key: Callable[[dict[str, Any]], str] | None = None, kept: Any = None
 ) -> Callable[[F], F]:
     """A side effect that is never lost: when Slack cannot take it now (`outbox.later`), it is
-    kept in the outbox and sent again, and the call returns `kept`. With a `key`, only the
-    latest of the calls under it is kept, and one that goes through makes a kept one moot.
-    A `durable` argument of False (when the method has one) makes it fail instead."""
+    kept in the outbox (at the urgency of its Web API method, `api`) and sent again, and the
+    call returns `kept`. With a `key`, only the latest of the calls under it is kept, and one
+    that goes through makes a kept one moot. A `durable` argument of False (when the method
+    has one) makes it fail instead. The outbox replays only methods marked so (`.durable`)."""
 
     def wrap(method: F) -> F:
         signature = inspect.signature(method)
@@ -62,18 +63,18 @@ def durable(
                 if not later(exc):
                     raise
                 try:
-                    await outbox.keep(method.__name__, _jsonable(arguments), exc, key=wanted)
+                    await outbox.keep(
+                        method.__name__, _jsonable(arguments), exc, method=api, key=wanted
+                    )
                 except Exception as unkept:  # the database did not answer: it is lost
                     log.error("slack_call_not_kept", what=method.__name__, error=repr(unkept))
                     raise exc from None
-                if wanted:
-                    self._kept.add(wanted)
                 return kept
-            if wanted in self._kept and outbox is not None and not outbox.replaying():
-                self._kept.discard(wanted)
+            if wanted and outbox is not None and outbox.holds(wanted) and not outbox.replaying():
                 await self.attempt("forget", outbox.forget(wanted))
             return result
 
+        call.durable = True  # type: ignore[attr-defined]
         return call  # type: ignore[return-value]
 
     return wrap

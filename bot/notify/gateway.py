@@ -52,7 +52,6 @@ class SlackGateway:
         self.client = client
         self.metrics = metrics
         self.outbox = outbox
-        self._kept: set[str] = set()  # keys this process kept: a newer call makes them moot
         self._answerable = (SLACK_HOOKS, _origin(client.base_url))
         self._identity: dict[str, str] | None = None
         self._identity_lock = asyncio.Lock()
@@ -100,11 +99,11 @@ class SlackGateway:
 
     async def replay(self, name: str, args: dict[str, Any]) -> Any:
         """Send a call the outbox kept (a durable method's name and arguments)."""
-        if name not in _DURABLE:
+        if not getattr(getattr(self, name, None), "durable", False):
             raise ValueError(f"not a durable Slack call: {name}")
         return await getattr(self, name)(**args)
 
-    @durable(kept=False)
+    @durable("conversations.invite", kept=False)
     async def invite(self, channel: str, users: Sequence[str]) -> bool:
         """Invite users (100 per call, as Slack allows), ignoring those already in the channel
         (with several, `force` has Slack invite the others rather than refuse them all);
@@ -127,7 +126,7 @@ class SlackGateway:
             added = added or len(response.get("errors") or []) < len(batch)
         return added
 
-    @durable(key=lambda a: f"topic:{a['channel']}")
+    @durable("conversations.setTopic", key=lambda a: f"topic:{a['channel']}")
     async def set_topic(self, channel: str, topic: str) -> None:
         await self.client.conversations_setTopic(channel=channel, topic=topic[:250])
 
@@ -187,7 +186,7 @@ class SlackGateway:
         response = await self.client.conversations_info(channel=channel)
         return dict(response["channel"])
 
-    @durable(kept="")
+    @durable("chat.postMessage", kept="")
     async def post(
         self,
         channel: str,
@@ -209,13 +208,13 @@ class SlackGateway:
         )
         return str(response["ts"])
 
-    @durable(key=lambda a: f"update:{a['channel']}:{a['ts']}")
+    @durable("chat.update", key=lambda a: f"update:{a['channel']}:{a['ts']}")
     async def update(
         self, channel: str, ts: str, text: str, blocks: Sequence[Block | dict[str, Any]]
     ) -> None:
         await self.client.chat_update(channel=channel, ts=ts, text=text, blocks=_blocks(blocks))
 
-    @durable(key=lambda a: f"pin:{a['channel']}:{a['ts']}")
+    @durable("pins.add", key=lambda a: f"pin:{a['channel']}:{a['ts']}")
     async def pin(self, channel: str, ts: str) -> None:
         try:
             await self.client.pins_add(channel=channel, timestamp=ts)
@@ -223,7 +222,7 @@ class SlackGateway:
             if slack_error(exc) != "already_pinned":
                 raise
 
-    @durable()
+    @durable("chat.postEphemeral")
     async def ephemeral(
         self,
         channel: str,
@@ -301,7 +300,7 @@ class SlackGateway:
         """Replace an open modal's content (no trigger needed, no time limit)."""
         await self.client.views_update(view_id=view_id, view=view)
 
-    @durable(key=lambda a: f"home:{a['user']}")
+    @durable("views.publish", key=lambda a: f"home:{a['user']}")
     async def publish_home(self, user: str, view: View | dict[str, Any]) -> None:
         """Show `view` on the user's App Home tab."""
         await self.client.views_publish(user_id=user, view=view)
@@ -328,7 +327,7 @@ class SlackGateway:
         response = await self.client.users_info(user=user_id)
         return dict(response["user"])
 
-    @durable(key=lambda a: f"archive:{a['channel']}")
+    @durable("conversations.archive", key=lambda a: f"archive:{a['channel']}")
     async def archive(self, channel: str) -> None:
         """Archive a channel; one that is already archived counts as done."""
         try:
@@ -373,8 +372,3 @@ class SlackGateway:
         """A Slack user's email (needs users:read.email), None when Slack does not say."""
         user = await self.user(user_id)
         return (user.get("profile") or {}).get("email") or None
-
-
-_DURABLE = frozenset(
-    ("invite", "set_topic", "post", "update", "pin", "ephemeral", "publish_home", "archive")
-)

@@ -66,6 +66,7 @@ class SlackOutbox:
         self.owner = owner
         self.due = asyncio.Event()
         self._oldest: datetime | None = None
+        self._kept: set[str] = set()  # keys this process kept: a newer call makes them moot
         metrics.slack_outbox_oldest.set_function(self._oldest_age)
 
     def _oldest_age(self) -> float:
@@ -76,29 +77,42 @@ class SlackOutbox:
         return _replaying.get()
 
     async def keep(
-        self, name: str, args: dict[str, Any], exc: BaseException, *, key: str | None = None
+        self,
+        name: str,
+        args: dict[str, Any],
+        exc: BaseException,
+        *,
+        method: str,
+        key: str | None = None,
     ) -> None:
-        """Store the gateway call `name(**args)` that failed with `exc`, to be sent again."""
+        """Store the gateway call `name(**args)` (Web API `method`) that failed with `exc`,
+        to be sent again."""
         now = utcnow()
         error = slack_error(exc)
         async with self.db.session() as session:
             entry = await slack_outbox.put(
                 session,
-                kind="call",
                 name=name,
                 args=args,
                 key=key,
-                urgency=int(urgency_of(_METHODS.get(name, name))),
+                urgency=int(urgency_of(method)),
                 due_at=now + timedelta(seconds=delay(exc, 0)),
                 now=now,
                 error=error,
             )
+        if key is not None:
+            self._kept.add(key)
         self.metrics.slack_outbox.labels("kept").inc()
         log.warning("slack_call_kept", what=name, error=error, entry=entry.id, due_at=entry.due_at)
         self.due.set()
 
+    def holds(self, key: str) -> bool:
+        """Whether this process kept a call under `key` (not yet made moot)."""
+        return key in self._kept
+
     async def forget(self, key: str) -> None:
         """A newer call with `key` went through: what is kept under it is no longer wanted."""
+        self._kept.discard(key)
         async with self.db.session() as session:
             await slack_outbox.forget(session, key)
 
@@ -181,16 +195,3 @@ def _replay() -> Iterator[None]:
     finally:
         with suppress(ValueError):
             _replaying.reset(token)
-
-
-# the Web API method behind each gateway call the outbox keeps (for its default urgency)
-_METHODS = {
-    "invite": "conversations.invite",
-    "set_topic": "conversations.setTopic",
-    "pin": "pins.add",
-    "update": "chat.update",
-    "post": "chat.postMessage",
-    "ephemeral": "chat.postEphemeral",
-    "archive": "conversations.archive",
-    "publish_home": "views.publish",
-}

@@ -1,11 +1,10 @@
 """The Slack outbox: side effects Slack refused, did not answer, or would not take yet (its
 rate limits), kept until done or no longer wanted, by whichever replica holds their lease.
 
-An entry is a call of the bot's Slack gateway (`kind` "call": `name` is its method, `args`
-its arguments) or something the flows redo from what is stored (`kind` "refresh": an
-incident's summary and status card). One with a `key` is kept once: a newer one replaces it
-(the latest content wins) and bumps its `version`, so a replica finishing the older one
-leaves the newer one in place. Done entries are deleted.
+An entry is a call of the bot's Slack gateway: `name` is its method, `args` its arguments.
+One with a `key` is kept once: a newer one replaces it (the latest content wins) and bumps its
+`version`, so a replica finishing the older one leaves the newer one in place. Done entries
+are deleted.
 """
 
 from __future__ import annotations
@@ -28,7 +27,6 @@ class SlackOutboxEntry(SQLModel, table=True):
     __tablename__ = "slack_outbox"
 
     id: int | None = Field(default=None, primary_key=True)
-    kind: str = Field(max_length=20)  # call | refresh
     name: str = Field(max_length=40)
     args: dict[str, Any] = Field(
         default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
@@ -47,7 +45,6 @@ class SlackOutboxEntry(SQLModel, table=True):
 async def put(
     session: AsyncSession,
     *,
-    kind: str,
     name: str,
     args: dict[str, Any],
     urgency: int,
@@ -72,7 +69,6 @@ async def put(
             entry = found
         else:
             entry = SlackOutboxEntry(
-                kind=kind,
                 name=name,
                 args=args,
                 key=key,

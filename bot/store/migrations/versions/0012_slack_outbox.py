@@ -24,7 +24,6 @@ Text = sqlmodel.sql.sqltypes.AutoString
 def upgrade() -> None:
     op.create_table('slack_outbox',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('kind', Text(length=20), nullable=False),
     sa.Column('name', Text(length=40), nullable=False),
     sa.Column('args', sa.JSON(), server_default='{}', nullable=False),
     sa.Column('key', Text(length=200), nullable=True),
