@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime
 from typing import NamedTuple
 
@@ -31,14 +31,19 @@ async def alert_event(
     return (await session.exec(locked_query(query, lock))).first()
 
 
+def _chunks(keys: Collection[str]) -> Iterator[list[str]]:
+    """The keys in order, CHUNK at a time (each chunk one `IN (...)` list)."""
+    ordered = sorted(keys)
+    for start in range(0, len(ordered), CHUNK):
+        yield ordered[start : start + CHUNK]
+
+
 async def alert_events_by_key(
     session: AsyncSession, source_keys: Collection[str], *, lock: bool = False
 ) -> dict[str, AlertEvent]:
     """The stored alerts among `source_keys`, by key."""
     found: dict[str, AlertEvent] = {}
-    ordered = sorted(source_keys)
-    for start in range(0, len(ordered), CHUNK):
-        chunk = ordered[start : start + CHUNK]
+    for chunk in _chunks(source_keys):
         query = select(AlertEvent).where(col(AlertEvent.source_key).in_(chunk))
         found.update((e.source_key, e) for e in (await session.exec(locked_query(query, lock))))
     return found
@@ -49,9 +54,7 @@ async def alert_groups_by_fingerprint(
 ) -> dict[str, AlertGroup]:
     """The groups among `fingerprints`, by fingerprint; locked in fingerprint order."""
     found: dict[str, AlertGroup] = {}
-    ordered = sorted(fingerprints)
-    for start in range(0, len(ordered), CHUNK):
-        chunk = ordered[start : start + CHUNK]
+    for chunk in _chunks(fingerprints):
         query = (
             select(AlertGroup)
             .where(col(AlertGroup.fingerprint).in_(chunk))
