@@ -175,6 +175,11 @@ class Bucket:
         short = ahead + 1 - self.tokens
         return max(self.held_until - now, short / self.rate if short > 0 else 0.0, 0.0)
 
+    def idle_and_full(self) -> bool:
+        """No call waits and it has refilled: a new bucket would be the same."""
+        self._refill(self._clock())
+        return not self._waiters and self.tokens >= self.burst
+
     def book(self, wait: float) -> float:
         """Promise a deferred call a time (after those promised before, one token apart, so
         deferred calls come back spread out, not all at once); seconds until it."""
@@ -250,13 +255,10 @@ class Pacer:
 
     def _bucket_for(self, key: tuple[str, str]) -> Bucket:
         if len(self._channels) > 10_000:  # forget full, idle ones: they start full again
-            for old in [k for k, b in self._channels.items() if not b._waiters][:5_000]:
+            idle = [k for k, b in self._channels.items() if b.idle_and_full()][:5_000]
+            for old in idle:
                 del self._channels[old]
         return self._channels.setdefault(key, Bucket(PER_CHANNEL))
-
-    def wait_for(self, method: str, channel: str | None) -> float:
-        urgency = urgency_of(method)
-        return max((b.wait_for(urgency) for b in self.buckets(method, channel)), default=0.0)
 
     async def take(self, method: str, channel: str | None) -> None:
         """Wait for a token of each of the call's buckets, or raise `Deferred` when that
@@ -266,8 +268,8 @@ class Pacer:
         buckets = self.buckets(method, channel)
         waits = [bucket.wait_for(urgency) for bucket in buckets]
         if buckets and max(waits) > (PATIENCE if patience is None else patience):
-            slowest = max(zip(waits, range(len(buckets)), buckets, strict=True))
-            raise Deferred(method, slowest[2].book(slowest[0]))
+            wait, slowest = max(zip(waits, buckets, strict=True), key=lambda pair: pair[0])
+            raise Deferred(method, slowest.book(wait))
         for bucket in buckets:
             await bucket.take(urgency)
 
