@@ -18,6 +18,7 @@ from bot.deps import Deps
 from bot.flows.requests import Requester, live_room, reply
 from bot.incidents import paging
 from bot.incidents.paging import Pager
+from bot.jobs import pause
 from bot.pagers.base import Order, PagerRefused, PagerUnavailable
 from bot.slack.views import pages as views
 from bot.store import repo
@@ -236,7 +237,4 @@ async def run_sender(deps: Deps, stopping: asyncio.Event) -> None:
         except Exception as exc:  # keep sending: the next round retries
             log.error("page_sweep_failed", error=repr(exc), exc_info=exc)
         deps.pages_due.clear()
-        wakers = [asyncio.ensure_future(e.wait()) for e in (stopping, deps.pages_due)]
-        await asyncio.wait(wakers, timeout=SWEEP_EVERY, return_when=asyncio.FIRST_COMPLETED)
-        for waker in wakers:
-            waker.cancel()
+        await pause(stopping, SWEEP_EVERY, wake=deps.pages_due)

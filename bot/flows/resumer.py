@@ -19,6 +19,7 @@ import structlog
 from bot.deps import Deps
 from bot.flows.channels import BotChannels, candidate_names, number_in
 from bot.flows.resume import made_for, resume
+from bot.jobs import pause
 from bot.notify.gateway import slack_error
 from bot.store import leases
 from bot.store.tables import Incident, utcnow
@@ -60,7 +61,7 @@ class Resumer:
             except Exception as exc:  # keep running: the next round retries
                 log.error("resume_round_failed", error=repr(exc), exc_info=exc)
                 delay = RESUME_EVERY
-            if not await _sleep(stopping, wake, delay):
+            if not await pause(stopping, delay, wake=wake):
                 return
 
     async def run_once(self) -> float:
@@ -157,14 +158,3 @@ class Resumer:
 async def _archive(deps: Deps, channel: str) -> bool:
     await deps.slack.archive(channel)
     return True
-
-
-async def _sleep(stopping: asyncio.Event, wake: asyncio.Event, seconds: float) -> bool:
-    """Wait `seconds`, or until woken; False when asked to stop."""
-    waiters = [asyncio.ensure_future(stopping.wait()), asyncio.ensure_future(wake.wait())]
-    try:
-        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiter in waiters:
-            waiter.cancel()
-    return not stopping.is_set()

@@ -20,6 +20,7 @@ import aiohttp
 import structlog
 from slack_sdk.errors import SlackApiError
 
+from bot.jobs import pause
 from bot.metrics import Metrics
 from bot.notify.client import slack_error
 from bot.notify.pacing import Deferred, Urgency, paced, urgency_of
@@ -127,12 +128,8 @@ class SlackOutbox:
             except Exception as exc:  # keep going: the next round retries
                 log.error("slack_outbox_sweep_failed", error=repr(exc), exc_info=exc)
                 wait = SWEEP_EVERY
-            if wait <= 0:
-                continue
-            wakers = [asyncio.ensure_future(e.wait()) for e in (stopping, self.due)]
-            await asyncio.wait(wakers, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
-            for waker in wakers:
-                waker.cancel()
+            if wait > 0:
+                await pause(stopping, wait, wake=self.due)
 
     async def sweep(self, send: Callable[[str, dict[str, Any]], Awaitable[Any]]) -> float:
         """Send what is due (at most AT_ONCE); seconds until it should look again."""
