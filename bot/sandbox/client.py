@@ -20,6 +20,7 @@ APP_COMMANDS = ("/incident",)
 SLACK_ACK_SECONDS = 3.0
 HOME_WAIT_SECONDS = 5.0
 MODAL_TROUBLE = "We had some trouble connecting. Try again?"
+NO_RESPONSE = "The app did not respond. Try again in a moment."
 
 
 class ClientError(Exception):
@@ -195,7 +196,24 @@ class SandboxClient:
             )
         self.hub.changed()
         if reply.status != 200 or reply.elapsed > SLACK_ACK_SECONDS:
-            return {"ok": False, "error": "The app did not respond. Try again in a moment."}
+            return {"ok": False, "error": NO_RESPONSE}
+        return {"ok": True}
+
+    async def shortcut(self, user: str, channel: str, ts: str, callback_id: str) -> dict[str, Any]:
+        """A message shortcut chosen from a message's More actions menu: Slack sends the app a
+        `message_action` with the message and a fresh trigger_id (for a modal, if it opens one)."""
+        if self.fake.find_message(channel, ts) is None:
+            raise ClientError("That message is gone.")
+        try:
+            reply = await self.driver.message_shortcut(
+                callback_id, channel=channel, message_ts=ts, user=user
+            )
+        except aiohttp.ClientError as exc:
+            log.warning("sandbox_shortcut_failed", error=repr(exc))
+            return {"ok": False, "error": NO_RESPONSE}
+        self.hub.changed()
+        if reply.status != 200 or reply.elapsed > SLACK_ACK_SECONDS:
+            return {"ok": False, "error": NO_RESPONSE}
         return {"ok": True}
 
     def _blocks_of(self, user: str, channel: str, ts: str) -> list[dict[str, Any]]:

@@ -18,7 +18,7 @@ from bot.sandbox.client import ClientError, SandboxClient, Target
 from bot.sandbox.fake.slack_state import BOT_USER_ID, TEAM_NAME
 from bot.sandbox.hub import Hub
 from bot.sandbox.pagers import PAGERS, SandboxPagers
-from bot.sandbox.workspace import PEOPLE
+from bot.sandbox.workspace import MESSAGE_SHORTCUTS, PEOPLE
 
 STATIC = Path(__file__).with_name("static")
 KEEPALIVE_SECONDS = 15.0
@@ -124,6 +124,10 @@ async def workspace(request: web.Request) -> web.StreamResponse:
             "users": state.directory(fake),
             "layout": {"alerts": page.layout.alerts, "status": page.layout.status},
             "sources": [*SOURCES, "storm"],
+            "shortcuts": [
+                {"callback_id": s.callback_id, "name": s.name, "description": s.description}
+                for s in MESSAGE_SHORTCUTS
+            ],
             "demo": page.demo,
             "narration": page.hub.narration,
         }
@@ -204,6 +208,19 @@ async def react(request: web.Request) -> web.StreamResponse:
     channel, ts = _channel(page, data, user), _text(data, "ts") or ""
     name = _text(data, "name") or ""
     return web.json_response(await page.client.react(user, channel, ts, name))
+
+
+@_answer
+async def shortcut(request: web.Request) -> web.StreamResponse:
+    """A message shortcut from a message's More actions menu, sent to the bot as Slack does."""
+    page, data = _page(request), await _body(request)
+    user = _user(data)
+    channel, ts = _channel(page, data, user), _text(data, "ts") or ""
+    callback_id = _text(data, "callback_id") or ""
+    known = [s.callback_id for s in MESSAGE_SHORTCUTS]
+    if callback_id not in known:
+        raise BadRequest(f"callback_id must be one of {', '.join(known)}")
+    return web.json_response(await page.client.shortcut(user, channel, ts, callback_id))
 
 
 @_answer
@@ -343,6 +360,7 @@ def build_page(page: Page) -> web.Application:
         ("view/close", close),
         ("react", react),
         ("pin", pin),
+        ("shortcut", shortcut),
         ("join", join),
         ("home", home),
         ("alerts", simulate),

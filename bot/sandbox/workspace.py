@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from bot.sandbox.fake import FakeSlack
 from bot.sandbox.fake.slack_state import BOT_USER_ID
+from bot.slack.ids import Callback
 
 PEOPLE = ("U_ALICE", "U_BOB", "U_CAROL", "U_DANA")
 ALERT_CHANNEL = "alerts-prod"
@@ -17,6 +18,26 @@ MAX_MESSAGE = 40_000
 _MENTION = re.compile(r"(?<![\w@<])@([A-Za-z0-9][A-Za-z0-9._-]*)")
 _CHANNEL = re.compile(r"(?<![\w#<])#([a-z0-9][a-z0-9_-]*)")
 _SPECIAL = ("here", "channel", "everyone")
+
+
+@dataclass(frozen=True)
+class Shortcut:
+    """A message shortcut of the app, as its manifest declares it."""
+
+    callback_id: str
+    name: str
+    description: str
+
+
+# the app's message shortcuts exactly as manifests/ declare them (tests/unit/test_manifest.py
+# keeps the two equal; the installed package ships no manifests/ to read)
+MESSAGE_SHORTCUTS = (
+    Shortcut(
+        Callback.ADD_TO_TIMELINE,
+        "Add to incident timeline",
+        "Put this message on the incident's timeline",
+    ),
+)
 
 
 @dataclass(frozen=True)

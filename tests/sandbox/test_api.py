@@ -8,8 +8,11 @@ from pathlib import Path
 
 import aiohttp
 
+from bot.incidents import timeline
 from bot.sandbox.fake.slack_state import BOT_USER_ID
 from bot.sandbox.runner import Sandbox
+from bot.store import repo
+from bot.types import EventKind
 from tests.conftest import settle
 
 from .conftest import Api
@@ -169,6 +172,62 @@ async def test_reactions_and_pins_reach_the_bot(api: Api, sandbox):
     assert ts in sandbox.fake.pins(room["id"])
     reply = await api.post("pin", 409, user="U_BOB", channel=room["id"], ts=ts)
     assert "already pinned" in reply["error"]
+
+
+async def test_a_message_shortcut_reaches_the_bot_as_a_message_action(api: Api, sandbox):
+    async with api.http.get(f"{sandbox.url}/api/workspace") as response:
+        shortcuts = (await response.json())["shortcuts"]
+    assert shortcuts == [
+        {
+            "callback_id": "add_to_timeline",
+            "name": "Add to incident timeline",
+            "description": "Put this message on the incident's timeline",
+        }
+    ]
+    room = await declare(api, sandbox, "sev3 Cache misses")
+    sent = await api.post("send", user="U_BOB", channel=room["id"], text="Cache node 3 is down")
+    chosen = {"channel": room["id"], "ts": sent["ts"], "callback_id": "add_to_timeline"}
+    assert await api.post("shortcut", user="U_BOB", **chosen) == {"ok": True}
+    await settle()
+    # chosen again: the bot says so and adds nothing
+    assert await api.post("shortcut", user="U_BOB", **chosen) == {"ok": True}
+    await settle()
+    told = [m["text"] for m in (await api.state("U_BOB", channel=room["id"]))["messages"]]
+    assert ":bookmark: Added to the timeline of INC-1. See it with `/incident timeline`." in told
+    assert ":information_source: That message is already on the timeline of INC-1." in told
+    assert sandbox.bot is not None
+    async with sandbox.bot.deps.db.session() as session:
+        incident = await repo.incident_by_channel(session, room["id"])
+        assert incident is not None and incident.id is not None
+        entries = await timeline.entries(session, incident.id)
+    added = [e for e in entries if e.kind == EventKind.SHORTCUT]
+    assert [(e.text, e.actor_id, e.message_ts) for e in added] == [
+        ("Cache node 3 is down", "U_BOB", sent["ts"])
+    ]
+
+
+async def test_a_shortcut_the_app_lacks_or_on_a_gone_message_is_refused(api: Api, sandbox):
+    general = sandbox.channels.general
+    sent = await api.post("send", user="U_ALICE", channel=general, text="hello")
+    reply = await api.post(
+        "shortcut", 400, user="U_ALICE", channel=general, ts=sent["ts"], callback_id="nope"
+    )
+    assert reply["error"] == "callback_id must be one of add_to_timeline"
+    reply = await api.post(
+        "shortcut",
+        409,
+        user="U_ALICE",
+        channel=general,
+        ts="1.000001",
+        callback_id="add_to_timeline",
+    )
+    assert reply["error"] == "That message is gone."
+    await api.post(
+        "shortcut", user="U_ALICE", channel=general, ts=sent["ts"], callback_id="add_to_timeline"
+    )
+    await settle()
+    told = [m["text"] for m in (await api.state("U_ALICE", channel=general))["messages"]]
+    assert any("works on messages in an incident's war room" in t for t in told)
 
 
 async def test_simulated_alerts_are_bot_posts_the_bot_answers(api: Api, sandbox):

@@ -9,6 +9,8 @@ from pathlib import Path
 import yaml
 
 from bot.sandbox.fake.slack_state import DEFAULT_SCOPES
+from bot.sandbox.workspace import MESSAGE_SHORTCUTS
+from bot.slack.ids import Callback
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFESTS = ("slack-app-manifest.yaml", "slack-app-manifest.socket-mode.yaml")
@@ -126,3 +128,20 @@ def test_the_manifests_subscribe_to_exactly_the_events_the_bot_handles():
 def test_the_fake_workspace_grants_what_the_manifest_asks_for():
     asked = set(_manifest(MANIFESTS[0])["oauth_config"]["scopes"]["bot"])
     assert set(DEFAULT_SCOPES.split(",")) == asked
+
+
+def test_the_sandbox_offers_the_message_shortcuts_the_manifests_declare_and_the_bot_handles():
+    offered = [(s.callback_id, s.name, s.description) for s in MESSAGE_SHORTCUTS]
+    for name in MANIFESTS:
+        shortcuts = _manifest(name)["features"]["shortcuts"]
+        declared = [
+            (s["callback_id"], s["name"], s["description"])
+            for s in shortcuts
+            if s["type"] == "message"
+        ]
+        assert offered == declared, name
+    handled = set()
+    for path in (ROOT / "bot" / "slack").rglob("*.py"):
+        found = re.findall(r"app\.message_shortcut\(Callback\.([A-Z_]+)\)", path.read_text())
+        handled.update(Callback[member].value for member in found)
+    assert {s.callback_id for s in MESSAGE_SHORTCUTS} == handled

@@ -71,6 +71,15 @@ function handlers(inThread) {
     },
     react: (message, name) => api("react", { channel: app.channel, ts: message.ts, name }).then(refresh),
     pin: (message) => api("pin", { channel: app.channel, ts: message.ts }).then(refresh),
+    shortcuts: app.ws.shortcuts || [],
+    appName: app.ws.bot.name,
+    shortcut: async (message, shortcut) => {
+      const result = await api("shortcut", {
+        channel: app.channel, ts: message.ts, callback_id: shortcut.callback_id,
+      });
+      if (result.ok === false && result.error) toast(result.error);
+      refresh();
+    },
     thread: (message) => {
       app.thread = message.ts;
       refresh();

@@ -18,10 +18,12 @@ function avatar(author) {
 }
 
 // handlers: {act(message, block, element, selection), react(message, name), pin(message),
-//            thread(message), inThread}
+//            thread(message), shortcut(message, shortcut), shortcuts, appName, inThread}
 export function renderMessage(message, handlers) {
   const node = el("div", `message${message.ephemeral ? " ephemeral" : ""}`);
   node.dataset.ts = message.ts;
+  // focusable, as in Slack, so the keyboard reaches its tools (reactions, More actions)
+  if (!message.ephemeral) node.tabIndex = 0;
   node.appendChild(avatar(message.author));
   const main = el("div", "message-main");
   const head = el("div", "message-head");
@@ -94,7 +96,88 @@ function tools(message, handlers) {
     pin.addEventListener("click", () => handlers.pin(message));
     bar.appendChild(pin);
   }
+  if (handlers.shortcuts && handlers.shortcuts.length) bar.appendChild(moreActions(message, handlers));
   return bar;
+}
+
+// Slack's "More actions" (⋯) on a message: the app's message shortcuts, as its manifest lists
+// them; choosing one sends the app a message_action.
+function moreActions(message, handlers) {
+  const button = el("button", "tool", "⋯");
+  button.title = "More actions";
+  button.dataset.tool = "more";
+  button.setAttribute("aria-label", "More actions");
+  button.setAttribute("aria-haspopup", "menu");
+  button.setAttribute("aria-expanded", "false");
+  button.addEventListener("click", () => toggleMenu(button, message, handlers));
+  button.addEventListener("keydown", (event) => {
+    if (event.key !== "ArrowDown") return;
+    event.preventDefault();
+    if (!menu || menu.button !== button) toggleMenu(button, message, handlers);
+  });
+  return button;
+}
+
+let menu = null; // the open menu: {node, button}; one at a time, kept on <body> across re-renders
+
+function closeMenu(refocus) {
+  if (!menu) return;
+  const { node, button } = menu;
+  menu = null;
+  node.remove();
+  document.removeEventListener("mousedown", clickedOutside, true);
+  button.setAttribute("aria-expanded", "false");
+  if (refocus && button.isConnected) button.focus(); // while still shown: the menu held focus
+  const owner = button.closest(".message");
+  if (owner) owner.classList.remove("menu-open");
+}
+
+function clickedOutside(event) {
+  if (menu && !menu.node.contains(event.target) && !menu.button.contains(event.target)) closeMenu(false);
+}
+
+function toggleMenu(button, message, handlers) {
+  if (menu && menu.button === button) return closeMenu(true);
+  closeMenu(false);
+  const node = el("div", "message-menu");
+  node.setAttribute("role", "menu");
+  node.setAttribute("aria-label", "More actions");
+  const items = handlers.shortcuts.map((shortcut) => {
+    const item = el("button", "menu-item");
+    item.type = "button";
+    item.tabIndex = -1;
+    item.title = shortcut.description || "";
+    item.dataset.callbackId = shortcut.callback_id;
+    item.setAttribute("role", "menuitem");
+    const app = handlers.appName || "App";
+    item.setAttribute("aria-label", `${shortcut.name} (${app})`);
+    item.append(el("span", "menu-name", shortcut.name), el("span", "menu-app", app));
+    item.addEventListener("click", () => {
+      closeMenu(true);
+      handlers.shortcut(message, shortcut);
+    });
+    return item;
+  });
+  node.append(...items);
+  node.addEventListener("keydown", (event) => {
+    const at = items.indexOf(document.activeElement);
+    const go = { ArrowDown: at + 1, ArrowUp: at - 1, Home: 0, End: items.length - 1 }[event.key];
+    if (go !== undefined) items[(go + items.length) % items.length].focus();
+    else if (event.key === "Escape" || event.key === "Tab") closeMenu(true);
+    else return;
+    event.preventDefault();
+  });
+  document.body.appendChild(node);
+  const anchor = button.getBoundingClientRect();
+  const below = anchor.bottom + 4 + node.offsetHeight <= window.innerHeight;
+  node.style.top = `${below ? anchor.bottom + 4 : Math.max(4, anchor.top - 4 - node.offsetHeight)}px`;
+  node.style.left = `${Math.max(4, anchor.right - node.offsetWidth)}px`;
+  button.setAttribute("aria-expanded", "true");
+  const owner = button.closest(".message");
+  if (owner) owner.classList.add("menu-open");
+  menu = { node, button };
+  document.addEventListener("mousedown", clickedOutside, true);
+  items[0].focus();
 }
 
 // Re-render a list only when its content changed; keep the reader's place (or the bottom).
