@@ -59,6 +59,7 @@ class EventKind(StrEnum):
     SHORTCUT = "shortcut"
     JOINED = "joined"
     RUNBOOK_STEP = "runbook_step"
+    RUNBOOK_STEP_UNDONE = "runbook_step_undone"  # a done or skipped step put back to pending
     RUNBOOK_POSTED = "runbook_posted"
     ALERT = "alert"
     FOLLOWUP = "followup"

@@ -165,6 +165,7 @@ OTHERS: list[tuple[str, Attack]] = [
     ("runbook picker", click("runbook_pick", "", selected_option=f"{{id}}:{RUNBOOK}")),
     ("runbook step done", click("runbook_step_done", "{run}:0")),
     ("runbook step skip", click("runbook_step_skip", "{run}:1")),
+    ("runbook step undo", click("runbook_step_undo", "{run}:0:1")),  # undoes the done above
     ("timeline older button", click("timeline_older", "{id}:0")),
     ("timeline newer button", click("timeline_newer", "{id}:0")),
     ("add to timeline shortcut", shortcut),

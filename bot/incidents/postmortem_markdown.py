@@ -232,6 +232,11 @@ def _runbooks(
             step = by_index.get(index)
             if step is None:
                 lines.append(f"- [ ] {index + 1}. {title} — not done")
+            elif step.status == "pending":  # marked, then undone: the timeline says by whom
+                lines.append(
+                    f"- [ ] {index + 1}. {title} — not done (undone by {w.who(step.actor_id)}"
+                    f" at {stamp(step.at)})"
+                )
             else:
                 mark = "x" if step.status == "done" else " "
                 lines.append(

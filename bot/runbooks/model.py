@@ -201,6 +201,8 @@ class StepState:
     status: Literal["pending", "done", "skipped"] = "pending"
     actor: str | None = None
     at: datetime | None = None
+    revision: int = 0
+    """How many times the step changed; an Undo button names the revision it undoes."""
 
 
 PENDING = StepState()

@@ -165,13 +165,14 @@ async def runbook_steps(session: AsyncSession, run_id: int) -> Sequence[RunbookS
     return result.all()
 
 
-async def runbook_step(session: AsyncSession, run_id: int, step_index: int) -> RunbookStep | None:
-    result = await session.exec(
-        select(RunbookStep).where(
-            RunbookStep.run_id == run_id, RunbookStep.step_index == step_index
-        )
+async def runbook_step(
+    session: AsyncSession, run_id: int, step_index: int, *, lock: bool = False
+) -> RunbookStep | None:
+    """One step's stored state (row-locked on PostgreSQL when `lock`)."""
+    query = select(RunbookStep).where(
+        RunbookStep.run_id == run_id, RunbookStep.step_index == step_index
     )
-    return result.first()
+    return (await session.exec(locked_query(query, lock))).first()
 
 
 async def forget_events(session: AsyncSession, before: datetime) -> int:

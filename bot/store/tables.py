@@ -184,7 +184,8 @@ class RunbookRun(SQLModel, table=True):
 
 
 class RunbookStep(SQLModel, table=True):
-    """The state of one step of a posted runbook (done or skipped, by whom, when)."""
+    """The state of one step of a posted runbook: done, skipped or pending again after an undo,
+    by whom and when it last changed; `revision` counts its changes (1 = first marked)."""
 
     __tablename__ = "runbook_steps"
     __table_args__ = (UniqueConstraint("run_id", "step_index", name="uq_runbook_step"),)
@@ -195,6 +196,7 @@ class RunbookStep(SQLModel, table=True):
     status: str = Field(max_length=10)
     actor_id: str = Field(max_length=40)
     at: datetime = _when(nullable=False)
+    revision: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
 
 
 class AlertGroup(SQLModel, table=True):

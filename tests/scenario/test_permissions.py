@@ -132,6 +132,10 @@ DONE = {
     "resolve form": lambda s, a: s["incident"]["resolution"] == "Rolled back",
     "update form": lambda s, a: any(e["kind"] == "update" for e in s["timeline"]),
     "/incident close": lambda s, a: s["incident"]["status"] == "closed",
+    "runbook step undo": lambda s, a: (
+        [(step["status"], step["actor_id"]) for step in s["steps"] if step["step_index"] == 0]
+        == [("pending", a)]
+    ),
 }
 
 

@@ -384,12 +384,15 @@ def test_progress_header_and_step_states():
     step = {d["block_id"]: d for d in dicts}
     assert "Done by <@U1> at <!date^" in step["step-0"]["text"]["text"]
     assert "Skipped by <@U3>" in step["step-3"]["text"]["text"]
-    assert "step-0-actions" not in step and "step-4-actions" in step
     buttons = step["step-4-actions"]["elements"]
     assert [(b["action_id"], b["value"]) for b in buttons] == [
         ("runbook_step_done", "5:4"),
         ("runbook_step_skip", "5:4"),
     ]
+    for index in (0, 3):  # a done or skipped step can be undone, naming the change it undoes
+        [undo] = step[f"step-{index}-actions"]["elements"]
+        assert (undo["action_id"], undo["text"]["text"]) == ("runbook_step_undo", "Undo")
+        assert undo["value"] == f"5:{index}:0"
 
 
 def test_complete_runbook_says_so():

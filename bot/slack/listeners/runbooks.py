@@ -1,4 +1,4 @@
-"""Runbooks in the war room: `/incident runbook [name]`, the offer and picker, Done and Skip."""
+"""Runbooks in the war room: `/incident runbook [name]`, the offer and picker, Done, Skip, Undo."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from bot.flows import access
 from bot.flows.requests import Requester, reply
 from bot.flows.runbook_posts import post_runbook
 from bot.incidents import runbook_runs, timeline
+from bot.incidents.access import ADMIN_UNSURE
 from bot.incidents.service import IncidentError
 from bot.logging import bind_incident
 from bot.runbooks.model import Runbook, StepState
@@ -20,7 +21,7 @@ from bot.slack.parse import COMMAND, Command
 from bot.slack.views.runbook import RunbookAction, page_of_step, runbook_messages, runbook_picker
 from bot.slack.views.text import safe, user, when
 from bot.store import repo
-from bot.store.tables import Incident, RunbookRun
+from bot.store.tables import Incident, RunbookRun, TimelineEvent
 from bot.types import incident_ref
 
 log = structlog.get_logger(__name__)
@@ -173,6 +174,27 @@ async def _link_step(deps: Deps, run: RunbookRun, page: int, entry_id: int) -> N
             )
 
 
+def _usable(deps: Deps, run: RunbookRun) -> Runbook | None:
+    """The loaded runbook a run was posted from, while it still has the run's steps."""
+    runbook = deps.runbooks.get(run.runbook_name)
+    return runbook if runbook is not None and len(runbook.steps) == run.step_count else None
+
+
+def _refresh(
+    deps: Deps, run: RunbookRun, incident: Incident, step_index: int, entry: TimelineEvent | None
+) -> dict[str, Any]:
+    """The calls that show a step's change: its pages updated in place (unless the war room
+    is archived), and the timeline entry linked to the page showing the step."""
+    calls: dict[str, Any] = {}
+    runbook = _usable(deps, run)
+    page = page_of_step(runbook, step_index) if runbook else 0
+    if runbook is not None and not incident.room_archived_at:
+        calls["pages"] = show_progress(deps, run, runbook, incident.number, {0, page})
+    if entry is not None and entry.id is not None:
+        calls["link"] = _link_step(deps, run, page, entry.id)
+    return calls
+
+
 async def step_clicked(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
     """Done or Skip on a runbook step: record who and when, then update the runbook in place."""
     await ack()
@@ -191,10 +213,9 @@ async def step_clicked(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
             run = await runbook_runs.run_of(session, int(run_id))
         if not await access.permit(deps, requester, run.incident_id):
             return
-        runbook = deps.runbooks.get(run.runbook_name)
-        usable = runbook is not None and len(runbook.steps) == run.step_count
+        runbook = _usable(deps, run)
         title = f"step {step_index + 1}"
-        if runbook is not None and usable and step_index < len(runbook.steps):
+        if runbook is not None and step_index < len(runbook.steps):
             title = runbook.steps[step_index].title
         async with deps.db.session() as session:
             outcome = await runbook_runs.record_step(
@@ -209,17 +230,110 @@ async def step_clicked(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
         await reply(deps, requester, f":warning: {exc}")
         return
     bind_incident(outcome.incident.number)
-    calls: dict[str, Any] = {}
-    page = page_of_step(runbook, step_index) if runbook and usable else 0
-    if runbook is not None and usable and not outcome.incident.room_archived_at:
-        calls["pages"] = show_progress(deps, run, runbook, outcome.incident.number, {0, page})
-    if outcome.recorded and outcome.entry is not None and outcome.entry.id is not None:
-        calls["link"] = _link_step(deps, run, page, outcome.entry.id)
-    text = _step_note(outcome, step_index, run.runbook_name, usable=usable)
+    calls = _refresh(deps, run, outcome.incident, step_index, outcome.entry)
+    text = _step_note(outcome, step_index, run.runbook_name, usable=runbook is not None)
     if text:
         calls["tell"] = reply(deps, requester, text)
     log.info("runbook_step_clicked", status=status, step=step_index, recorded=outcome.recorded)
     await deps.slack.gather(**calls)
+
+
+async def undo_clicked(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
+    """Undo on a done or skipped step: back to pending when its marker, the IC or an admin
+    asks, recorded on the timeline; the runbook is updated in place either way."""
+    await ack()
+    requester = requester_of(body)
+    if requester is None:
+        log.warning("runbook_click_unreadable")
+        return
+    parts = str(action_of(body).get("value") or "").split(":")
+    if len(parts) != 3 or not all(part.isdigit() for part in parts):
+        await reply(deps, requester, f":warning: {runbook_runs.OUTDATED}")
+        return
+    run_id, step_index, revision = (int(part) for part in parts)
+    admin: bool | None = False
+    try:
+        async with deps.db.session() as session:
+            run = await runbook_runs.run_of(session, run_id)
+        if not await access.permit(deps, requester, run.incident_id):
+            return
+        outcome = await _undo(deps, requester, run_id, step_index, revision, admin=False)
+        if outcome.refused and deps.settings.admins:
+            admin = await access.is_admin(deps, requester.user_id)
+            if admin:
+                outcome = await _undo(deps, requester, run_id, step_index, revision, admin=True)
+    except IncidentError as exc:
+        await reply(deps, requester, f":warning: {exc}")
+        return
+    bind_incident(outcome.incident.number)
+    log.info(
+        "runbook_step_undo_clicked",
+        step=step_index,
+        undone=outcome.undone is not None,
+        refused=outcome.refused,
+    )
+    if outcome.refused:
+        await reply(deps, requester, _undo_refusal(outcome, admin_unsure=admin is None))
+        return
+    calls = _refresh(deps, run, outcome.incident, step_index, outcome.entry)
+    text = _undo_note(outcome, run.runbook_name, usable=_usable(deps, run) is not None)
+    if text:
+        calls["tell"] = reply(deps, requester, text)
+    await deps.slack.gather(**calls)
+
+
+async def _undo(
+    deps: Deps, requester: Requester, run_id: int, step_index: int, revision: int, *, admin: bool
+) -> runbook_runs.UndoOutcome:
+    async with deps.db.session() as session:
+        return await runbook_runs.undo_step(
+            session,
+            run_id=run_id,
+            step_index=step_index,
+            revision=revision,
+            actor=requester.user_id,
+            admin=admin,
+        )
+
+
+def _undo_refusal(outcome: runbook_runs.UndoOutcome, *, admin_unsure: bool) -> str:
+    """Who may undo the step, for someone who may not."""
+    marker = outcome.state.actor
+    if outcome.ic == marker:
+        text = f":no_entry: Only the IC {user(marker)}, who marked it, can undo this step."
+    elif outcome.ic:
+        text = (
+            f":no_entry: Only {user(marker)} who marked it, or the IC {user(outcome.ic)}, "
+            f"can undo this step."
+        )
+    else:
+        text = (
+            f":no_entry: Only {user(marker)} who marked it, or the incident commander, can "
+            f"undo this step; nobody holds IC yet (take it with `{COMMAND} ic`)."
+        )
+    return text + " Ask them (or an admin) to undo it." + (ADMIN_UNSURE if admin_unsure else "")
+
+
+def _undo_note(outcome: runbook_runs.UndoOutcome, runbook_name: str, *, usable: bool) -> str | None:
+    """What the clicker is told beyond the updated runbook message, if anything."""
+    number = outcome.step_index + 1
+    if outcome.undone is None and outcome.state.status == "pending":
+        return f":information_source: Step {number} is already pending. Nothing changed."
+    if outcome.undone is None:
+        verb = "done" if outcome.state.status == "done" else "skipped"
+        at = f" {when(outcome.state.at)}" if outcome.state.at else ""
+        return (
+            f":information_source: Step {number} was marked {verb} again by "
+            f"{user(outcome.state.actor)}{at}, after the change that Undo was for. Nothing "
+            "changed; use the Undo button on the updated message if it should be undone."
+        )
+    if not usable:
+        return (
+            f":information_source: Step {number} is back to pending, but runbook "
+            f"`{runbook_name}` has changed or is no longer loaded, so this message cannot "
+            f"show it. Post the current version with `{COMMAND} runbook {runbook_name}`."
+        )
+    return None
 
 
 def _step_note(
@@ -253,3 +367,4 @@ def register(app: AsyncApp) -> None:
     app.action(RunbookAction.PICK)(picked)
     app.action(RunbookAction.STEP_DONE)(step_clicked)
     app.action(RunbookAction.STEP_SKIP)(step_clicked)
+    app.action(RunbookAction.STEP_UNDO)(undo_clicked)

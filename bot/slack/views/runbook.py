@@ -1,4 +1,4 @@
-"""Block Kit for runbooks: posted steps with Done/Skip buttons, offers and the picker."""
+"""Block Kit for runbooks: posted steps with Done/Skip (and Undo) buttons, offers and the picker."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ class RunbookAction(StrEnum):
 
     STEP_DONE = "runbook_step_done"
     STEP_SKIP = "runbook_step_skip"
+    STEP_UNDO = "runbook_step_undo"  # value: "<run id>:<step index>:<revision undone>"
     POST = "runbook_post"
     PICK = "runbook_pick"
 
@@ -80,7 +81,7 @@ def _layout(index: int, step: Step) -> tuple[str, str | None, str | None]:
 def _cost(index: int, step: Step) -> tuple[int, int]:
     """Worst-case (blocks, characters) of a step in any state."""
     head, body, command = _layout(index, step)
-    blocks = 2 + (1 if command else 0)  # section, actions while pending, maybe the command
+    blocks = 2 + (1 if command else 0)  # section, actions (Done/Skip or Undo), maybe the command
     chars = len(head) + len(body or "") + STATE_RESERVE + len(command or "") + 40
     return blocks, chars
 
@@ -133,7 +134,7 @@ def _state_line(state: StepState) -> str:
 
 
 def step_blocks(index: int, step: Step, state: StepState, *, runbook_run_id: int) -> list[Block]:
-    """One step: its text and state, its command, and Done/Skip while pending."""
+    """One step: its text and state, its command, and Done/Skip while pending, Undo after."""
     head, body, command = _layout(index, step)
     if state.status == "skipped":
         head = f"~{head}~"
@@ -149,19 +150,22 @@ def step_blocks(index: int, step: Step, state: StepState, *, runbook_run_id: int
         blocks.append(
             SectionBlock(block_id=f"step-{index}-command", text=MarkdownTextObject(text=command))
         )
-    if state.status == "pending":
-        value = f"{runbook_run_id}:{index}"
-        blocks.append(
-            ActionsBlock(
-                block_id=f"step-{index}-actions",
-                elements=[
-                    ButtonElement(
-                        text="Done", action_id=RunbookAction.STEP_DONE, value=value, style="primary"
-                    ),
-                    ButtonElement(text="Skip", action_id=RunbookAction.STEP_SKIP, value=value),
-                ],
+    value = f"{runbook_run_id}:{index}"
+    buttons = (
+        [
+            ButtonElement(
+                text="Done", action_id=RunbookAction.STEP_DONE, value=value, style="primary"
+            ),
+            ButtonElement(text="Skip", action_id=RunbookAction.STEP_SKIP, value=value),
+        ]
+        if state.status == "pending"
+        else [
+            ButtonElement(
+                text="Undo", action_id=RunbookAction.STEP_UNDO, value=f"{value}:{state.revision}"
             )
-        )
+        ]
+    )
+    blocks.append(ActionsBlock(block_id=f"step-{index}-actions", elements=buttons))
     return blocks
 
 

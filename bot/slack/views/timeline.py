@@ -45,6 +45,7 @@ KIND_EMOJI = {
     EventKind.SHORTCUT: ":bookmark:",
     EventKind.JOINED: ":wave:",
     EventKind.RUNBOOK_STEP: ":white_check_mark:",
+    EventKind.RUNBOOK_STEP_UNDONE: ":leftwards_arrow_with_hook:",
     EventKind.RUNBOOK_POSTED: ":books:",
     EventKind.ALERT: ":bell:",
     EventKind.FOLLOWUP: ":dart:",
