@@ -33,6 +33,8 @@ class StatsRow(NamedTuple):
     mitigated_at: float | None
     resolved_at: float | None
     postmortem_completed_at: float | None
+    postmortem_missing: int = 0
+    """How many items were missing when its postmortem was marked complete anyway."""
 
 
 class PageRow(NamedTuple):
@@ -190,17 +192,19 @@ async def stats_rows(session: AsyncSession, since: datetime) -> list[StatsRow]:
         Incident.resolved_at,
         Postmortem.completed_at,
     ]
+    columns = [
+        Incident.severity,
+        Incident.status,
+        Incident.is_drill,
+        *(_epoch(col(t), dialect) for t in times),
+        col(Postmortem.missing_at_completion),
+    ]
     result = await session.exec(
-        select(
-            Incident.severity,
-            Incident.status,
-            Incident.is_drill,
-            *(_epoch(col(t), dialect) for t in times),
-        )
+        select(*columns)
         .join(Postmortem, col(Postmortem.incident_id) == col(Incident.id), isouter=True)
         .where(col(Incident.declared_at) >= since)
     )
-    return [StatsRow._make(row) for row in result.all()]
+    return [StatsRow._make([*row[:-1], len(row[-1] or [])]) for row in result.all()]
 
 
 async def page_rows(session: AsyncSession, since: datetime) -> list[PageRow]:
