@@ -18,7 +18,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.store.db import dialect_of
 from bot.store.outbound import Page
-from bot.store.tables import AlertGroup, FollowUp, Incident, Postmortem, RunbookRun, RunbookStep
+from bot.store.tables import (
+    AlertGroup,
+    FollowUp,
+    Incident,
+    Postmortem,
+    RunbookRun,
+    RunbookStep,
+    TimelineEvent,
+)
 
 
 class StatsRow(NamedTuple):
@@ -96,6 +104,23 @@ async def set_postmortem_file(session: AsyncSession, incident_id: int, file_id: 
     await session.exec(
         update(Postmortem).where(col(Postmortem.incident_id) == incident_id).values(file_id=file_id)
     )
+
+
+async def entries_after(
+    session: AsyncSession, incident_id: int, after: datetime, *, besides: Sequence[str]
+) -> int:
+    """How many timeline entries of the incident came after `after` (kinds in `besides` not
+    counted)."""
+    result = await session.exec(
+        select(func.count())
+        .select_from(TimelineEvent)
+        .where(
+            TimelineEvent.incident_id == incident_id,
+            col(TimelineEvent.occurred_at) > after,
+            col(TimelineEvent.kind).not_in(besides),
+        )
+    )
+    return int(result.one() or 0)
 
 
 async def alert_groups_of(session: AsyncSession, incident_id: int) -> Sequence[AlertGroup]:
