@@ -10,6 +10,7 @@ from sqlmodel import col, select
 from bot.store.db import Database
 from bot.store.outbound import Page
 from bot.store.tables import Incident, RoleAssignment, TimelineEvent
+from tests.fakes.values import checkboxes
 
 
 async def incidents(db: Database) -> Sequence[Incident]:
@@ -95,6 +96,29 @@ async def form_shown(bot, slack) -> dict:
     await bot.settle()
     opened = [c for c in slack.calls_to("views.open") if c.ok][-1]
     return slack.view(opened.response["view"]["id"])
+
+
+async def complete_postmortem(
+    bot, driver, slack, *, user: str = "U_ALICE", anyway: bool = True, **click
+) -> dict:
+    """Click "Mark postmortem complete" (`click`: where, as `driver.block_action` takes it)
+    and confirm in the form it opens, ticking "complete anyway" when it asks for it (and
+    `anyway`); the form as it was shown (a notice, when it showed why not instead)."""
+    assert (await driver.block_action("postmortem_complete", user=user, **click)).status == 200
+    form = await form_shown(bot, slack)
+    if form["callback_id"] != "postmortem_complete":
+        return form
+    values = {}
+    box = [b for b in form["blocks"] if b.get("block_id") == "postmortem_anyway"]
+    if anyway and box:
+        [option] = box[0]["element"]["options"]
+        values["postmortem_anyway"] = {"postmortem_anyway": checkboxes(option["value"])}
+    reply = await driver.view_submission(
+        "postmortem_complete", values, user=user, view_id=form["id"]
+    )
+    assert reply.status == 200
+    await bot.settle()
+    return form
 
 
 async def pages(db: Database) -> list[Page]:

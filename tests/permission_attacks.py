@@ -26,7 +26,7 @@ from bot.store.tables import (
     TimelineEvent,
 )
 from tests.fakes import FakeSlack, Reply, SlackDriver
-from tests.fakes.values import plain, static
+from tests.fakes.values import checkboxes, plain, static
 
 RUNBOOK = "db-failover"
 PRIVATE = "only people in its war room can see or act on it"
@@ -107,6 +107,9 @@ async def monitoring(driver: SlackDriver, t: Target, user: str) -> Reply:
     )
 
 
+_anyway = checkboxes("stale_draft,resolution,followups,owners")  # complete whatever is missing
+
+
 def _link(t: Target) -> dict[str, Any]:
     return {"incident": {"incident": static(str(t.id))}}
 
@@ -154,6 +157,10 @@ OTHERS: list[tuple[str, Attack]] = [
     ("post update button", click("post_update", "{id}")),
     ("snooze button", click("snooze_reminder", "{id}:update_due")),
     ("postmortem complete button", click("postmortem_complete", "{id}")),
+    (
+        "postmortem complete form",
+        form("postmortem_complete", {"postmortem_anyway": {"postmortem_anyway": _anyway}}),
+    ),
     ("postmortem share button", click("postmortem_share", "{id}")),
     ("add follow-up button", click("add_followup", "{id}")),
     (

@@ -235,9 +235,17 @@ async def editable(
     None for anywhere else (a request may name any message), an ephemeral or a view.
     """
     container = body.get("container") or {}
-    channel, ts = container.get("channel_id"), container.get("message_ts")
     if container.get("type") != "message" or container.get("is_ephemeral"):
         return None
+    return await may_edit(
+        deps, incident, user, container.get("channel_id"), container.get("message_ts")
+    )
+
+
+async def may_edit(
+    deps: Deps, incident: Incident | None, user: str, channel: Any, ts: Any
+) -> tuple[str, str] | None:
+    """(channel, ts) when the bot may rewrite that message for `user` (see `editable`)."""
     if not isinstance(channel, str) or not isinstance(ts, str) or not channel or not ts:
         return None
     if channel == live_room(incident):

@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -69,6 +70,107 @@ class Completion:
     already: bool
 
 
+class Gap(StrEnum):
+    """Something the bot can see is still missing from a postmortem."""
+
+    STALE_DRAFT = "stale_draft"  # timeline entries came after the draft was written
+    RESOLUTION = "resolution"  # no resolution summary
+    FOLLOWUPS = "followups"  # no follow-up action at all
+    OWNERS = "owners"  # open follow-ups nobody owns
+
+
+@dataclass(frozen=True)
+class Checklist:
+    """What the bot knows of a postmortem's readiness (the root cause and lessons are
+    written in the draft itself, out of its sight)."""
+
+    incident: Incident
+    postmortem: Postmortem | None
+    followups: int
+    open_followups: int
+    unowned: int
+    """Open follow-ups without an owner."""
+    newer_entries: int
+    """Timeline entries recorded after the draft was written."""
+
+    @property
+    def gaps(self) -> list[Gap]:
+        gaps = []
+        if self.postmortem is not None and self.newer_entries:
+            gaps.append(Gap.STALE_DRAFT)
+        if not (self.incident.resolution or "").strip():
+            gaps.append(Gap.RESOLUTION)
+        if not self.followups:
+            gaps.append(Gap.FOLLOWUPS)
+        if self.unowned:
+            gaps.append(Gap.OWNERS)
+        return gaps
+
+    def label(self, gap: Gap) -> str:
+        """What is missing, in a few words (kept with the completion)."""
+        if gap is Gap.STALE_DRAFT:
+            return f"an up-to-date draft ({counted(self.newer_entries, 'newer timeline entry')})"
+        if gap is Gap.RESOLUTION:
+            return "a resolution summary"
+        if gap is Gap.FOLLOWUPS:
+            return "follow-up actions"
+        return f"owners for {counted(self.unowned, 'open follow-up')}"
+
+    @property
+    def missing(self) -> list[str]:
+        return [self.label(gap) for gap in self.gaps]
+
+
+def missing_note(missing: Sequence[str]) -> str:
+    """`2 items missing (a resolution summary; follow-up actions)`."""
+    return f"{counted(len(missing), 'item')} missing ({'; '.join(missing)})"
+
+
+def counted(n: int, thing: str) -> str:
+    """`1 open follow-up`, `3 timeline entries`."""
+    plural = f"{thing[:-1]}ies" if thing.endswith("y") else f"{thing}s"
+    return f"{n} {thing if n == 1 else plural}"
+
+
+QUIET_KINDS = (EventKind.POSTMORTEM.value, EventKind.REFUSED.value)
+"""Timeline entries that do not make a draft out of date (drafting itself, refusals)."""
+
+
+async def checklist(session: AsyncSession, incident_id: int, *, lock: bool = False) -> Checklist:
+    """Read what the confirmation lists: the draft, the resolution, the follow-ups."""
+    incident = await get(session, incident_id, lock=lock)
+    draft = await insights.postmortem_of(session, incident_id)
+    followups = await insights.followups_of(session, incident_id)
+    still_open = [f for f in followups if f.done_at is None]
+    newer = 0
+    if draft is not None:
+        newer = await insights.entries_after(
+            session, incident_id, draft.generated_at, besides=QUIET_KINDS
+        )
+    return Checklist(
+        incident=incident,
+        postmortem=draft,
+        followups=len(followups),
+        open_followups=len(still_open),
+        unowned=sum(1 for f in still_open if not f.owner_id),
+        newer_entries=newer,
+    )
+
+
+def blocker(checklist: Checklist) -> str | None:
+    """Why the postmortem cannot be marked complete at all (with the fix), or None."""
+    incident = checklist.incident
+    ref = incident_ref(incident.number)
+    if Status(incident.status).is_open:
+        return (
+            f"{ref} is still `{incident.status}`: resolve it first "
+            "(`/incident resolve <what fixed it>`), then complete its postmortem."
+        )
+    if checklist.postmortem is None:
+        return f"{ref} has no postmortem draft yet: run `/incident postmortem` in its war room."
+    return None
+
+
 async def gather(session: AsyncSession, incident_id: int) -> Material:
     """Read the incident and everything around it (eight queries, whatever their size)."""
     incident = await get(session, incident_id)
@@ -111,32 +213,37 @@ async def attach_file(session: AsyncSession, *, incident_id: int, file_id: str) 
     await session.commit()
 
 
-async def mark_complete(session: AsyncSession, *, incident_id: int, actor: str) -> Completion:
-    """Record that the postmortem is complete (once); commits."""
-    incident = await get(session, incident_id, lock=True)
-    ref = incident_ref(incident.number)
-    if Status(incident.status).is_open:
-        raise IncidentError(
-            f"{ref} is still `{incident.status}`: resolve it first "
-            "(`/incident resolve <what fixed it>`), then complete its postmortem."
-        )
-    postmortem = await insights.postmortem_of(session, incident_id)
-    if postmortem is None:
-        raise IncidentError(
-            f"{ref} has no postmortem draft yet: run `/incident postmortem` in its war room."
-        )
+async def mark_complete(
+    session: AsyncSession, *, incident_id: int, actor: str, accepted: Collection[Gap]
+) -> Completion:
+    """Record that the postmortem is complete (once), with what is still missing when the
+    actor `accepted` completing without it; commits."""
+    found = await checklist(session, incident_id, lock=True)
+    if reason := blocker(found):
+        raise IncidentError(reason)
+    incident, postmortem = found.incident, found.postmortem
+    assert postmortem is not None
     if postmortem.completed_at is not None:
         return Completion(incident, postmortem, already=True)
+    ref = incident_ref(incident.number)
+    if unaccepted := [found.label(g) for g in found.gaps if g not in accepted]:
+        raise IncidentError(
+            f"The postmortem of {ref} is not marked complete: it is missing "
+            f"{', '.join(unaccepted)}. Click *Mark postmortem complete* again to review it."
+        )
     now = utcnow()
+    missing = found.missing
     postmortem.completed_at, postmortem.completed_by = now, actor
+    postmortem.missing_at_completion = missing
+    without = f" with {missing_note(missing)}" if missing else ""
     await record(
         session,
         incident_id=incident_id,
         kind=EventKind.POSTMORTEM,
         actor=actor,
-        text=f"Postmortem marked complete by <@{actor}>",
+        text=f"Postmortem marked complete by <@{actor}>{without}",
         at=now,
-        data={"event": "completed"},
+        data={"event": "completed", "missing": missing},
     )
     await session.commit()
     return Completion(incident, postmortem, already=False)

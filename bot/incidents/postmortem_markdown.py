@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
-from bot.incidents.postmortem import MENTION, Material
+from bot.incidents.postmortem import MENTION, Material, missing_note
 from bot.store.tables import (
     utcnow,
 )
@@ -119,9 +119,11 @@ def _facts(m: Material, w: _Writer, now: datetime) -> list[str]:
         lines.append(f"| Closed | {stamp(i.closed_at)} |")
     lines.append(f"| War room | #{i.channel_name or '—'} |")
     if m.postmortem and m.postmortem.completed_at:
+        missing = m.postmortem.missing_at_completion
         lines.append(
             f"| Postmortem completed | {stamp(m.postmortem.completed_at)} by "
-            f"{w.who(m.postmortem.completed_by)} |"
+            f"{w.who(m.postmortem.completed_by)}"
+            f"{', with ' + missing_note(missing) if missing else ''} |"
         )
     return lines
 

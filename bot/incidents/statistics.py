@@ -49,6 +49,8 @@ class Stats:
     major_resolved: int = 0
     """Resolved or closed SEV1/SEV2 incidents (the postmortems that are due)."""
     major_postmortems_done: int = 0
+    major_postmortems_missing: int = 0
+    """Of those done, the ones marked complete with items missing."""
     followups_open: int = 0
     followups_overdue: int = 0
     game_days: int = 0
@@ -141,6 +143,9 @@ def summarise(
         postmortem=_between(done, lambda r: r.resolved_at, lambda r: r.postmortem_completed_at),
         major_resolved=len(major),
         major_postmortems_done=sum(1 for r in major if r.postmortem_completed_at is not None),
+        major_postmortems_missing=sum(
+            1 for r in major if r.postmortem_completed_at is not None and r.postmortem_missing
+        ),
         followups_open=followups.open,
         followups_overdue=followups.overdue,
         game_days=len(inside) - len(real),

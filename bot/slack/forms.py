@@ -97,10 +97,11 @@ async def permit_submission(
     view: dict[str, Any],
     *,
     incident_id: int | None,
-    block: str,
+    block: str | None,
     actions: access.Actions = (),
 ) -> bool:
-    """Check a form submission before its ack: refused, the form shows why under `block`.
+    """Check a form submission before its ack: refused, the form shows why under `block`
+    (None: in place of the form, for one whose inputs depend on what it shows).
 
     True when the submission may go on (not acked yet: the caller acks). Someone who may see
     the incident also gets the full refusal, naming who may, where the form was opened
@@ -110,10 +111,24 @@ async def permit_submission(
     incident, decision = await access.decide_in_time(deps, incident_id, user, actions)
     if decision.allowed:
         return True
-    await ack(response_action="errors", errors={block: decision.short})
+    if block is None:
+        title = str((view.get("title") or {}).get("text") or "Not allowed")
+        await ack(response_action="update", view=notice_modal(title, decision.short))
+    else:
+        await ack(response_action="errors", errors={block: decision.short})
     requester = submitter(deps, body, view, incident=incident)
     await access.refuse(deps, incident, requester, decision, answer=decision.visible)
     return False
+
+
+def keep_answer(view: View, submitted: dict[str, Any]) -> View:
+    """`view`, shown in place of the `submitted` form, answering where that one would."""
+    answer = view_metadata(submitted).get("answer")
+    if answer is None:
+        return view
+    data = json.loads(view.private_metadata or "{}")
+    view.private_metadata = json.dumps({**data, "answer": answer})
+    return view
 
 
 async def open_form(

@@ -45,6 +45,7 @@ class Callback(StrEnum):
     LOADING = "form_loading"  # a form opened at once, filled when its data is in
     NOTICE = "form_notice"  # a form that could not be filled says why
     PAGE = "page_oncall"
+    POSTMORTEM_COMPLETE = "postmortem_complete"  # confirm "Mark postmortem complete"
 
 
 class Block(StrEnum):
@@ -67,3 +68,4 @@ class Block(StrEnum):
     PAGE_USER = "page_user"
     PAGE_URGENCY = "page_urgency"
     PAGE_MESSAGE = "page_message"
+    POSTMORTEM_ANYWAY = "postmortem_anyway"  # checkbox: complete although items are missing

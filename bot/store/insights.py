@@ -18,7 +18,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.store.db import dialect_of
 from bot.store.outbound import Page
-from bot.store.tables import AlertGroup, FollowUp, Incident, Postmortem, RunbookRun, RunbookStep
+from bot.store.tables import (
+    AlertGroup,
+    FollowUp,
+    Incident,
+    Postmortem,
+    RunbookRun,
+    RunbookStep,
+    TimelineEvent,
+)
 
 
 class StatsRow(NamedTuple):
@@ -33,6 +41,8 @@ class StatsRow(NamedTuple):
     mitigated_at: float | None
     resolved_at: float | None
     postmortem_completed_at: float | None
+    postmortem_missing: int = 0
+    """How many items were missing when its postmortem was marked complete anyway."""
 
 
 class PageRow(NamedTuple):
@@ -94,6 +104,23 @@ async def set_postmortem_file(session: AsyncSession, incident_id: int, file_id: 
     await session.exec(
         update(Postmortem).where(col(Postmortem.incident_id) == incident_id).values(file_id=file_id)
     )
+
+
+async def entries_after(
+    session: AsyncSession, incident_id: int, after: datetime, *, besides: Sequence[str]
+) -> int:
+    """How many timeline entries of the incident came after `after` (kinds in `besides` not
+    counted)."""
+    result = await session.exec(
+        select(func.count())
+        .select_from(TimelineEvent)
+        .where(
+            TimelineEvent.incident_id == incident_id,
+            col(TimelineEvent.occurred_at) > after,
+            col(TimelineEvent.kind).not_in(besides),
+        )
+    )
+    return int(result.one() or 0)
 
 
 async def alert_groups_of(session: AsyncSession, incident_id: int) -> Sequence[AlertGroup]:
@@ -190,17 +217,19 @@ async def stats_rows(session: AsyncSession, since: datetime) -> list[StatsRow]:
         Incident.resolved_at,
         Postmortem.completed_at,
     ]
+    columns = [
+        Incident.severity,
+        Incident.status,
+        Incident.is_drill,
+        *(_epoch(col(t), dialect) for t in times),
+        col(Postmortem.missing_at_completion),
+    ]
     result = await session.exec(
-        select(
-            Incident.severity,
-            Incident.status,
-            Incident.is_drill,
-            *(_epoch(col(t), dialect) for t in times),
-        )
+        select(*columns)
         .join(Postmortem, col(Postmortem.incident_id) == col(Incident.id), isouter=True)
         .where(col(Incident.declared_at) >= since)
     )
-    return [StatsRow._make(row) for row in result.all()]
+    return [StatsRow._make([*row[:-1], len(row[-1] or [])]) for row in result.all()]
 
 
 async def page_rows(session: AsyncSession, since: datetime) -> list[PageRow]:

@@ -15,7 +15,7 @@ from tests.alert_messages import alert_groups, fire, link_by_picker
 from tests.conftest import SIGNING_SECRET
 from tests.fakes import FakeSlack, SlackDriver
 from tests.fakes.values import plain
-from tests.helpers import declare, form_shown, incidents, texts
+from tests.helpers import complete_postmortem, declare, form_shown, incidents, texts
 
 ROOM_METHODS = ("chat.postMessage", "chat.update", "pins.add", "conversations.setTopic")
 
@@ -84,8 +84,7 @@ async def test_nothing_reaches_a_war_room_archived_at_close(
         "add_followup", {"followup_text": {"followup_text": plain("Page on backlog growth")}}
     )
     await bot.settle()
-    await click(driver, room, Action.POSTMORTEM_COMPLETE)
-    await bot.settle()
+    await complete_postmortem(bot, driver, slack, channel=room)
     await click(driver, room, Action.FOLLOWUP_DONE)
     await bot.settle()
     await click(driver, room, Action.POSTMORTEM_SHARE)

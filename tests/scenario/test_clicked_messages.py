@@ -8,7 +8,7 @@ from sqlmodel import col, select
 
 from bot.store.tables import FollowUp, Postmortem
 from tests.fakes import FakeSlack, SlackDriver
-from tests.helpers import declare, texts
+from tests.helpers import complete_postmortem, declare, texts
 
 
 def shown(message: dict | None) -> tuple[str, str]:
@@ -53,12 +53,15 @@ async def test_a_forged_container_never_gets_another_message_rewritten(
     slack.reset_calls()
     forged = [
         ("followup_done", str(first.id), status, card),
-        ("postmortem_complete", str(incident.id), status, card),
         ("followup_done", str(second.id), bobs, second_note["ts"]),  # Bob's DM, not hers
     ]
     for action, value, channel, ts in forged:
         await driver.block_action(action, value=value, channel=channel, message_ts=ts)
         await bot.settle()
+    # confirmed in the form the click opens, which keeps the message clicked until then
+    await complete_postmortem(
+        bot, driver, slack, value=str(incident.id), channel=status, message_ts=card
+    )
     assert shown(slack.message(status, card)) == card_before
     assert shown(slack.message(bobs, second_note["ts"])) == note_before
     assert [c.args["channel"] for c in slack.calls_to("chat.update")] == []

@@ -22,7 +22,15 @@ from tests.alert_messages import AM_LINK, alert_groups, am_fields
 from tests.conftest import SIGNING_SECRET
 from tests.fakes import FakeSlack, SlackDriver
 from tests.fakes.values import static
-from tests.helpers import controls, declare, in_war_room, incidents, texts, timeline
+from tests.helpers import (
+    complete_postmortem,
+    controls,
+    declare,
+    in_war_room,
+    incidents,
+    texts,
+    timeline,
+)
 
 
 async def _postmortem(db, incident_id: int) -> Postmortem | None:
@@ -285,14 +293,15 @@ async def test_mark_complete_records_it_and_stops_the_review_reminder(
     assert "schedule the postmortem review of INC-1" in nag["text"]
     assert set(controls(nag)) == {"postmortem_complete", "add_followup", "postmortem_share"}
 
-    await driver.block_action(
-        "postmortem_complete",
+    await complete_postmortem(
+        bot,
+        driver,
+        slack,
         value=controls(nag)["postmortem_complete"]["value"],
         channel=incident.channel_id,
         message_ts=nag["ts"],
         user="U_BOB",
     )
-    await bot.settle()
     stored = await _postmortem(bot.deps.db, incident.id)
     assert stored.completed_at is not None and stored.completed_by == "U_BOB"
     assert "marked complete by <@U_BOB>" in slack.message(incident.channel_id, nag["ts"])["text"]
@@ -306,12 +315,12 @@ async def test_mark_complete_records_it_and_stops_the_review_reminder(
     ]
     assert len(reviews) == 1, "no reminder once it is complete"
 
-    await driver.block_action(
-        "postmortem_complete", value=str(incident.id), channel=incident.channel_id, user="U_CAROL"
+    again = await complete_postmortem(
+        bot, driver, slack, value=str(incident.id), channel=incident.channel_id, user="U_CAROL"
     )
-    await bot.settle()
-    assert "already" not in texts(slack.responses[-1].body)
-    assert "was marked complete by <@U_BOB>" in texts(slack.responses[-1].body)
+    assert again["callback_id"] == "form_notice", "nothing left to confirm"
+    assert "already" not in texts(again) and "was marked complete by <@U_BOB>" in texts(again)
+    assert (await _postmortem(bot.deps.db, incident.id)).completed_by == "U_BOB"
 
 
 async def test_postmortem_due_off_schedules_nothing(start_bot, slack: FakeSlack):
@@ -327,12 +336,12 @@ async def test_mark_complete_before_resolution_names_the_fix(
     bot, driver: SlackDriver, slack: FakeSlack
 ):
     incident = await declare(bot, driver)
-    await driver.block_action(
-        "postmortem_complete", value=str(incident.id), channel=incident.channel_id
+    shown = await complete_postmortem(
+        bot, driver, slack, value=str(incident.id), channel=incident.channel_id
     )
-    await bot.settle()
-    reply = texts(slack.responses[-1].body)
-    assert "still `investigating`" in reply and "/incident resolve" in reply
+    assert shown["callback_id"] == "form_notice", "no confirmation to give"
+    assert "still `investigating`" in texts(shown) and "/incident resolve" in texts(shown)
+    assert await _postmortem(bot.deps.db, incident.id) is None
 
 
 async def test_postmortem_command_regenerates_a_resolved_incidents_draft(

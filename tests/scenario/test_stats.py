@@ -8,7 +8,7 @@ import aiohttp
 
 from bot.store.tables import FollowUp, Incident, Postmortem, utcnow
 from tests.fakes import FakeSlack, SlackDriver
-from tests.helpers import declare, in_war_room, texts
+from tests.helpers import complete_postmortem, declare, in_war_room, texts
 
 M = timedelta(minutes=1)
 
@@ -136,14 +136,13 @@ async def test_stats_follow_a_real_incident(bot, driver: SlackDriver, slack: Fak
     incident = await declare(bot, driver, "declare sev2 Checkout down")
     for text in ("ic", "status identified", "status monitoring", "resolve Rolled back"):
         await in_war_room(bot, driver, incident, text)
-    await driver.block_action("postmortem_complete", value=str(incident.id))
-    await bot.settle()
+    await complete_postmortem(bot, driver, slack, value=str(incident.id))
     await driver.command("drill sev3 Game day")
     await bot.settle()
     text = await _stats(bot, driver, slack, "30d")
     assert "*Incidents*\n*1* (SEV1 0 · SEV2 1" in text
     assert "resolved 1" in text and "(n=1)" in text
-    assert "*100%* (1 of 1)" in text
+    assert "*100%* (1 of 1; 1 with items missing)" in text  # it has no follow-up actions
     assert "*Game days held*\n*1*" in text
 
 

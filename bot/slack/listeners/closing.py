@@ -1,4 +1,5 @@
-"""Closing the loop: `/incident postmortem|close`, Mark postmortem complete, Draft again, Close."""
+"""Closing the loop: `/incident postmortem|close`, Draft again, Close (Mark postmortem
+complete is `completion`)."""
 
 from __future__ import annotations
 
@@ -9,16 +10,14 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.deps import Deps
 from bot.flows import access, postmortems
-from bot.flows.reminders import sync_reminders
-from bot.flows.requests import Requester, live_room, outside_archived, reply, unit_of_work
+from bot.flows.requests import Requester, reply
 from bot.flows.status import change_status
-from bot.incidents import postmortem, service
+from bot.incidents import service
 from bot.incidents.access import Restricted
 from bot.notify.gateway import slack_error
 from bot.slack.ids import Action
 from bot.slack.listeners.clicks import clicked_id
 from bot.slack.parse import Command
-from bot.slack.views.postmortem import postmortem_completed
 from bot.store import repo
 from bot.store.tables import Incident
 from bot.types import Status, incident_ref
@@ -121,34 +120,6 @@ async def _clicked(
     return requester, incident_id
 
 
-async def mark_complete(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
-    clicked = await _clicked(ack, body, deps)
-    if clicked is None:
-        return
-    requester, incident_id = clicked
-    done = await unit_of_work(
-        deps,
-        requester,
-        lambda s: postmortem.mark_complete(s, incident_id=incident_id, actor=requester.user_id),
-    )
-    if done is None:
-        return
-    text, blocks = postmortem_completed(done.incident, done.postmortem)
-    if done.already:
-        await reply(deps, requester, text.replace(":white_check_mark:", ":information_source:"))
-        return
-    log.info("postmortem_completed")
-    calls: dict[str, Any] = {"reminders": sync_reminders(deps, incident_id)}
-    room = live_room(done.incident)
-    if editable := await access.editable(deps, done.incident, requester.user_id, body):
-        calls["message"] = deps.slack.update(*editable, text, blocks)
-    elif room:  # clicked on an ephemeral, or on a message not the bot's to edit here
-        calls["message"] = deps.slack.post(room, text, blocks)
-    else:  # the war room is archived (or there is none): the clicker hears it
-        calls["message"] = reply(deps, outside_archived(requester, done.incident), text, blocks)
-    await deps.slack.gather(**calls)
-
-
 async def share_again(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
     clicked = await _clicked(ack, body, deps)
     if clicked is not None:
@@ -163,6 +134,5 @@ async def close(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
 
 
 def register(app: AsyncApp) -> None:
-    app.action(Action.POSTMORTEM_COMPLETE)(mark_complete)
     app.action(Action.POSTMORTEM_SHARE)(share_again)
     app.action(Action.CLOSE)(close)

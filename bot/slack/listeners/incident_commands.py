@@ -7,7 +7,7 @@ from typing import Any
 from bot.deps import Deps
 from bot.flows.requests import Requester, reply
 from bot.flows.roles import give_role
-from bot.flows.status import change_severity, change_status
+from bot.flows.status import add_resolution, change_severity, change_status
 from bot.flows.updates import post_update
 from bot.incidents import roles
 from bot.incidents.access import Restricted
@@ -26,7 +26,7 @@ HELP_LINES = [
     "`/incident ic [@person]` — take IC, or hand it over",
     "`/incident role <role> @person` — assign a role (`comms`, `ops`, `scribe`)",
     "`/incident update [text]` — post a stakeholder update (a form without text)",
-    "`/incident resolve [what fixed it]` — resolve",
+    "`/incident resolve [what fixed it]` — resolve (once resolved: record what fixed it)",
 ]
 
 
@@ -112,6 +112,9 @@ class IncidentControls:
     ) -> None:
         assert incident.id is not None
         summary = parsed.text if parsed.name == "resolve" else ""
+        if summary and incident.status == Status.RESOLVED:  # the summary it was resolved without
+            await add_resolution(self.deps, incident.id, summary, requester)
+            return
         if summary:
             await change_status(
                 self.deps, incident.id, Status.RESOLVED, requester, resolution=summary

@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from bot.deps import Deps
-from bot.slack.listeners import closing, followups, home
+from bot.slack.listeners import closing, completion, followups, home
 
 
 def install_learning(bolt: AsyncApp, router: Any, deps: Deps) -> None:
@@ -16,6 +16,7 @@ def install_learning(bolt: AsyncApp, router: Any, deps: Deps) -> None:
     followups.FollowUpCommands(deps).install(router)
     home.InsightCommands(deps).install(router)
     closing.register(bolt)
+    completion.register(bolt)
     followups.register(bolt)
     home.register(bolt)
 

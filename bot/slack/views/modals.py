@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
+from typing import Any
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -164,16 +165,23 @@ def declare_modal(
 
 
 def incident_form(
-    callback: Callback, incident_id: int, *, title: str, submit: str, blocks: Sequence[SlackBlock]
+    callback: Callback,
+    incident_id: int,
+    *,
+    title: str,
+    submit: str,
+    blocks: Sequence[SlackBlock],
+    metadata: Mapping[str, Any] | None = None,
 ) -> View:
-    """A form about one incident: its id rides in private_metadata for the submission."""
+    """A form about one incident: its id (and any `metadata`) rides in private_metadata for
+    the submission."""
     return View(
         type="modal",
         callback_id=callback,
         title=truncate(title, 24),
         submit=submit,
         close="Cancel",
-        private_metadata=json.dumps({"incident": incident_id}),
+        private_metadata=json.dumps({**(metadata or {}), "incident": incident_id}),
         blocks=list(blocks),
     )
 

@@ -41,7 +41,9 @@ def completeness_text(stats: Stats) -> str:
     share = stats.completeness
     if share is None:
         return "no SEV1/SEV2 resolved"
-    return f"*{share:.0%}* ({stats.major_postmortems_done} of {stats.major_resolved})"
+    gaps = stats.major_postmortems_missing
+    missing = f"; {gaps} with items missing" if gaps else ""
+    return f"*{share:.0%}* ({stats.major_postmortems_done} of {stats.major_resolved}{missing})"
 
 
 def figure_fields(stats: Stats) -> list[list[MarkdownTextObject]]:

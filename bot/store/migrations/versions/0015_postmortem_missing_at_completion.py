@@ -1,0 +1,25 @@
+"""postmortem missing at completion: what was still missing when it was marked complete anyway
+
+Revision ID: 0015
+Revises: 0012
+Create Date: 2026-12-06 10:00:00.000000
+"""
+
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0015'
+down_revision = '0012'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('postmortems', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('missing_at_completion', sa.JSON(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('postmortems', schema=None) as batch_op:
+        batch_op.drop_column('missing_at_completion')
