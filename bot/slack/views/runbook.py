@@ -18,7 +18,7 @@ from slack_sdk.models.blocks import (
     StaticSelectElement,
 )
 
-from bot.runbooks.model import PENDING, Runbook, Step, StepState
+from bot.runbooks.model import PENDING, Runbook, RunbookMatch, Step, StepState
 from bot.slack.views.text import escape, safe, truncate, user, when
 
 
@@ -222,9 +222,15 @@ def runbook_messages(
     return messages
 
 
-def runbook_offer_blocks(runbooks: Sequence[Runbook], incident_id: int) -> list[Block]:
-    """Matching runbooks offered in the war room, each with a "Post runbook" button; [] if none."""
-    if not runbooks:
+def why(match: RunbookMatch, limit: int = 500) -> str:
+    """Why a runbook was suggested, escaped: its reasons joined."""
+    return safe(" · ".join(match.reasons), limit)
+
+
+def runbook_offer_blocks(offers: Sequence[RunbookMatch], incident_id: int) -> list[Block]:
+    """Matching runbooks offered in the war room, each with why and a "Post runbook" button;
+    [] if none."""
+    if not offers:
         return []
     blocks: list[Block] = [
         SectionBlock(
@@ -232,10 +238,14 @@ def runbook_offer_blocks(runbooks: Sequence[Runbook], incident_id: int) -> list[
             text=MarkdownTextObject(text=":books: *Runbooks that may help with this incident*"),
         )
     ]
-    for runbook in runbooks[:OFFER_LIMIT]:
+    for offer in offers[:OFFER_LIMIT]:
+        runbook = offer.runbook
         about = f"\n{safe(runbook.description, 200)}" if runbook.description else ""
         steps = len(runbook.steps)
-        text = f"*{safe(runbook.title, 300)}* · {steps} step{'s' if steps != 1 else ''}{about}"
+        reason = f"\n:mag: _{why(offer, 300)}_" if offer.reasons else ""
+        text = (
+            f"*{safe(runbook.title, 300)}* · {steps} step{'s' if steps != 1 else ''}{about}{reason}"
+        )
         blocks.append(
             SectionBlock(
                 block_id=f"offer-{runbook.name}",
@@ -247,7 +257,7 @@ def runbook_offer_blocks(runbooks: Sequence[Runbook], incident_id: int) -> list[
                 ),
             )
         )
-    more = len(runbooks) - OFFER_LIMIT
+    more = len(offers) - OFFER_LIMIT
     hint = f"{more} more match. " if more > 0 else ""
     blocks.append(
         ContextBlock(
