@@ -20,8 +20,8 @@ from bot.slack.views.runbook import (
     runbook_messages,
     runbook_offer_blocks,
     runbook_pages,
-    runbook_picker,
 )
+from bot.slack.views.runbook_picker import runbook_picker, runbook_preview
 from bot.types import Severity
 
 SHIPPED = Path(__file__).parents[2] / "runbooks"
@@ -546,3 +546,39 @@ def test_picker_holds_at_most_a_hundred_options(count):
     assert len(select["options"]) == min(count, 100)
     assert select["options"][0]["value"] == "8:r0"
     assert (len(blocks) == 2) == (count > 100)
+
+
+def test_picker_lists_the_suggested_runbooks_first_with_why():
+    runbooks = [make(f"r{i}") for i in range(4)]
+    suggested = [RunbookMatch(runbooks[2], 4, ("service payments-api", "severity SEV1"))]
+    [picker] = [b.to_dict() for b in runbook_picker(runbooks, 8, suggested)]
+    first, others = picker["accessory"]["option_groups"]
+    assert [o["value"] for o in first["options"]] == ["8:r2"]
+    assert first["options"][0]["description"]["text"] == "service payments-api · severity SEV1"
+    assert [o["value"] for o in others["options"]] == ["8:r0", "8:r1", "8:r3"]
+    assert "1 suggested" in picker["text"]["text"]
+
+
+def test_preview_shows_every_step_within_limits_and_why():
+    runbook = make("long", steps=[big_step(i) for i in range(200)])
+    match = RunbookMatch(runbook, 2, ("the title mentions “<database>”",))
+    blocks = runbook_preview(runbook, 5, match, token="abc123abc123")
+    check_limits([("Runbook", blocks)])
+    dicts = [b.to_dict() for b in blocks]
+    shown = "\n".join(texts(dicts))
+    assert "Suggested because* the title mentions “&lt;database&gt;”" in shown
+    assert "1. Step 0 " in shown and "200 steps" in shown
+    listed = len(re.findall(r"^\d+\. Step", shown, re.M))
+    assert 10 < listed < 200 and f"…and {200 - listed} more steps" in shown
+    buttons = {e["action_id"]: e for b in dicts if b["type"] == "actions" for e in b["elements"]}
+    assert buttons["runbook_preview_post"]["value"] == "5:long:abc123abc123"
+    assert set(buttons) == {
+        "runbook_preview_post",
+        "runbook_preview_back",
+        "runbook_preview_cancel",
+    }
+
+    short = make("short", steps=["One", "Two"])
+    shown = "\n".join(texts([b.to_dict() for b in runbook_preview(short, 5, None, token="t")]))
+    assert "Not matched: chosen from all runbooks" in shown and "more step" not in shown
+    assert "1. One\n2. Two" in shown

@@ -1,4 +1,5 @@
-"""Block Kit for runbooks: posted steps with Done/Skip buttons, offers and the picker."""
+"""Block Kit for runbooks: posted steps with Done/Skip buttons and offers (the picker and its
+preview: runbook_picker)."""
 
 from __future__ import annotations
 
@@ -13,13 +14,11 @@ from slack_sdk.models.blocks import (
     DividerBlock,
     HeaderBlock,
     MarkdownTextObject,
-    Option,
     SectionBlock,
-    StaticSelectElement,
 )
 
 from bot.runbooks.model import PENDING, Runbook, RunbookMatch, Step, StepState
-from bot.slack.views.text import escape, safe, truncate, user, when
+from bot.slack.views.text import safe, truncate, user, when
 
 
 class RunbookAction(StrEnum):
@@ -27,8 +26,11 @@ class RunbookAction(StrEnum):
 
     STEP_DONE = "runbook_step_done"
     STEP_SKIP = "runbook_step_skip"
-    POST = "runbook_post"
-    PICK = "runbook_pick"
+    POST = "runbook_post"  # on an offer: posts at once; value "<incident id>:<runbook>"
+    PICK = "runbook_pick"  # the picker's menu: shows a preview
+    PREVIEW_POST = "runbook_preview_post"  # value "<incident id>:<runbook>:<preview token>"
+    PREVIEW_BACK = "runbook_preview_back"  # value: the incident id (the picker again)
+    PREVIEW_CANCEL = "runbook_preview_cancel"  # removes the preview
 
 
 MAX_BLOCKS = 50
@@ -39,7 +41,6 @@ STATE_RESERVE = 160
 """Room kept in each step for a "done by <@U…> at <!date…>" line, so layout never shifts."""
 HEADER_RESERVE = 400
 OFFER_LIMIT = 5
-PICKER_LIMIT = 100
 _STATE_EMOJI = {
     "pending": ":white_large_square:",
     "done": ":white_check_mark:",
@@ -265,36 +266,4 @@ def runbook_offer_blocks(offers: Sequence[RunbookMatch], incident_id: int) -> li
             elements=[MarkdownTextObject(text=f"{hint}Any runbook: `/incident runbook [name]`")],
         )
     )
-    return blocks
-
-
-def runbook_picker(runbooks: Sequence[Runbook], incident_id: int) -> list[Block]:
-    """A menu of runbooks to post (the first 100; the rest can be posted by name)."""
-    if not runbooks:
-        text = "No runbooks are loaded. Add YAML files to the runbooks folder (RUNBOOKS_DIR)."
-        return [SectionBlock(block_id="runbook-picker", text=MarkdownTextObject(text=text))]
-    options = [
-        Option(
-            text=truncate(runbook.title, 75),
-            value=f"{incident_id}:{runbook.name}",
-            description=truncate(runbook.name, 75),
-        )
-        for runbook in runbooks[:PICKER_LIMIT]
-    ]
-    blocks: list[Block] = [
-        SectionBlock(
-            block_id="runbook-picker",
-            text=MarkdownTextObject(text=":books: *Post a runbook* to this war room"),
-            accessory=StaticSelectElement(
-                action_id=RunbookAction.PICK, placeholder="Choose a runbook", options=options
-            ),
-        )
-    ]
-    if len(runbooks) > PICKER_LIMIT:
-        names = f"Showing {PICKER_LIMIT} of {len(runbooks)}; post others with `/incident runbook <name>`"
-        blocks.append(
-            ContextBlock(
-                block_id="runbook-picker-more", elements=[MarkdownTextObject(text=escape(names))]
-            )
-        )
     return blocks
