@@ -54,6 +54,7 @@ from bot.slack.listeners import (
     incident_commands,
     learning,
     paging,
+    runbook_picker,
     timeline,
     views,
 )
@@ -269,6 +270,7 @@ def _bolt(deps: Deps, client: CountingWebClient, claims: Claims) -> GuardedApp:
         views,
         timeline,
         runbooks_listeners,
+        runbook_picker,
         events,
         alert_actions,
         paging,

@@ -170,6 +170,11 @@ OTHERS: list[tuple[str, Attack]] = [
     ("follow-up done button", click("followup_done", "{followup}")),
     ("runbook post button", click("runbook_post", f"{{id}}:{RUNBOOK}")),
     ("runbook picker", click("runbook_pick", "", selected_option=f"{{id}}:{RUNBOOK}")),
+    (
+        "runbook preview post button",
+        click("runbook_preview_post", f"{{id}}:{RUNBOOK}:0a1b2c3d4e5f"),
+    ),
+    ("runbook preview back button", click("runbook_preview_back", "{id}")),
     ("runbook step done", click("runbook_step_done", "{run}:0")),
     ("runbook step skip", click("runbook_step_skip", "{run}:1")),
     ("runbook step undo", click("runbook_step_undo", "{run}:0:1")),  # undoes the done above

@@ -15,6 +15,7 @@ from bot.flows.services import owners as expand
 from bot.incidents import runbook_runs
 from bot.notify.gateway import slack_error
 from bot.rules.model import Action, PageTarget, Rule, RunbookAction, render
+from bot.runbooks.model import RunbookMatch
 from bot.services.model import Service
 from bot.slack.views.runbook import runbook_offer_blocks
 from bot.slack.views.text import safe
@@ -151,7 +152,8 @@ async def _runbook(deps: Deps, incident: Incident, rule: Rule, which: str | Runb
         )
     if not claimed:
         return f"runbook {name} was already offered"
-    blocks = runbook_offer_blocks([runbook], incident.id or 0)
+    offer = RunbookMatch(runbook, 0, (f"rule {rule.name} offers it",))
+    blocks = runbook_offer_blocks([offer], incident.id or 0)
     await deps.slack.post(
         room, f"Runbook for {incident_ref(incident.number)}: {runbook.title}", blocks
     )

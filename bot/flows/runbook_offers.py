@@ -8,7 +8,7 @@ import structlog
 
 from bot.deps import Deps
 from bot.incidents import runbook_runs
-from bot.runbooks.model import Runbook
+from bot.runbooks.model import Runbook, RunbookMatch
 from bot.slack.views.alerts import incident_severity
 from bot.slack.views.runbook import runbook_offer_blocks
 from bot.slack.views.text import safe
@@ -24,32 +24,60 @@ def alert_labels(group: AlertGroup) -> dict[str, str]:
     return {str(key): str(value) for key, value in group.labels.items()}
 
 
+def service_names(deps: Deps, service: str | None) -> list[str]:
+    """The catalog's names for `service` (its name and aliases), which runbooks may list."""
+    found = deps.catalog.find(service)
+    return [found.name, *found.aliases] if found else []
+
+
 def runbooks_for_alert(deps: Deps, group: AlertGroup) -> list[Runbook]:
     """Runbooks for an incident declared from this alert (shown in the declare form)."""
+    labels = alert_labels(group)
+    found = deps.catalog.for_labels(labels) or deps.catalog.find(group.service)
     return deps.runbooks.matching(
         severity=incident_severity(group.severity),
-        service=group.service,
+        service=group.service or (found.name if found else None),
         title=f"{group.name} {group.summary[:500]}",
-        labels=alert_labels(group),
+        labels=labels,
+        aliases=[found.name, *found.aliases] if found else [],
     )
 
 
 def matching_runbooks(
     deps: Deps, incident: Incident, *, alerts: Sequence[AlertGroup] = ()
-) -> list[Runbook]:
-    """Runbooks that apply to the incident, with the labels of its linked `alerts`; the
-    runbooks its catalog service names come first (offered even when nothing else matches)."""
-    matching = deps.runbooks.matching(
+) -> list[RunbookMatch]:
+    """Runbooks that apply to the incident and why, with the labels of its linked `alerts`;
+    the runbooks its catalog service lists come first (offered even when nothing else
+    matches, a service glob alone included)."""
+    matching = deps.runbooks.matches(
         severity=Severity(incident.severity),
         service=incident.service or None,
         title=incident.title,
         labels=[alert_labels(group) for group in alerts],
+        aliases=service_names(deps, incident.service),
     )
     service = deps.catalog.find(incident.service)
     if service is None or not service.runbooks:
         return matching
-    first = [r for name in service.runbooks if (r := deps.runbooks.get(name)) is not None]
-    return first + [r for r in matching if r.name not in service.runbooks]
+    found = {m.runbook.name: m for m in matching}
+    listed = f"listed for {service.name} in the service catalog"
+    first = []
+    for name in dict.fromkeys(service.runbooks):
+        runbook = deps.runbooks.get(name)
+        if runbook is None:
+            continue
+        match = found.pop(runbook.name, None)
+        first.append(match.because(listed) if match else RunbookMatch(runbook, 0, (listed,)))
+    return first + [m for m in matching if m.runbook.name in found]
+
+
+async def incident_matches(deps: Deps, incident: Incident) -> list[RunbookMatch]:
+    """`matching_runbooks` for the incident with its linked alerts read from the database."""
+    if incident.id is None:
+        return matching_runbooks(deps, incident)
+    async with deps.db.session() as session:
+        alerts = await alert_rows.alert_groups_of(session, incident.id)
+    return matching_runbooks(deps, incident, alerts=alerts)
 
 
 async def offer_runbooks(deps: Deps, incident: Incident) -> str | None:
@@ -66,13 +94,13 @@ async def offer_runbooks(deps: Deps, incident: Incident) -> str | None:
         if not matching:
             return None
         claimed = await runbook_runs.claim_offers(
-            session, incident_id=incident.id, names=[r.name for r in matching]
+            session, incident_id=incident.id, names=[m.runbook.name for m in matching]
         )
-    runbooks = [r for r in matching if r.name in claimed]
-    blocks = runbook_offer_blocks(runbooks, incident.id)
+    offers = [m for m in matching if m.runbook.name in claimed]
+    blocks = runbook_offer_blocks(offers, incident.id)
     if not blocks:
         return None
-    titles = ", ".join(safe(r.title, 80) for r in runbooks[:5])
+    titles = ", ".join(safe(m.runbook.title, 80) for m in offers[:5])
     text = f"Runbooks that may help with {incident_ref(incident.number)}: {titles}"
     try:
         ts = await deps.slack.post(incident.channel_id, text, blocks)

@@ -12,7 +12,8 @@ from bot.notify.gateway import slack_error
 from bot.runbooks.model import Runbook
 from bot.slack.parse import COMMAND
 from bot.slack.views.runbook import runbook_messages
-from bot.store.tables import Incident, RunbookRun
+from bot.store import repo
+from bot.store.tables import Incident, RunbookRun, utcnow
 from bot.types import incident_ref
 
 log = structlog.get_logger(__name__)
@@ -76,4 +77,25 @@ async def post_runbook(
             f"{len(messages)} messages were posted. Check that the bot is in the channel, then "
             f"post it again with `{COMMAND} runbook {runbook.name}`.",
         )
+    return run
+
+
+async def post_once(
+    deps: Deps, incident: Incident, runbook: Runbook, requester: Requester, *, key: str
+) -> RunbookRun | None:
+    """`post_runbook` for the first request carrying `key` (one preview's Post button); a
+    repeat of it (a double click, on any replica) posts nothing. The run, or None."""
+    claim = f"runbook-post:{key}"
+    async with deps.db.session() as session:
+        taken = await repo.claim_events(session, [claim], utcnow())
+    if not taken:
+        log.info("runbook_post_repeated", runbook=runbook.name)
+        return None
+    run = None
+    try:
+        run = await post_runbook(deps, incident, runbook, requester)
+    finally:
+        if run is None:  # nothing was posted (the requester was told why): Post may be tried again
+            async with deps.db.session() as session:
+                await repo.release_event(session, claim)
     return run

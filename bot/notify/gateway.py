@@ -269,27 +269,45 @@ class SlackGateway:
         False (nothing sent) for a URL that is not Slack's: the bot never posts to an address
         a request merely named.
         """
-        if not self.answerable(response_url):
-            log.warning("response_url_refused", host=urlsplit(response_url).netloc[:100])
+        webhook = self._answer_to(response_url)
+        if webhook is None:
             return False
-        # the Web API's keep-alive pool (opened at start-up), not a new session per answer
-        webhook = AsyncWebhookClient(
-            response_url,
-            timeout=10,
-            session=self.client.session,
-            retry_handlers=_ANSWER_RETRIES,
-        )
         response = await webhook.send(
             text=text,
             blocks=_blocks(blocks),
             response_type="ephemeral",
             replace_original=replace_original,
         )
-        outcome = "ok" if response.status_code == 200 else f"http_{response.status_code}"
+        return self._answered(response.status_code, response.body)
+
+    async def dismiss(self, response_url: str) -> bool:
+        """Remove the message a click came from (an ephemeral one too) via its response_url;
+        whether Slack took it. Like `respond`, never to an address that is not Slack's."""
+        webhook = self._answer_to(response_url)
+        if webhook is None:
+            return False
+        response = await webhook.send(delete_original=True)
+        return self._answered(response.status_code, response.body)
+
+    def _answer_to(self, response_url: str) -> AsyncWebhookClient | None:
+        """A client for `response_url` when it is Slack's; None (and a log line) otherwise."""
+        if not self.answerable(response_url):
+            log.warning("response_url_refused", host=urlsplit(response_url).netloc[:100])
+            return None
+        # the Web API's keep-alive pool (opened at start-up), not a new session per answer
+        return AsyncWebhookClient(
+            response_url,
+            timeout=10,
+            session=self.client.session,
+            retry_handlers=_ANSWER_RETRIES,
+        )
+
+    def _answered(self, status: int, body: str) -> bool:
+        outcome = "ok" if status == 200 else f"http_{status}"
         self.metrics.api_calls.labels("response_url", outcome).inc()
-        if response.status_code != 200:
-            log.warning("respond_failed", status=response.status_code, body=response.body[:200])
-        return response.status_code == 200
+        if status != 200:
+            log.warning("respond_failed", status=status, body=body[:200])
+        return status == 200
 
     async def open_view(self, trigger_id: str, view: View) -> str:
         """Open a modal on a trigger; its view id (for `update_view`)."""

@@ -159,6 +159,17 @@ def parse_runbook(
             f"(about {SPLIT_HINT_STEPS} steps each; at most {MAX_STEPS} steps)"
         )
         notes.append(RunbookProblem(path, yamldocs.line_at(root, ("steps",)), message, ""))
+    if runbook.match is not None and runbook.match.globs_alone:
+        notes.append(
+            RunbookProblem(
+                path,
+                yamldocs.line_at(root, ("match", "services")),
+                "`match.services` has only globs and no `types` or `labels` beside them: a "
+                "glob alone never offers this runbook (it matches unrelated services)",
+                "add `types` (title words) or `labels` (alert labels), name services exactly, "
+                "or list the runbook under a service's `runbooks:` in SERVICES_FILE",
+            )
+        )
     return runbook, [], notes, name_line
 
 

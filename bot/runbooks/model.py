@@ -113,6 +113,16 @@ class MatchRules(BaseModel):
     def severity_only(self) -> bool:
         return bool(self.severity) and not (self.services or self.types or self.labels)
 
+    @property
+    def globs_alone(self) -> bool:
+        """Services given only as globs, with no types or labels to back them: such rules
+        never offer the runbook by themselves (see `Runbook.assess`)."""
+        return (
+            bool(self.services)
+            and not (self.types or self.labels)
+            and all(is_glob(pattern) for pattern in self.services)
+        )
+
 
 class Runbook(BaseModel):
     """A validated runbook file."""
@@ -131,67 +141,137 @@ class Runbook(BaseModel):
         """The file this runbook was loaded from, if any."""
         return self._source
 
-    def match_score(
+    def assess(
         self,
         *,
         severity: Severity | None,
         service: str | None,
         title: str,
         labels: Mapping[str, str] | None = None,
-    ) -> int:
-        """0 when the runbook does not apply; higher is a stronger match (labels > service > type)."""
+        aliases: Sequence[str] = (),
+    ) -> RunbookMatch | None:
+        """How and why the runbook applies to an incident; None when it does not.
+
+        Strength: labels > service > type, severity breaking ties. `aliases` are other names
+        of the incident's service (its catalog name and aliases). A service matched only by a
+        glob (`payments-*`) is weak evidence: it counts only beside a label or type match.
+        """
         rules = self.match
         if rules is None or rules.is_empty:
-            return 0
+            return None
         severity_hit = severity is not None and severity in rules.severity
         if rules.severity and severity is not None and not severity_hit:
-            return 0
+            return None
+        severity_reason = f"severity {severity.label}" if severity is not None else ""
         if rules.severity_only:
-            return 1 if severity_hit else 0
+            return RunbookMatch(self, 1, (severity_reason,)) if severity_hit else None
         score = 0
-        if rules.labels and labels and _labels_match(rules.labels, labels):
+        reasons: list[str] = []
+        label_hit = _labels_hit(rules.labels, labels) if rules.labels and labels else None
+        if label_hit:
             score |= 8
-        if service and any(_glob(service, pattern) for pattern in rules.services):
+            reasons.append(label_hit)
+        service_hit = _service_hit(rules.services, service, aliases)
+        type_hit = _types_hit(rules.types, title)
+        if service_hit and (not service_hit.weak or label_hit or type_hit):
             score |= 4
-        if _types_match(rules.types, title):
+            reasons.append(service_hit.reason)
+        if type_hit:
             score |= 2
-        if score and severity_hit:
+            reasons.append(f"the title mentions “{type_hit}”")
+        if not score:
+            return None
+        if severity_hit:
             score |= 1
-        return score
+            reasons.append(severity_reason)
+        return RunbookMatch(self, score, tuple(reasons))
+
+
+@dataclass(frozen=True)
+class RunbookMatch:
+    """A runbook that applies to an incident: how strongly, and why, as short phrases
+    ("alert label alertname=X", "the title mentions “database”", "severity SEV1")."""
+
+    runbook: Runbook
+    score: int
+    reasons: tuple[str, ...]
+
+    def because(self, *reasons: str) -> RunbookMatch:
+        """This match with `reasons` given first."""
+        return RunbookMatch(self.runbook, self.score, (*reasons, *self.reasons))
+
+
+@dataclass(frozen=True)
+class _ServiceHit:
+    reason: str
+    weak: bool  # only a glob matched
+
+
+REASON_VALUE_MAX = 80
+
+
+def is_glob(pattern: str) -> bool:
+    """Whether a pattern has wildcards (`*`, `?`, `[…]`), so it can match unrelated names."""
+    return any(c in pattern for c in "*?[")
 
 
 def _glob(value: str, pattern: str) -> bool:
     return fnmatchcase(value.strip().lower(), pattern.strip().lower())
 
 
-def _labels_match(rules: Mapping[str, list[str]], labels: Mapping[str, str]) -> bool:
-    """Every rule label is present and equals (or globs) one of its allowed values."""
-    return all(
+def _service_hit(
+    patterns: Sequence[str], service: str | None, aliases: Sequence[str]
+) -> _ServiceHit | None:
+    """The strongest way the incident's service meets `patterns`: an exact name (its own or an
+    alias) first, else a glob (weak)."""
+    if not service or not service.strip():
+        return None
+    own = service.strip().lower()
+    shown = service.strip()[:REASON_VALUE_MAX]
+    others = [a.strip().lower() for a in aliases if a.strip() and not is_glob(a)]
+    exact = [p.strip().lower() for p in patterns if not is_glob(p)]
+    if own in exact:
+        return _ServiceHit(f"service {shown}", weak=False)
+    if alias := next((a for a in others if a in exact), None):
+        return _ServiceHit(f"service {shown} (also known as `{alias}`)", weak=False)
+    for pattern in patterns:
+        if is_glob(pattern) and any(_glob(name, pattern) for name in (own, *others)):
+            return _ServiceHit(f"service {shown} matches `{pattern.strip()}`", weak=True)
+    return None
+
+
+def _labels_hit(rules: Mapping[str, list[str]], labels: Mapping[str, str]) -> str | None:
+    """Every rule label is present and equals (or globs) one of its allowed values: the reason."""
+    if not all(
         key in labels and any(_glob(str(labels[key]), pattern) for pattern in patterns)
         for key, patterns in rules.items()
-    )
+    ):
+        return None
+    pairs = [f"{key}={str(labels[key])[:REASON_VALUE_MAX]}" for key in rules]
+    return f"alert label{'s' if len(pairs) > 1 else ''} {', '.join(pairs)}"
 
 
 def _stem(word: str) -> str:
     return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
 
-def _types_match(types: list[str], title: str) -> bool:
-    """A type matches when its words appear, in order, among the title's words (plurals ok)."""
+def _types_hit(types: list[str], title: str) -> str | None:
+    """The first type whose words appear, in order, among the title's words (plurals ok);
+    for a glob type, the title word it matched."""
     words = [_stem(w) for w in _WORD.findall(title.lower())]
     for kind in types:
         wanted = [_stem(w) for w in _WORD.findall(kind.lower())]
         if not wanted:
             continue
-        if len(wanted) == 1 and any(c in kind for c in "*?["):
+        if len(wanted) == 1 and is_glob(kind):
             pattern = _stem(kind.strip().lower())
-            if any(fnmatchcase(w, pattern) for w in words):
-                return True
+            if found := next((w for w in words if fnmatchcase(w, pattern)), None):
+                return found
             continue
         span = len(wanted)
         if any(words[i : i + span] == wanted for i in range(len(words) - span + 1)):
-            return True
-    return False
+            return " ".join(wanted)
+    return None
 
 
 @dataclass(frozen=True)
@@ -234,6 +314,38 @@ class RunbookSet:
         """Every runbook, sorted by title (for pickers)."""
         return sorted(self.runbooks.values(), key=lambda r: (r.title.lower(), r.name))
 
+    def matches(
+        self,
+        *,
+        severity: Severity | None,
+        service: str | None,
+        title: str,
+        labels: Mapping[str, str] | Sequence[Mapping[str, str]] | None = None,
+        aliases: Sequence[str] = (),
+    ) -> list[RunbookMatch]:
+        """Runbooks that apply to an incident with why, strongest match first.
+
+        `labels` is one alert's labels, or several alerts' (the best-matching one counts);
+        `aliases` are other names of the incident's service (see `Runbook.assess`).
+        """
+        label_sets: Sequence[Mapping[str, str] | None]
+        if labels is None or isinstance(labels, Mapping):
+            label_sets = [labels]
+        else:
+            label_sets = list(labels) or [None]
+        found = []
+        for runbook in self.runbooks.values():
+            assessed = [
+                runbook.assess(
+                    severity=severity, service=service, title=title, labels=one, aliases=aliases
+                )
+                for one in label_sets
+            ]
+            best = max((m for m in assessed if m), key=lambda m: m.score, default=None)
+            if best is not None:
+                found.append(best)
+        return sorted(found, key=lambda m: (-m.score, m.runbook.title.lower(), m.runbook.name))
+
     def matching(
         self,
         *,
@@ -241,22 +353,10 @@ class RunbookSet:
         service: str | None,
         title: str,
         labels: Mapping[str, str] | Sequence[Mapping[str, str]] | None = None,
+        aliases: Sequence[str] = (),
     ) -> list[Runbook]:
-        """Runbooks that apply to an incident, strongest match first.
-
-        `labels` is one alert's labels, or several alerts' (the best-matching one counts).
-        """
-        label_sets: Sequence[Mapping[str, str] | None]
-        if labels is None or isinstance(labels, Mapping):
-            label_sets = [labels]
-        else:
-            label_sets = list(labels) or [None]
-        scored = []
-        for runbook in self.runbooks.values():
-            score = max(
-                runbook.match_score(severity=severity, service=service, title=title, labels=one)
-                for one in label_sets
-            )
-            if score:
-                scored.append((-score, runbook.title.lower(), runbook.name, runbook))
-        return [entry[-1] for entry in sorted(scored, key=lambda e: e[:3])]
+        """The runbooks of `matches`, strongest first."""
+        found = self.matches(
+            severity=severity, service=service, title=title, labels=labels, aliases=aliases
+        )
+        return [m.runbook for m in found]

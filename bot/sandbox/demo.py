@@ -266,11 +266,21 @@ class Walkthrough:
             self.say("Alice asks for a runbook: /incident runbook")
             await self.type(room, "/incident runbook")
             picker = await self.until(lambda: self.find(room, ("runbook_pick",), r"runbook"), 4.0)
-            options = (picker.element.get("options") or []) if picker else []
+            menu = picker.element if picker else {}
+            groups = menu.get("option_groups") or [{"options": menu.get("options") or []}]
+            options = [option for group in groups for option in group.get("options") or []]
             if picker is None or not options:
                 self.skip("runbook steps", "the bot offered no runbook (no runbooks loaded?)")
                 return
             await self.click(picker, selected_option=options[0])
+            self.say("The bot shows the runbook's steps first; Alice posts it.")
+            preview = await self.until(
+                lambda: self.find(room, ("runbook_preview_post",), r"^post runbook$"), 4.0
+            )
+            if preview is None:
+                self.skip("runbook steps", "the bot showed no runbook preview")
+                return
+            await self.click(preview)
         done = await self.until(lambda: self.find(room, ("runbook_step_done",), r"^done$"), 5.0)
         if done is None:
             self.skip("runbook steps", "the posted runbook has no Done buttons")

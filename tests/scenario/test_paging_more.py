@@ -156,7 +156,8 @@ async def test_the_services_channel_hears_of_the_resolve_and_its_runbooks_come_f
     books = tmp_path / "books"
     books.mkdir()
     (books / "generic.yaml").write_text(
-        'name: generic\ntitle: Any incident\nsteps: [Look around]\nmatch: {services: ["checkout-*"]}\n'
+        "name: generic\ntitle: Any incident\nsteps: [Look around]\n"
+        "match: {services: [checkout-api]}\n"  # exact: a glob alone would offer nothing
     )
     (books / "checkout.yaml").write_text(
         "name: checkout-5xx\ntitle: Checkout 5xx\nsteps: [Roll back]\n"
@@ -177,6 +178,8 @@ async def test_the_services_channel_hears_of_the_resolve_and_its_runbooks_come_f
     assert offers
     text = json.dumps(offers[-1]["blocks"])
     assert text.index("Checkout 5xx") < text.index("Any incident")
+    assert "listed for checkout-api in the service catalog" in text
+    assert ":mag: _service checkout-api_" in text
     await in_war_room(bot, driver, incident, "resolve Rolled back")
     heard = [m["text"] for m in slack.messages(checkout_channel)]
     assert any("INC-1 (checkout-api) is resolved" in t for t in heard)

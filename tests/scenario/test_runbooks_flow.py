@@ -161,6 +161,9 @@ async def test_runbook_by_name_unknown_name_and_the_picker(rb, rb_driver, slack)
         "runbook_pick", selected_option=f"{incident.id}:seven-steps", channel=room
     )
     await rb.settle()
+    assert await _runs(rb) == [], "choosing previews; only the preview's Post posts"
+    await rb_driver.block_action("runbook_preview_post", channel=room)
+    await rb.settle()
     [run] = await _runs(rb)
     assert run.runbook_name == "seven-steps"
     assert "Posted *Seven Steps*" in texts(slack.responses[-1].body)

@@ -13,15 +13,15 @@ import pytest
 from bot.runbooks import StepState, load_runbooks
 from bot.runbooks.check import check_runbooks
 from bot.runbooks.loader import parse_runbook
-from bot.runbooks.model import Runbook, RunbookSet
+from bot.runbooks.model import Runbook, RunbookMatch, RunbookSet
 from bot.slack.views.runbook import (
     RunbookAction,
     page_of_step,
     runbook_messages,
     runbook_offer_blocks,
     runbook_pages,
-    runbook_picker,
 )
+from bot.slack.views.runbook_picker import runbook_picker, runbook_preview
 from bot.types import Severity
 
 SHIPPED = Path(__file__).parents[2] / "runbooks"
@@ -213,7 +213,7 @@ def test_matching_orders_labels_then_service_then_type_then_severity():
             for r in [
                 make("by-type", {"types": ["database"]}),
                 make("by-severity", {"severity": ["sev1"]}),
-                make("by-service", {"services": ["payments-*"]}),
+                make("by-service", {"services": ["payments-api"]}),
                 make("by-labels", {"labels": {"alertname": "Postgres*"}}),
                 make("manual"),
                 make("other-service", {"severity": ["sev1"], "services": ["search"]}),
@@ -246,6 +246,101 @@ def test_multi_word_types_and_all_labels_required():
         severity=None, service=None, title="x", labels={"alertname": "a", "env": "production"}
     )
     assert not runbooks.matching(severity=None, service=None, title="x", labels={"alertname": "A"})
+
+
+DATABASE = {
+    "severity": ["sev1", "sev2"],
+    "services": ["*-db", "payments-*"],
+    "types": ["database", "replication"],
+}
+
+
+def test_a_service_glob_alone_is_not_enough():
+    runbooks = RunbookSet(runbooks={"db": make("db", DATABASE)})
+    assert not runbooks.matches(
+        severity=Severity.SEV1, service="payments-api", title="Checkout latency is up"
+    ), "payments-* alone: an unrelated payments incident is not offered a database runbook"
+    assert not runbooks.matches(severity=Severity.SEV1, service="orders-db", title="Slow")
+    [match] = runbooks.matches(
+        severity=Severity.SEV1, service="payments-api", title="Replication lag on the primary"
+    )
+    assert match.runbook.name == "db" and match.score == 4 | 2 | 1
+    assert match.reasons == (
+        "service payments-api matches `payments-*`",
+        "the title mentions “replication”",
+        "severity SEV1",
+    )
+    [by_label] = RunbookSet(
+        runbooks={"db": make("db", {**DATABASE, "labels": {"alertname": "Postgres*"}})}
+    ).matches(
+        severity=Severity.SEV2,
+        service="payments-api",
+        title="Checkout latency is up",
+        labels={"alertname": "PostgresqlReplicationLagHigh"},
+    )
+    assert by_label.reasons == (
+        "alert label alertname=PostgresqlReplicationLagHigh",
+        "service payments-api matches `payments-*`",
+        "severity SEV2",
+    )
+
+
+def test_an_exact_service_name_or_catalog_name_counts_alone():
+    runbooks = RunbookSet(runbooks={"pay": make("pay", {"services": ["payments-api", "checkout"]})})
+    [exact] = runbooks.matches(severity=Severity.SEV3, service="Payments-API", title="Slow")
+    assert exact.reasons == ("service Payments-API",)
+    assert not runbooks.matches(severity=Severity.SEV3, service="payments-web", title="Slow")
+    [alias] = runbooks.matches(
+        severity=Severity.SEV3,
+        service="checkout-api",
+        title="Slow",
+        aliases=["checkout-api", "checkout", "checkout-*"],
+    )
+    assert alias.reasons == ("service checkout-api (also known as `checkout`)",)
+    globbed = RunbookSet(runbooks={"g": make("g", {"services": ["checkout*"]})})
+    assert not globbed.matches(
+        severity=None, service="checkout-api", title="Slow", aliases=["checkout"]
+    ), "a glob meeting a catalog alias is still only a glob"
+
+
+def test_reasons_name_labels_types_and_severity():
+    runbooks = RunbookSet(
+        runbooks={
+            r.name: r
+            for r in [
+                make("sev1", {"severity": ["sev1"]}),
+                make("words", {"types": ["rate limit", "throttl*"]}),
+                make("labels", {"labels": {"alertname": "Disk*", "env": ["prod*"]}}),
+            ]
+        }
+    )
+    found = runbooks.matches(
+        severity=Severity.SEV1,
+        service=None,
+        title="Stripe is throttling us",
+        labels={"alertname": "DiskFull", "env": "production", "team": "x"},
+    )
+    assert {m.runbook.name: m.reasons for m in found} == {
+        "labels": ("alert labels alertname=DiskFull, env=production",),
+        "words": ("the title mentions “throttling”",),
+        "sev1": ("severity SEV1",),
+    }
+    assert [m.runbook.name for m in found] == ["labels", "words", "sev1"]
+    assert runbooks.matching(severity=Severity.SEV1, service=None, title="x") == [
+        runbooks.runbooks["sev1"]
+    ]
+
+
+def test_shipped_database_runbook_is_not_offered_to_any_payments_incident():
+    shipped = load_runbooks(SHIPPED)
+    unrelated = shipped.matching(
+        severity=Severity.SEV1, service="payments-api", title="Card payments failing"
+    )
+    assert "database-failover-replication-lag" not in [r.name for r in unrelated]
+    related = shipped.matching(
+        severity=Severity.SEV1, service="payments-api", title="Payments replication lag"
+    )
+    assert related[0].name == "database-failover-replication-lag"
 
 
 def test_lookup_and_suggestions():
@@ -292,6 +387,19 @@ def test_check_notes_long_runbooks_without_failing(tmp_path):
         "(about 20 steps each; at most 200 steps)",
         "ok: 1 runbook valid",
     ]
+
+
+def test_check_notes_a_runbook_matched_by_service_globs_alone(tmp_path):
+    match = 'match:\n  severity: [sev1]\n  services: ["payments-*", "*-db"]\n'
+    write(tmp_path, "globs.yaml", runbook_yaml("globs", match=match))
+    out = io.StringIO()
+    assert check_runbooks(tmp_path, out=out) == 0
+    [note, ok] = out.getvalue().splitlines()
+    assert note.startswith(f"note: {tmp_path}/globs.yaml:5: `match.services` has only globs")
+    assert "a glob alone never offers this runbook" in note and "add `types`" in note
+    assert ok == "ok: 1 runbook valid"
+    write(tmp_path, "globs.yaml", runbook_yaml("globs", match=match + "  types: [payments]\n"))
+    assert load_runbooks(tmp_path).notes == []
 
 
 # --- rendering --------------------------------------------------------------------------------
@@ -413,13 +521,20 @@ def test_runbook_text_is_escaped():
 
 
 def test_offer_blocks_have_post_buttons():
-    runbooks = [make(f"r{i}") for i in range(7)]
-    blocks = [b.to_dict() for b in runbook_offer_blocks(runbooks, incident_id=3)]
+    offers = [RunbookMatch(make(f"r{i}"), 2, (f"reason {i}",)) for i in range(7)]
+    blocks = [b.to_dict() for b in runbook_offer_blocks(offers, incident_id=3)]
     buttons = [b["accessory"] for b in blocks if "accessory" in b]
     assert [b["value"] for b in buttons] == [f"3:r{i}" for i in range(5)]
     assert all(b["action_id"] == "runbook_post" for b in buttons)
     assert "2 more match" in blocks[-1]["elements"][0]["text"]
     assert runbook_offer_blocks([], incident_id=3) == []
+    assert ":mag: _reason 0_" in blocks[1]["text"]["text"]
+
+
+def test_offered_reasons_are_escaped():
+    offer = RunbookMatch(make("r"), 8, ("alert label alertname=<!channel> & co",))
+    [_, section, _] = [b.to_dict() for b in runbook_offer_blocks([offer], incident_id=1)]
+    assert "alertname=&lt;!channel&gt; &amp; co" in section["text"]["text"]
 
 
 @pytest.mark.parametrize("count", [0, 3, 130])
@@ -434,3 +549,39 @@ def test_picker_holds_at_most_a_hundred_options(count):
     assert len(select["options"]) == min(count, 100)
     assert select["options"][0]["value"] == "8:r0"
     assert (len(blocks) == 2) == (count > 100)
+
+
+def test_picker_lists_the_suggested_runbooks_first_with_why():
+    runbooks = [make(f"r{i}") for i in range(4)]
+    suggested = [RunbookMatch(runbooks[2], 4, ("service payments-api", "severity SEV1"))]
+    [picker] = [b.to_dict() for b in runbook_picker(runbooks, 8, suggested)]
+    first, others = picker["accessory"]["option_groups"]
+    assert [o["value"] for o in first["options"]] == ["8:r2"]
+    assert first["options"][0]["description"]["text"] == "service payments-api · severity SEV1"
+    assert [o["value"] for o in others["options"]] == ["8:r0", "8:r1", "8:r3"]
+    assert "1 suggested" in picker["text"]["text"]
+
+
+def test_preview_shows_every_step_within_limits_and_why():
+    runbook = make("long", steps=[big_step(i) for i in range(200)])
+    match = RunbookMatch(runbook, 2, ("the title mentions “<database>”",))
+    blocks = runbook_preview(runbook, 5, match, token="abc123abc123")
+    check_limits([("Runbook", blocks)])
+    dicts = [b.to_dict() for b in blocks]
+    shown = "\n".join(texts(dicts))
+    assert "Suggested because* the title mentions “&lt;database&gt;”" in shown
+    assert "1. Step 0 " in shown and "200 steps" in shown
+    listed = len(re.findall(r"^\d+\. Step", shown, re.M))
+    assert 10 < listed < 200 and f"…and {200 - listed} more steps" in shown
+    buttons = {e["action_id"]: e for b in dicts if b["type"] == "actions" for e in b["elements"]}
+    assert buttons["runbook_preview_post"]["value"] == "5:long:abc123abc123"
+    assert set(buttons) == {
+        "runbook_preview_post",
+        "runbook_preview_back",
+        "runbook_preview_cancel",
+    }
+
+    short = make("short", steps=["One", "Two"])
+    shown = "\n".join(texts([b.to_dict() for b in runbook_preview(short, 5, None, token="t")]))
+    assert "Not matched: chosen from all runbooks" in shown and "more step" not in shown
+    assert "1. One\n2. Two" in shown

@@ -155,7 +155,7 @@ class SlackDriver(SignedSender):
         blocks = (view_obj or message or {}).get("blocks")
         if ephemeral:
             blocks = next(
-                e["blocks"] for e in self.slack.ephemerals if e["message_ts"] == message_ts
+                e.get("blocks") for e in self.slack.ephemerals if e["message_ts"] == message_ts
             )
         block, element = find_element(blocks, action_id) or ({}, {})
         action: dict[str, Any] = {

@@ -1,4 +1,5 @@
-"""Runbooks in the war room: `/incident runbook [name]`, the offer and picker, Done, Skip, Undo."""
+"""Runbooks in the war room: `/incident runbook [name]`, the offer's Post button, Done, Skip and
+Undo (the picker and its preview: runbook_picker)."""
 
 from __future__ import annotations
 
@@ -10,22 +11,25 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from bot.deps import Deps
 from bot.flows import access
 from bot.flows.requests import Requester, reply
-from bot.flows.runbook_posts import post_runbook
+from bot.flows.runbook_posts import post_once, post_runbook
 from bot.incidents import runbook_runs, timeline
 from bot.incidents.access import ADMIN_UNSURE
 from bot.incidents.service import IncidentError
 from bot.logging import bind_incident
 from bot.runbooks.model import Runbook, StepState
 from bot.slack.listeners.clicks import action_of, requester_of
+from bot.slack.listeners.runbook_picker import picker_blocks
 from bot.slack.parse import COMMAND, Command
-from bot.slack.views.runbook import RunbookAction, page_of_step, runbook_messages, runbook_picker
+from bot.slack.views.runbook import RunbookAction, page_of_step, runbook_messages
 from bot.slack.views.text import safe, user, when
 from bot.store import repo
 from bot.store.tables import Incident, RunbookRun, TimelineEvent
 from bot.types import incident_ref
 
 log = structlog.get_logger(__name__)
-HELP_LINES = ["`/incident runbook [name]` — post a runbook's steps (no name: pick one)"]
+HELP_LINES = [
+    "`/incident runbook [name]` — post a runbook's steps (no name: choose one, see its steps, post)"
+]
 MAX_REFRESH_ROUNDS = 5
 
 
@@ -65,8 +69,7 @@ class RunbookCommands:
         assert incident.id is not None
         name = parsed.text.strip()
         if not name:
-            blocks = runbook_picker(deps.runbooks.by_title(), incident.id)
-            await reply(deps, requester, "Choose a runbook to post", blocks)
+            await reply(deps, requester, "Choose a runbook", await picker_blocks(deps, incident))
             return
         runbook = deps.runbooks.get(name)
         if runbook is None:
@@ -75,18 +78,20 @@ class RunbookCommands:
         await post_runbook(deps, incident, runbook, requester)
 
 
-async def _chosen(deps: Deps, body: dict[str, Any], value: str, *, from_offer: bool) -> None:
+async def post_clicked(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
+    """“Post runbook” on an offer: posts it at once, unless it was already posted here."""
+    await ack()
     requester = requester_of(body)
     if requester is None:
         return
-    incident_id, _, name = value.partition(":")
+    incident_id, _, name = str(action_of(body).get("value") or "").partition(":")
     incident = None
     if incident_id.isdigit() and not await access.permit(deps, requester, int(incident_id)):
         return
     if incident_id.isdigit():
         async with deps.db.session() as session:
             incident = await repo.incident_by_id(session, int(incident_id))
-            runs = await repo.runbook_runs_of(session, int(incident_id), name) if from_offer else []
+            runs = await repo.runbook_runs_of(session, int(incident_id), name)
     if incident is None:
         await reply(
             deps, requester, ":warning: That incident no longer exists. Run `/incident list`."
@@ -107,29 +112,8 @@ async def _chosen(deps: Deps, body: dict[str, Any], value: str, *, from_offer: b
             f"`{COMMAND} runbook {runbook.name}`.",
         )
         return
-    run = await post_runbook(deps, incident, runbook, requester)
-    if run is not None and not from_offer and requester.response_url:
-        await deps.slack.attempt(
-            "respond",
-            deps.slack.respond(
-                requester.response_url,
-                f":books: Posted *{safe(runbook.title, 200)}* to the war room.",
-                replace_original=True,
-            ),
-        )
-
-
-async def post_clicked(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
-    """“Post runbook” on an offer."""
-    await ack()
-    await _chosen(deps, body, str(action_of(body).get("value") or ""), from_offer=True)
-
-
-async def picked(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
-    """A runbook chosen in the `/incident runbook` picker."""
-    await ack()
-    option = action_of(body).get("selected_option") or {}
-    await _chosen(deps, body, str(option.get("value") or ""), from_offer=False)
+    # two clicks at once both find no run yet: the claim lets one of them post
+    await post_once(deps, incident, runbook, requester, key=f"offer:{incident.id}:{runbook.name}")
 
 
 async def show_progress(
@@ -364,7 +348,6 @@ def _step_note(
 
 def register(app: AsyncApp) -> None:
     app.action(RunbookAction.POST)(post_clicked)
-    app.action(RunbookAction.PICK)(picked)
     app.action(RunbookAction.STEP_DONE)(step_clicked)
     app.action(RunbookAction.STEP_SKIP)(step_clicked)
     app.action(RunbookAction.STEP_UNDO)(undo_clicked)

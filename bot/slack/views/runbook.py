@@ -1,4 +1,5 @@
-"""Block Kit for runbooks: posted steps with Done/Skip (and Undo) buttons, offers and the picker."""
+"""Block Kit for runbooks: posted steps with Done/Skip (and Undo) buttons and offers (the picker
+and its preview: runbook_picker)."""
 
 from __future__ import annotations
 
@@ -13,13 +14,11 @@ from slack_sdk.models.blocks import (
     DividerBlock,
     HeaderBlock,
     MarkdownTextObject,
-    Option,
     SectionBlock,
-    StaticSelectElement,
 )
 
-from bot.runbooks.model import PENDING, Runbook, Step, StepState
-from bot.slack.views.text import escape, safe, truncate, user, when
+from bot.runbooks.model import PENDING, Runbook, RunbookMatch, Step, StepState
+from bot.slack.views.text import safe, truncate, user, when
 
 
 class RunbookAction(StrEnum):
@@ -28,8 +27,11 @@ class RunbookAction(StrEnum):
     STEP_DONE = "runbook_step_done"
     STEP_SKIP = "runbook_step_skip"
     STEP_UNDO = "runbook_step_undo"  # value: "<run id>:<step index>:<revision undone>"
-    POST = "runbook_post"
-    PICK = "runbook_pick"
+    POST = "runbook_post"  # on an offer: posts at once; value "<incident id>:<runbook>"
+    PICK = "runbook_pick"  # the picker's menu: shows a preview
+    PREVIEW_POST = "runbook_preview_post"  # value "<incident id>:<runbook>:<preview token>"
+    PREVIEW_BACK = "runbook_preview_back"  # value: the incident id (the picker again)
+    PREVIEW_CANCEL = "runbook_preview_cancel"  # removes the preview
 
 
 MAX_BLOCKS = 50
@@ -40,7 +42,6 @@ STATE_RESERVE = 160
 """Room kept in each step for a "done by <@U…> at <!date…>" line, so layout never shifts."""
 HEADER_RESERVE = 400
 OFFER_LIMIT = 5
-PICKER_LIMIT = 100
 _STATE_EMOJI = {
     "pending": ":white_large_square:",
     "done": ":white_check_mark:",
@@ -226,9 +227,15 @@ def runbook_messages(
     return messages
 
 
-def runbook_offer_blocks(runbooks: Sequence[Runbook], incident_id: int) -> list[Block]:
-    """Matching runbooks offered in the war room, each with a "Post runbook" button; [] if none."""
-    if not runbooks:
+def why(match: RunbookMatch, limit: int = 500) -> str:
+    """Why a runbook was suggested, escaped: its reasons joined."""
+    return safe(" · ".join(match.reasons), limit)
+
+
+def runbook_offer_blocks(offers: Sequence[RunbookMatch], incident_id: int) -> list[Block]:
+    """Matching runbooks offered in the war room, each with why and a "Post runbook" button;
+    [] if none."""
+    if not offers:
         return []
     blocks: list[Block] = [
         SectionBlock(
@@ -236,10 +243,14 @@ def runbook_offer_blocks(runbooks: Sequence[Runbook], incident_id: int) -> list[
             text=MarkdownTextObject(text=":books: *Runbooks that may help with this incident*"),
         )
     ]
-    for runbook in runbooks[:OFFER_LIMIT]:
+    for offer in offers[:OFFER_LIMIT]:
+        runbook = offer.runbook
         about = f"\n{safe(runbook.description, 200)}" if runbook.description else ""
         steps = len(runbook.steps)
-        text = f"*{safe(runbook.title, 300)}* · {steps} step{'s' if steps != 1 else ''}{about}"
+        reason = f"\n:mag: _{why(offer, 300)}_" if offer.reasons else ""
+        text = (
+            f"*{safe(runbook.title, 300)}* · {steps} step{'s' if steps != 1 else ''}{about}{reason}"
+        )
         blocks.append(
             SectionBlock(
                 block_id=f"offer-{runbook.name}",
@@ -251,7 +262,7 @@ def runbook_offer_blocks(runbooks: Sequence[Runbook], incident_id: int) -> list[
                 ),
             )
         )
-    more = len(runbooks) - OFFER_LIMIT
+    more = len(offers) - OFFER_LIMIT
     hint = f"{more} more match. " if more > 0 else ""
     blocks.append(
         ContextBlock(
@@ -259,36 +270,4 @@ def runbook_offer_blocks(runbooks: Sequence[Runbook], incident_id: int) -> list[
             elements=[MarkdownTextObject(text=f"{hint}Any runbook: `/incident runbook [name]`")],
         )
     )
-    return blocks
-
-
-def runbook_picker(runbooks: Sequence[Runbook], incident_id: int) -> list[Block]:
-    """A menu of runbooks to post (the first 100; the rest can be posted by name)."""
-    if not runbooks:
-        text = "No runbooks are loaded. Add YAML files to the runbooks folder (RUNBOOKS_DIR)."
-        return [SectionBlock(block_id="runbook-picker", text=MarkdownTextObject(text=text))]
-    options = [
-        Option(
-            text=truncate(runbook.title, 75),
-            value=f"{incident_id}:{runbook.name}",
-            description=truncate(runbook.name, 75),
-        )
-        for runbook in runbooks[:PICKER_LIMIT]
-    ]
-    blocks: list[Block] = [
-        SectionBlock(
-            block_id="runbook-picker",
-            text=MarkdownTextObject(text=":books: *Post a runbook* to this war room"),
-            accessory=StaticSelectElement(
-                action_id=RunbookAction.PICK, placeholder="Choose a runbook", options=options
-            ),
-        )
-    ]
-    if len(runbooks) > PICKER_LIMIT:
-        names = f"Showing {PICKER_LIMIT} of {len(runbooks)}; post others with `/incident runbook <name>`"
-        blocks.append(
-            ContextBlock(
-                block_id="runbook-picker-more", elements=[MarkdownTextObject(text=escape(names))]
-            )
-        )
     return blocks
