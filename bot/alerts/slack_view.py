@@ -13,6 +13,10 @@ MAX_FIELDS = 50
 MAX_BLOCK_LINES = 400
 MAX_DEPTH = 8
 _PARSED_SUBTYPES = frozenset({"", "bot_message"})
+# What Slack puts in `fallback` of an attachment sent without one (blocks only): not a title.
+NO_PREVIEW = "[no preview available]"
+# Keys of an attachment Slack added to preview a link in the message: not the poster's words.
+_UNFURL_KEYS = ("is_app_unfurl", "app_unfurl_url", "from_url")
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +88,8 @@ def view_of(
     """The view of a message worth parsing, or None for humans, replies, edits' noise, own posts.
 
     Own posts are those of `ignore_bot_ids` or, by their `app_id`, of `ignore_app_ids`.
-    A `message_changed` event is unwrapped to the edited message it carries.
+    A `message_changed` event is unwrapped to the edited message it carries. Link previews
+    Slack attached to the message are left out.
     """
     if not isinstance(message, Mapping):
         return None
@@ -123,7 +128,7 @@ def view_of(
 
 
 def _attachment(raw: Any) -> Attachment | None:
-    if not isinstance(raw, Mapping):
+    if not isinstance(raw, Mapping) or any(raw.get(key) for key in _UNFURL_KEYS):
         return None
     fields: list[tuple[str, str]] = []
     for item in as_list(raw.get("fields"))[:MAX_FIELDS]:
@@ -131,12 +136,13 @@ def _attachment(raw: Any) -> Attachment | None:
         title, value = as_text(item.get("title")), as_text(item.get("value"))
         if title or value:
             fields.append((title, value))
+    fallback = as_text(raw.get("fallback"))
     return Attachment(
         color=as_text(raw.get("color")).strip().lstrip("#").lower(),
         title=as_text(raw.get("title")),
         title_link=as_text(raw.get("title_link")),
         text=as_text(raw.get("text")),
-        fallback=as_text(raw.get("fallback")),
+        fallback=fallback if fallback != NO_PREVIEW else "",
         pretext=as_text(raw.get("pretext")),
         footer=as_text(raw.get("footer")),
         fields=tuple(fields),
