@@ -12,7 +12,7 @@ MAX_ATTACHMENTS = 20
 MAX_FIELDS = 50
 MAX_BLOCK_LINES = 400
 MAX_DEPTH = 8
-_PARSED_SUBTYPES = frozenset({"", "bot_message"})
+_PARSED_SUBTYPES = frozenset({"", "bot_message", "thread_broadcast"})
 # What Slack puts in `fallback` of an attachment sent without one (blocks only): not a title.
 NO_PREVIEW = "[no preview available]"
 # Keys of an attachment Slack added to preview a link in the message: not the poster's words.
@@ -63,6 +63,7 @@ class SlackView:
     text: str
     attachments: tuple[Attachment, ...]
     block_lines: tuple[str, ...]
+    in_thread: bool = False  # a reply in a thread (also shown in the channel or not)
 
     @property
     def body(self) -> str:
@@ -85,11 +86,12 @@ class SlackView:
 def view_of(
     message: Any, ignore_bot_ids: Collection[str] = (), ignore_app_ids: Collection[str] = ()
 ) -> SlackView | None:
-    """The view of a message worth parsing, or None for humans, replies, edits' noise, own posts.
+    """The view of a bot message worth parsing, or None for humans, edits' noise, own posts.
 
     Own posts are those of `ignore_bot_ids` or, by their `app_id`, of `ignore_app_ids`.
-    A `message_changed` event is unwrapped to the edited message it carries. Link previews
-    Slack attached to the message are left out.
+    A `message_changed` event is unwrapped to the edited message it carries. A thread reply
+    is marked `in_thread` (only tools that thread their follow-ups are read there); link
+    previews Slack attached to the message are left out.
     """
     if not isinstance(message, Mapping):
         return None
@@ -111,8 +113,6 @@ def view_of(
     if apps & set(ignore_app_ids):
         return None
     thread_ts, ts = as_text(message.get("thread_ts")), as_text(message.get("ts"))
-    if thread_ts and thread_ts != ts:
-        return None
     name = as_text(profile.get("name")) or as_text(message.get("username"))
     key = bot_id or as_text(profile.get("app_id")) or name
     attachments = tuple(
@@ -124,6 +124,7 @@ def view_of(
         text=as_text(message.get("text")),
         attachments=tuple(a for a in attachments if a is not None),
         block_lines=tuple(block_lines(message.get("blocks"))),
+        in_thread=bool(thread_ts) and thread_ts != ts,
     )
 
 
