@@ -50,6 +50,8 @@ SAMPLES = (  # a message of every tool, firing and resolved, one alert or severa
     "pagerduty_triggered",
     "opsgenie_created",
     "cloudwatch_alarm",
+    "sentry_issue_alert",
+    "sentry_metric_critical",
     "generic_bot",
 )
 APP_ID = "A_CEILING"  # the app the events are for (never an alert tool's own app id)

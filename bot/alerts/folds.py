@@ -29,12 +29,14 @@ class Change(StrEnum):
 class Origin:
     """Where alerts came from: a Slack message (channel and ts), or the webhook.
 
-    `channel_id` is where the group's card goes; `message_ts` is the thread it goes in.
+    `channel_id` is where the group's card goes; `message_ts` is the thread it goes in, or
+    `thread_ts` when the message is itself a reply in a thread.
     """
 
     channel_id: str | None
     message_ts: str | None = None
     edit: bool = False
+    thread_ts: str | None = None
 
     def key(self, alert: Alert) -> str:
         """The alert's idempotency key: redeliveries and edits of one alert share it."""

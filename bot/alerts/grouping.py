@@ -45,7 +45,7 @@ def _group_row(alert: Alert, origin: Origin, now: datetime) -> dict[str, Any]:
         "started_at": alert.started_at,
         "resolved_at": None if alert.is_firing else (alert.ended_at or now),
         "channel_id": origin.channel_id,
-        "message_ts": origin.message_ts,
+        "message_ts": origin.thread_ts or origin.message_ts,  # the thread its card goes in
     }
 
 

@@ -37,6 +37,7 @@ class AlertSource(StrEnum):
     PAGERDUTY = "pagerduty"
     OPSGENIE = "opsgenie"
     CLOUDWATCH = "cloudwatch"
+    SENTRY = "sentry"
     GENERIC = "generic"
 
 

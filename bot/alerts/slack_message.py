@@ -15,6 +15,7 @@ from bot.alerts.parsers import (
     grafana,
     opsgenie,
     pagerduty,
+    sentry,
 )
 from bot.alerts.slack_view import SlackView, view_of
 
@@ -27,8 +28,12 @@ PARSERS: dict[AlertSource, Parser] = {
     AlertSource.PAGERDUTY: pagerduty.parse,
     AlertSource.OPSGENIE: opsgenie.parse,
     AlertSource.CLOUDWATCH: cloudwatch.parse,
+    AlertSource.SENTRY: sentry.parse,
     AlertSource.GENERIC: generic.parse,
 }
+# Sentry's app by its own name: a relay named after Sentry posts its own format, read as other
+# bots are (so by content when it keeps Sentry's Slack links)
+_EXACT_NAMES = {"sentry": AlertSource.SENTRY}
 _BY_NAME: tuple[tuple[str, AlertSource], ...] = (
     ("alertmanager", AlertSource.ALERTMANAGER),
     ("prometheus", AlertSource.ALERTMANAGER),
@@ -43,6 +48,12 @@ _GRAFANA = (
 _CLOUDWATCH = (
     r"\b(ALARM|OK|INSUFFICIENT_DATA):\s*\"|CloudWatch Alarm \||console\.aws\.amazon\.com/cloudwatch"
 )
+# the issue and alert rule links Sentry makes for Slack, and the dates its messages show
+_SENTRY = (
+    r"/issues/\d+/(?:events/\w+/)?\?referrer=[\w-]*slack\b"
+    r"|/alerts/rules/details/\d+/\?[^\s|>]*referrer=metric_alert_slack\b"
+    r"|\|\s*Sentry (?:Issue|Incident)>"
+)
 _BY_CONTENT: tuple[tuple[re.Pattern[str], AlertSource], ...] = tuple(
     (re.compile(pattern, re.IGNORECASE | re.MULTILINE), source)
     for pattern, source in (
@@ -55,14 +66,23 @@ _BY_CONTENT: tuple[tuple[re.Pattern[str], AlertSource], ...] = tuple(
             AlertSource.DATADOG,
         ),
         (_CLOUDWATCH, AlertSource.CLOUDWATCH),
+        (_SENTRY, AlertSource.SENTRY),
     )
 )
 _AWS_NAMES = ("aws chatbot", "amazon q", "aws")
+# Tools that post an alert's follow-ups in the thread of its first message (Sentry's metric
+# alerts resolve there): their thread replies are read, other bots' are not.
+THREADED = frozenset({AlertSource.SENTRY})
+# Tools whose Slack messages no template shapes: what their parser does not read (a report,
+# a note in a thread) is no alert, and the generic parser does not guess at it.
+FIXED_FORMAT = frozenset({AlertSource.SENTRY})
 
 
 def detect_source(view: SlackView) -> AlertSource:
     """Which tool posted the message: by the bot's name first, then by the content's shape."""
     name = view.bot_name.lower()
+    if name.strip() in _EXACT_NAMES:
+        return _EXACT_NAMES[name.strip()]
     for needle, source in _BY_NAME:
         if needle in name:
             return source
@@ -80,19 +100,22 @@ def parse_slack_message(
 ) -> list[Alert]:
     """The alerts a Slack `message` event carries; [] for anything that is not an alert post.
 
-    Human messages, thread replies, other subtypes and posts by `ignore_bot_ids` or
-    `ignore_app_ids` (the bot itself) are skipped; a `message_changed` event yields the
-    edited message's alerts.
+    Human messages, other subtypes, posts by `ignore_bot_ids` or `ignore_app_ids` (the bot
+    itself) and thread replies (but those of THREADED tools) are skipped; a
+    `message_changed` event yields the edited message's alerts.
     Never raises: when the tool's parser fails or finds nothing, the generic parser tries
-    (keeping the detected source); if that fails too, the answer is [].
+    (keeping the detected source) unless the tool's format is fixed; if that fails too, the
+    answer is [].
     """
     try:
         view = view_of(message, ignore_bot_ids, ignore_app_ids)
         if view is None:
             return []
         source = detect_source(view)
+        if view.in_thread and source not in THREADED:
+            return []
         alerts = _attempt(PARSERS[source], view)
-        if not alerts and source is not AlertSource.GENERIC:
+        if not alerts and source is not AlertSource.GENERIC and source not in FIXED_FORMAT:
             alerts = _attempt(lambda v: generic.parse(v, source), view)
         return alerts
     except Exception:

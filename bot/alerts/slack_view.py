@@ -12,7 +12,11 @@ MAX_ATTACHMENTS = 20
 MAX_FIELDS = 50
 MAX_BLOCK_LINES = 400
 MAX_DEPTH = 8
-_PARSED_SUBTYPES = frozenset({"", "bot_message"})
+_PARSED_SUBTYPES = frozenset({"", "bot_message", "thread_broadcast"})
+# What Slack puts in `fallback` of an attachment sent without one (blocks only): not a title.
+NO_PREVIEW = "[no preview available]"
+# Keys of an attachment Slack added to preview a link in the message: not the poster's words.
+_UNFURL_KEYS = ("is_app_unfurl", "app_unfurl_url", "from_url")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +63,7 @@ class SlackView:
     text: str
     attachments: tuple[Attachment, ...]
     block_lines: tuple[str, ...]
+    in_thread: bool = False  # a reply in a thread (also shown in the channel or not)
 
     @property
     def body(self) -> str:
@@ -81,10 +86,12 @@ class SlackView:
 def view_of(
     message: Any, ignore_bot_ids: Collection[str] = (), ignore_app_ids: Collection[str] = ()
 ) -> SlackView | None:
-    """The view of a message worth parsing, or None for humans, replies, edits' noise, own posts.
+    """The view of a bot message worth parsing, or None for humans, edits' noise, own posts.
 
     Own posts are those of `ignore_bot_ids` or, by their `app_id`, of `ignore_app_ids`.
-    A `message_changed` event is unwrapped to the edited message it carries.
+    A `message_changed` event is unwrapped to the edited message it carries. A thread reply
+    is marked `in_thread` (only tools that thread their follow-ups are read there); link
+    previews Slack attached to the message are left out.
     """
     if not isinstance(message, Mapping):
         return None
@@ -106,8 +113,6 @@ def view_of(
     if apps & set(ignore_app_ids):
         return None
     thread_ts, ts = as_text(message.get("thread_ts")), as_text(message.get("ts"))
-    if thread_ts and thread_ts != ts:
-        return None
     name = as_text(profile.get("name")) or as_text(message.get("username"))
     key = bot_id or as_text(profile.get("app_id")) or name
     attachments = tuple(
@@ -119,11 +124,12 @@ def view_of(
         text=as_text(message.get("text")),
         attachments=tuple(a for a in attachments if a is not None),
         block_lines=tuple(block_lines(message.get("blocks"))),
+        in_thread=bool(thread_ts) and thread_ts != ts,
     )
 
 
 def _attachment(raw: Any) -> Attachment | None:
-    if not isinstance(raw, Mapping):
+    if not isinstance(raw, Mapping) or any(raw.get(key) for key in _UNFURL_KEYS):
         return None
     fields: list[tuple[str, str]] = []
     for item in as_list(raw.get("fields"))[:MAX_FIELDS]:
@@ -131,12 +137,13 @@ def _attachment(raw: Any) -> Attachment | None:
         title, value = as_text(item.get("title")), as_text(item.get("value"))
         if title or value:
             fields.append((title, value))
+    fallback = as_text(raw.get("fallback"))
     return Attachment(
         color=as_text(raw.get("color")).strip().lstrip("#").lower(),
         title=as_text(raw.get("title")),
         title_link=as_text(raw.get("title_link")),
         text=as_text(raw.get("text")),
-        fallback=as_text(raw.get("fallback")),
+        fallback=fallback if fallback != NO_PREVIEW else "",
         pretext=as_text(raw.get("pretext")),
         footer=as_text(raw.get("footer")),
         fields=tuple(fields),

@@ -1,4 +1,5 @@
-"""Simulated monitoring: Alertmanager, Grafana and Datadog posts in the alert channel, or a storm."""
+"""Simulated monitoring: Alertmanager, Grafana, Datadog and Sentry posts in the alert channel,
+or a storm."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import Any
 from bot.sandbox.client import SandboxClient
 
 SAMPLES = Path(__file__).with_name("samples")
-SOURCES = ("alertmanager", "grafana", "datadog")
+SOURCES = ("alertmanager", "grafana", "datadog", "sentry")
 # each sample's own service, host and address, replaced to vary the simulated alerts
 SERVICES = ("checkout-api", "payments-api", "search-api", "auth-api", "orders-worker")
 STORM_SIZE = 30
@@ -22,6 +23,7 @@ _FILES = {
     "alertmanager": ("alertmanager_firing.json", "alertmanager_grouped.json"),
     "grafana": ("grafana_firing.json",),
     "datadog": ("datadog_triggered.json",),
+    "sentry": ("sentry_issue.json",),
 }
 # fields that belong to one post in one workspace, set afresh for every simulated post
 _PER_POST = ("ts", "event_ts", "channel", "team", "channel_type")

@@ -61,7 +61,7 @@ def populate(fake: FakeSlack) -> Channels:
         members.extend(p for p in PEOPLE if p not in members)
     alerts = fake.add_channel(ALERT_CHANNEL, members=(*PEOPLE, BOT_USER_ID))
     status = fake.add_channel(STATUS_CHANNEL, members=(*PEOPLE, BOT_USER_ID))
-    fake.live(alerts)["purpose"]["value"] = "Alerts from Alertmanager, Grafana and Datadog"
+    fake.live(alerts)["purpose"]["value"] = "Alerts from Alertmanager, Grafana, Datadog and Sentry"
     fake.live(status)["purpose"]["value"] = "Stakeholder updates on open incidents"
     return Channels(general=general, incidents=incidents, alerts=alerts, status=status)
 

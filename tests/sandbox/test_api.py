@@ -36,7 +36,7 @@ async def test_workspace_has_people_and_the_configured_channels(api: Api, sandbo
     async with api.http.get(f"{sandbox.url}/api/workspace") as response:
         workspace = await response.json()
     assert [p["name"] for p in workspace["people"]] == ["alice", "bob", "carol", "dana"]
-    assert set(workspace["sources"]) == {"alertmanager", "grafana", "datadog", "storm"}
+    assert set(workspace["sources"]) == {"alertmanager", "grafana", "datadog", "sentry", "storm"}
     state = await api.state()
     kinds = {c["name"]: c["kind"] for c in state["channels"]}
     assert kinds == {
@@ -232,12 +232,13 @@ async def test_a_shortcut_the_app_lacks_or_on_a_gone_message_is_refused(api: Api
 
 async def test_simulated_alerts_are_bot_posts_the_bot_answers(api: Api, sandbox):
     alerts = sandbox.channels.alerts
-    for source in ("alertmanager", "grafana", "datadog"):
+    for source in ("alertmanager", "grafana", "datadog", "sentry"):
         reply = await api.post("alerts", source=source)
         assert reply["channel"] == alerts and len(reply["posted"]) == 1
     await settle()
     posts = [m for m in sandbox.fake.messages(alerts) if m.get("user") != BOT_USER_ID]
-    assert len(posts) == 3 and all(m.get("bot_id") and m.get("attachments") for m in posts)
+    assert len(posts) == 4 and all(m.get("bot_id") for m in posts)
+    assert all(m.get("attachments") or m.get("blocks") for m in posts)  # Sentry's: blocks only
     # the bot heard them: it answers in the alert channel (how many cards is the bot's business)
     await sandbox.fake.wait_for(
         "chat.postMessage", 1, where=lambda call: call.args.get("channel") == alerts

@@ -56,3 +56,15 @@ def test_simulated_alerts_vary_by_service():
     second = simulator.message("alertmanager", "search-api")
     assert "payments-api" in str(first) and "search-api" in str(second)
     assert set(load_samples()) == set(SOURCES)
+
+
+def test_simulated_sentry_alerts_of_two_services_are_two_alerts():
+    """The sample's project is the service it simulates, and an issue is known by its project."""
+    simulator = AlertSimulator(_Quiet(), "C1", seed=5)  # type: ignore[arg-type]
+    read = [
+        parse_slack_message({**simulator.message("sentry", service), "ts": "1.000001"})
+        for service in ("payments-api", "search-api")
+    ]
+    [[first], [second]] = read
+    assert (first.service, second.service) == ("payments-api", "search-api")
+    assert first.fingerprint != second.fingerprint

@@ -353,6 +353,38 @@ def test_only_blocks():
     assert (alert.source, alert.status, alert.name) == (AlertSource.ALERTMANAGER, F, "DiskFull")
 
 
+def test_an_attachment_of_blocks_alone_is_read_from_its_blocks_not_slacks_placeholder():
+    """Slack fills such an attachment's `fallback` with "[no preview available]"."""
+    attachment = {
+        "color": "a30200",
+        "fallback": "[no preview available]",
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": "*Disk full on db-1*"}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": "Severity: critical"}},
+        ],
+    }
+    (alert,) = parse_slack_message(bot(username="ops-bot", attachments=[attachment]))
+    assert (alert.source, alert.name, alert.severity) == (
+        AlertSource.GENERIC,
+        "Disk full on db-1",
+        AlertSeverity.CRITICAL,
+    )
+
+
+def test_a_link_preview_slack_added_to_a_bots_message_is_not_its_alert():
+    preview = {
+        "from_url": "https://github.com/acme/checkout/pull/12",
+        "original_url": "https://github.com/acme/checkout/pull/12",
+        "color": "danger",
+        "title": "Build failed: checkout#12",
+        "fallback": "[no preview available]",
+    }
+    message = bot(username="deploy-bot", text="Deployed checkout-api 1.42.1", attachments=[preview])
+    assert parse_slack_message(message) == []
+    del preview["from_url"]  # the bot's own attachment, the same otherwise
+    assert [a.name for a in parse_slack_message(message)] == ["Build failed: checkout#12"]
+
+
 @pytest.mark.parametrize(
     "attachments",
     [

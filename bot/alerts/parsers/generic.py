@@ -47,20 +47,23 @@ def strip_markers(title: str) -> str:
     return _TRAILING.sub("", text).strip(" -–|:")
 
 
-def _title(view: SlackView, unit: Attachment) -> str:
-    candidates: tuple[str, ...] = (first_line(unit.body),)
+def _title(view: SlackView, unit: Attachment) -> tuple[str, bool]:
+    """The title line, and whether it is the first line of the unit's body."""
     if view.attachments:
-        candidates = (unit.title, unit.pretext, first_line(unit.fallback), first_line(view.text))
-    return next((c for c in candidates if c and c.strip()), "")
+        heads = (unit.title, unit.pretext, first_line(unit.fallback), first_line(view.text))
+        head = next((c for c in heads if c and c.strip()), "")
+        if head:
+            return head, False
+    return first_line(unit.body), True  # an attachment of blocks alone has its title in them
 
 
 def _parse_unit(view: SlackView, unit: Attachment, source: AlertSource) -> Alert | None:
-    raw_title = _title(view, unit)
+    raw_title, from_body = _title(view, unit)
     title = clean_name(raw_title, 500)
     if not title:
         return None
     lines = demarkup(unit.body).split("\n")
-    pairs = key_values(lines if view.attachments else lines[1:], unit.fields)
+    pairs = key_values(lines[1:] if from_body else lines, unit.fields)
     color_status, color_severity = color_signal(unit.color)
     stated = next((pairs[k] for k in _STATUS_KEYS if pairs.get(k)), "")
     severity = (
@@ -80,7 +83,7 @@ def _parse_unit(view: SlackView, unit: Attachment, source: AlertSource) -> Alert
     service = pick(pairs, SERVICE_KEYS)
     host = pick(pairs, HOST_KEYS)
     labels = {label_key(k): v for k, v in pairs.items() if label_key(k) and len(v) <= 500}
-    body = unit.text if view.attachments else "\n".join(unit.body.split("\n")[1:])
+    body = "\n".join(unit.body.split("\n")[1:]) if from_body else unit.text
     links = urls_in(f"{unit.title_link}\n{unit.raw}\n{view.text}")
     return make_alert(
         source=source,

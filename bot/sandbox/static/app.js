@@ -14,7 +14,8 @@ const KIND_TITLES = {
 };
 const KIND_BADGES = { alerts: "alert channel", status: "status channel", war_room: "war room" };
 const SOURCE_LABELS = {
-  alertmanager: "Alertmanager", grafana: "Grafana", datadog: "Datadog", storm: "Alert storm (30)",
+  alertmanager: "Alertmanager", grafana: "Grafana", datadog: "Datadog", sentry: "Sentry",
+  storm: "Alert storm (30)",
 };
 const app = {
   ws: null, user: null, channel: null, thread: null, home: false, snapshot: null,

@@ -14,10 +14,11 @@ from bot.flows.alerts.stored import receive
 log = structlog.get_logger(__name__)
 
 
-def _message_ts(event: dict[str, Any]) -> str | None:
-    """The ts of the alert message itself (for an edit, of the edited message)."""
+def _message_ts(event: dict[str, Any], key: str = "ts") -> str | None:
+    """The ts of the alert message itself (for an edit, of the edited message), or another
+    of its timestamps (`thread_ts`)."""
     message = event.get("message") if event.get("subtype") == "message_changed" else event
-    ts = message.get("ts") if isinstance(message, dict) else None
+    ts = message.get(key) if isinstance(message, dict) else None
     return ts if isinstance(ts, str) and ts else None
 
 
@@ -39,7 +40,11 @@ async def handle(event: dict[str, Any], deps: Deps, *, app_id: str | None = None
     )
     if not alerts:
         return
+    thread_ts = _message_ts(event, "thread_ts")
     origin = Origin(
-        channel_id=channel, message_ts=ts, edit=event.get("subtype") == "message_changed"
+        channel_id=channel,
+        message_ts=ts,
+        edit=event.get("subtype") == "message_changed",
+        thread_ts=thread_ts if thread_ts != ts else None,
     )
     await receive(deps, alerts, origin, source="alerts")

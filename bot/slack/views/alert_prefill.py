@@ -13,6 +13,7 @@ SOURCE_NAMES = {
     "pagerduty": "PagerDuty",
     "opsgenie": "Opsgenie",
     "cloudwatch": "CloudWatch",
+    "sentry": "Sentry",
 }
 _REPEAT = re.compile(r"(?<![\w-])([\w.-]+)(?:\s+\1)+(?![\w-])", re.IGNORECASE)
 # `<!here>`, `<!subteam^S1|@oncall>`, `<@U123>`, `<#C1|x>`: Slack sequences that ping or point
