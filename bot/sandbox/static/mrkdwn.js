@@ -14,7 +14,7 @@ const EMOJI = {
   white_large_square: "⬜", x: "❌", zzz: "💤", no_entry: "⛔", stopwatch: "⏱️",
   hammer_and_wrench: "🛠️", speech_balloon: "💬", robot_face: "🤖", clock1: "🕐",
   alarm_clock: "⏰", arrow_double_up: "⏫", hourglass_flowing_sand: "⏳", pager: "📟",
-  raising_hand: "🙋", telephone_receiver: "📞", bug: "🐛",
+  raising_hand: "🙋", telephone_receiver: "📞", bug: "🐛", leftwards_arrow_with_hook: "↩️",
 };
 const SAFE_URL = /^(https?:|mailto:)/i;
 // control sequences (<@U…>, <url|label>, <!date…>) are swapped for placeholders first, so
