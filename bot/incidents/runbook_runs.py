@@ -15,7 +15,7 @@ from bot.store.tables import Incident, RunbookRun, RunbookStep, TimelineEvent, u
 from bot.types import INCIDENT_COMMANDER, EventKind, Status
 
 StepStatus = Literal["done", "skipped"]
-PENDING = "pending"
+PENDING_STATUS = "pending"
 """The stored status of a step put back by an undo (a step never marked has no row)."""
 OUTDATED = (
     "That runbook message is out of date. Post the runbook again with `/incident runbook <name>`."
@@ -167,7 +167,7 @@ async def progress(session: AsyncSession, run_id: int) -> dict[int, StepState]:
     return {
         step.step_index: _state(step)
         for step in await repo.runbook_steps(session, run_id)
-        if step.status != PENDING
+        if step.status != PENDING_STATUS
     }
 
 
@@ -213,7 +213,7 @@ async def record_step(
             step = await repo.runbook_step(session, run_id, step_index, lock=True)
             assert step is not None
     if not added:
-        if step.status != PENDING:
+        if step.status != PENDING_STATUS:
             return StepOutcome(run, incident, step_index, _state(step), recorded=False, entry=None)
         step.status, step.actor_id, step.at = status, actor, now  # undone earlier: marked again
         step.revision += 1
@@ -261,14 +261,14 @@ async def undo_step(
     commander = (await repo.roles_of(session, run.incident_id)).get(INCIDENT_COMMANDER)
     ic = commander.user_id if commander else None
     step = await repo.runbook_step(session, run_id, step_index, lock=True)
-    if step is None or step.status == PENDING or step.revision != revision:
-        state = StepState() if step is None or step.status == PENDING else _state(step)
+    if step is None or step.status == PENDING_STATUS or step.revision != revision:
+        state = StepState() if step is None or step.status == PENDING_STATUS else _state(step)
         return UndoOutcome(run, incident, step_index, state, undone=None, refused=False, ic=ic)
     was = _state(step)
     if not may_undo(actor, step.actor_id, ic, admin=admin):
         return UndoOutcome(run, incident, step_index, was, undone=None, refused=True, ic=ic)
     now = utcnow()
-    step.status, step.actor_id, step.at = PENDING, actor, now
+    step.status, step.actor_id, step.at = PENDING_STATUS, actor, now
     step.revision += 1
     session.add(step)
     verb = "done" if was.status == "done" else "skipped"
@@ -286,7 +286,7 @@ async def undo_step(
         data={
             "run_id": run_id,
             "step": step_index,
-            "status": PENDING,
+            "status": PENDING_STATUS,
             "was": was.status,
             "was_by": was.actor,
         },

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from sqlalchemy import text
 from sqlmodel import select
 
 from bot.store.tables import Incident, RunbookRun, RunbookStep
@@ -284,3 +285,35 @@ async def test_the_postmortem_counts_an_undone_step_as_not_done(
     assert "- [x] 1. Check replication lag — done by @bob" in section
     assert "- [ ] 2. Promote the replica — not done (undone by @bob at " in section
     assert "Step 2 of DB failover undone by" in markdown  # its timeline keeps both
+
+
+async def test_rolling_back_the_migration_leaves_an_undone_step_markable_by_the_older_code(
+    bot, driver: SlackDriver, slack: FakeSlack
+):
+    """Downgrading below 0013 drops undone (pending) steps; the older code marks such a step
+    again under the timeline key its first "done" entry held, so that entry gives the key up."""
+    from alembic import command
+
+    from bot.store.db import alembic_config
+
+    _, run = await _posted(bot, driver)
+    await _mark(bot, driver, run, 1, "U_BOB")
+    await _undo(bot, driver, slack, run, 1, "U_BOB")
+    await _mark(bot, driver, run, 2, "U_BOB")  # done, never undone: kept as it is
+    key = f"runbook:{run.id}:step:"
+    query = text(
+        "SELECT source_key FROM timeline_events WHERE source_key LIKE :key ORDER BY id"
+    ).bindparams(key=f"{key}%")
+
+    def downgrade_then_upgrade(connection) -> tuple[list[str], list[tuple[int, str]]]:
+        command.downgrade(alembic_config(connection), "0012")
+        keys = list(connection.execute(query).scalars())
+        steps = connection.execute(text("SELECT step_index, status FROM runbook_steps")).all()
+        command.upgrade(alembic_config(connection), "head")
+        return keys, [tuple(row) for row in steps]
+
+    async with bot.deps.db.engine.begin() as connection:
+        keys, steps = await connection.run_sync(downgrade_then_upgrade)
+    assert steps == [(2, "done")], "the undone step is gone, the done one stays"
+    assert f"{key}1" not in keys and f"{key}1:before-downgrade" in keys
+    assert f"{key}2" in keys

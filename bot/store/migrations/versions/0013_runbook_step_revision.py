@@ -21,7 +21,14 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # the older code reads any stored step as done or skipped: an undone step is just pending
+    # the older code reads any stored step as done or skipped: an undone step is just pending,
+    # and its first "done" entry must give up the timeline key the older code marks it with
+    # again (or marking that step would fail on the unique key for good)
+    op.execute(
+        "UPDATE timeline_events SET source_key = source_key || '\\:before-downgrade' "
+        "WHERE source_key IN (SELECT 'runbook:' || run_id || ':step:' || step_index "
+        "FROM runbook_steps WHERE status = 'pending')"
+    )
     op.execute("DELETE FROM runbook_steps WHERE status = 'pending'")
     with op.batch_alter_table('runbook_steps', schema=None) as batch_op:
         batch_op.drop_column('revision')
