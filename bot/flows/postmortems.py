@@ -102,7 +102,11 @@ async def _draft(deps: Deps, incident_id: int, actor: str | None) -> tuple[Incid
     if not Status(incident.status).is_open:
         async with deps.db.session() as session:
             await postmortem.store_draft(
-                session, incident_id=incident_id, markdown=markdown, actor=actor
+                session,
+                incident_id=incident_id,
+                markdown=markdown,
+                actor=actor,
+                through=max((e.id for e in material.timeline if e.id is not None), default=None),
             )
     return incident, markdown
 

@@ -132,8 +132,25 @@ def counted(n: int, thing: str) -> str:
     return f"{n} {thing if n == 1 else plural}"
 
 
-QUIET_KINDS = (EventKind.POSTMORTEM.value, EventKind.REFUSED.value)
-"""Timeline entries that do not make a draft out of date (drafting itself, refusals)."""
+QUIET_KINDS = tuple(
+    kind.value
+    for kind in (
+        EventKind.POSTMORTEM,  # drafting itself
+        EventKind.REFUSED,
+        EventKind.JOINED,  # people reading the room during the review
+        EventKind.PAGE,  # pages resolving with the incident
+        EventKind.RULE,
+        EventKind.ALERT,  # alerts resolving after the incident did
+    )
+)
+"""Timeline entries that do not make a draft out of date: what happens around an incident
+after it is over, not what a postmortem is written from (closing it is another)."""
+
+
+def _stales(entry: TimelineEvent) -> bool:
+    """Whether a newer timeline entry makes the draft out of date (closing the incident
+    does not)."""
+    return not (entry.kind == EventKind.STATUS_CHANGED and entry.data.get("new") == Status.CLOSED)
 
 
 async def checklist(session: AsyncSession, incident_id: int, *, lock: bool = False) -> Checklist:
@@ -144,9 +161,8 @@ async def checklist(session: AsyncSession, incident_id: int, *, lock: bool = Fal
     still_open = [f for f in followups if f.done_at is None]
     newer = 0
     if draft is not None:
-        newer = await insights.entries_after(
-            session, incident_id, draft.generated_at, besides=QUIET_KINDS
-        )
+        after = await insights.entries_after(session, incident_id, draft, besides=QUIET_KINDS)
+        newer = sum(1 for entry in after if _stales(entry))
     return Checklist(
         incident=incident,
         postmortem=draft,
@@ -187,12 +203,18 @@ async def gather(session: AsyncSession, incident_id: int) -> Material:
 
 
 async def store_draft(
-    session: AsyncSession, *, incident_id: int, markdown: str, actor: str | None
+    session: AsyncSession,
+    *,
+    incident_id: int,
+    markdown: str,
+    actor: str | None,
+    through: int | None,
 ) -> Postmortem:
-    """Keep the draft (replacing an earlier one) and note it on the timeline; commits."""
+    """Keep the draft, written from the timeline up to entry `through` (replacing an earlier
+    one), and note it on the timeline; commits."""
     now = utcnow()
     draft = await insights.save_postmortem(
-        session, incident_id=incident_id, markdown=markdown, at=now
+        session, incident_id=incident_id, markdown=markdown, at=now, through=through
     )
     await record(
         session,

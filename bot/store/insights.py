@@ -81,16 +81,20 @@ async def postmortem_of(session: AsyncSession, incident_id: int) -> Postmortem |
 
 
 async def save_postmortem(
-    session: AsyncSession, *, incident_id: int, markdown: str, at: datetime
+    session: AsyncSession, *, incident_id: int, markdown: str, at: datetime, through: int | None
 ) -> Postmortem:
-    """Store the draft (replacing an earlier one, keeping whether it was marked complete)."""
+    """Store the draft, written from the timeline up to entry `through` (replacing an earlier
+    one, keeping whether it was marked complete)."""
     for _ in range(2):
         existing = await postmortem_of(session, incident_id)
         if existing is not None:
             existing.markdown = markdown
             existing.generated_at = at
+            existing.drafted_through = through
             return existing
-        row = Postmortem(incident_id=incident_id, markdown=markdown, generated_at=at)
+        row = Postmortem(
+            incident_id=incident_id, markdown=markdown, generated_at=at, drafted_through=through
+        )
         try:
             async with session.begin_nested():
                 session.add(row)
@@ -107,20 +111,24 @@ async def set_postmortem_file(session: AsyncSession, incident_id: int, file_id: 
 
 
 async def entries_after(
-    session: AsyncSession, incident_id: int, after: datetime, *, besides: Sequence[str]
-) -> int:
-    """How many timeline entries of the incident came after `after` (kinds in `besides` not
-    counted)."""
+    session: AsyncSession, incident_id: int, draft: Postmortem, *, besides: Sequence[str]
+) -> Sequence[TimelineEvent]:
+    """The incident's timeline entries recorded after `draft` was written from it (kinds in
+    `besides` left out). A pin or :pushpin: keeps its message's time, so newer means a higher
+    id; a draft stored before ids were kept falls back to the time it was written."""
+    newer = (
+        col(TimelineEvent.id) > draft.drafted_through
+        if draft.drafted_through is not None
+        else col(TimelineEvent.occurred_at) > draft.generated_at
+    )
     result = await session.exec(
-        select(func.count())
-        .select_from(TimelineEvent)
-        .where(
+        select(TimelineEvent).where(
             TimelineEvent.incident_id == incident_id,
-            col(TimelineEvent.occurred_at) > after,
+            newer,
             col(TimelineEvent.kind).not_in(besides),
         )
     )
-    return int(result.one() or 0)
+    return result.all()
 
 
 async def alert_groups_of(session: AsyncSession, incident_id: int) -> Sequence[AlertGroup]:

@@ -289,6 +289,8 @@ class Postmortem(SQLModel, table=True):
     file_id: str | None = Field(default=None, max_length=40)
     completed_at: datetime | None = _when()
     completed_by: str | None = Field(default=None, max_length=40)
+    drafted_through: int | None = Field(default=None)
+    """The newest timeline entry (id) the draft was written from: later ones make it stale."""
     missing_at_completion: list[str] | None = Field(default=None, sa_column=Column(JSON))
     """What the bot saw missing when it was marked complete anyway (None: not completed,
     or completed before this was kept)."""

@@ -274,3 +274,31 @@ async def test_someone_outside_a_private_incident_cannot_complete_its_postmortem
     assert "Secret" not in texts(reply.json["view"])
     assert (await _postmortem(bot.deps.db, incident.id)).completed_at is None
     assert await _completions(bot.deps.db, incident.id) == []
+
+
+async def test_closing_leaves_the_draft_current_and_a_later_pushpin_makes_it_stale(
+    bot, driver: SlackDriver, slack: FakeSlack
+):
+    """What happens around an incident once it is over (closing it, people joining) does not
+    make its draft out of date; a message pushpinned after the draft does, though it keeps the
+    time it was written (before the draft)."""
+    incident = await declare(bot, driver, "declare sev2 Checkout down")
+    room = incident.channel_id
+    said = driver.message_event(room, "The cache flush started it", "U_BOB")
+    assert (await driver.event(said)).status == 200
+    await in_war_room(bot, driver, incident, "followup Add an alert on flushes <@U_BOB>")
+    await in_war_room(bot, driver, incident, "resolve A cache flush, reverted")
+    await in_war_room(bot, driver, incident, "postmortem")
+    await in_war_room(bot, driver, incident, "close")
+    await driver.event(driver.member_joined(room, "U_DAVE"))
+    await bot.settle()
+
+    form = await _open(bot, driver, slack, room)
+    shown = texts(form)
+    assert "Draft up to date with the timeline" in shown and "out of date" not in shown
+    await driver.view_closed(form["id"])
+
+    await driver.event(driver.reaction_added(room, said["ts"], "pushpin", user="U_CAROL"))
+    await bot.settle()
+    shown = texts(await _open(bot, driver, slack, room))
+    assert "*The draft is out of date:* 1 timeline entry recorded since it was written" in shown

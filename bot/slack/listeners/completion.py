@@ -4,6 +4,7 @@ missing (with the fix for each), and its submission, which records the completio
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import structlog
@@ -31,8 +32,11 @@ log = structlog.get_logger(__name__)
 INSTEAD = "click *Mark postmortem complete* again"
 UNTICKED = "Tick this to mark it complete with the items above missing, or Cancel and add them."
 CHECK_SECONDS = 1.0
-"""How long a submission waits to re-read the checklist before its ack (Slack allows 3 s);
-past it, the form closes and the completion itself says what stands in its way."""
+"""How long a submission waits to re-read the checklist before its ack; past it, the form
+closes and the completion itself says what stands in its way."""
+ACK_SECONDS = 2.2
+"""The most a submission's two checks (who may, then the checklist) take together before its
+ack, leaving Slack's 3 s room for the network."""
 
 
 async def where_it_stands(deps: Deps, incident_id: int) -> Checklist | str:
@@ -110,6 +114,7 @@ def _offered(view: dict[str, Any]) -> set[Gap]:
 async def submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
     """The confirmation: checked again before its ack (what changed since it opened shows in
     the form), then the completion is recorded and shown."""
+    started = time.monotonic()
     values = (view.get("state") or {}).get("values") or {}
     incident_id = view_incident(view)
     box = Block.POSTMORTEM_ANYWAY if Block.POSTMORTEM_ANYWAY in values else None
@@ -117,8 +122,9 @@ async def submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], d
         return
     accepted = _accepted(values)
     message = view_metadata(view).get("message")
+    left = min(CHECK_SECONDS, ACK_SECONDS - (time.monotonic() - started))
     try:
-        async with asyncio.timeout(CHECK_SECONDS):
+        async with asyncio.timeout(max(left, 0)):
             found: Checklist | str | None = await where_it_stands(deps, incident_id or 0)
     except TimeoutError:
         log.warning("postmortem_check_slow")
