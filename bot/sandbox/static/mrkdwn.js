@@ -63,14 +63,14 @@ function appendPlain(parent, text, emoji = true) {
   });
 }
 
-function appendText(parent, text, controls) {
+function appendText(parent, text, controls, emoji = true) {
   let last = 0;
   for (const m of text.matchAll(PLACEHOLDER)) {
-    appendPlain(parent, unescape(text.slice(last, m.index)));
+    appendPlain(parent, unescape(text.slice(last, m.index)), emoji);
     parent.appendChild(control(controls[Number(m[1])].slice(1, -1)));
     last = m.index + m[0].length;
   }
-  appendPlain(parent, unescape(text.slice(last)));
+  appendPlain(parent, unescape(text.slice(last)), emoji);
 }
 
 function restore(text, controls) {
@@ -132,7 +132,13 @@ function control(inner) {
   }
   if (target.startsWith("!subteam^")) return el("span", "mention", label || "@group");
   if (target.startsWith("!")) return el("span", "mention special", `@${target.slice(1)}`);
-  return link(unescape(target), label);
+  // a label is formatted as Slack does (<url|*TimeoutError*> is a bold link)
+  const node = link(unescape(target), label);
+  if (label) {
+    node.replaceChildren();
+    renderInline(node, rest.join("|"));
+  }
+  return node;
 }
 
 function inline(parent, text, controls) {
@@ -140,7 +146,7 @@ function inline(parent, text, controls) {
   for (const m of text.matchAll(INLINE)) {
     if (m.index > last) appendText(parent, text.slice(last, m.index), controls);
     if (m[1] !== undefined) parent.appendChild(el("pre", "code-block", restore(m[1], controls)));
-    else if (m[2] !== undefined) parent.appendChild(el("code", "code", restore(m[2], controls)));
+    else if (m[2] !== undefined) appendText(parent.appendChild(el("code", "code")), m[2], controls, false);
     else {
       const node = el(m[3] !== undefined ? "b" : m[4] !== undefined ? "i" : "s");
       inline(node, m[3] ?? m[4] ?? m[5], controls);
