@@ -16,7 +16,7 @@ from bot.sandbox.runner import Sandbox
 from tests.conftest import settle
 from tests.sandbox.conftest import copy_runbook
 
-__all__ = ["CHROMIUM", "ThreadedSandbox", "copy_runbook", "unavailable"]
+__all__ = ["CHROMIUM", "ThreadedSandbox", "copy_runbook", "expect", "type_in", "unavailable"]
 
 T = TypeVar("T")
 CHROMIUM = Path("/usr/bin/chromium")
@@ -30,6 +30,17 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+def expect() -> Any:
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect
+
+
+def type_in(page: Any, text: str) -> None:
+    page.fill("#composer-text", text)
+    page.press("#composer-text", "Enter")
 
 
 def unavailable() -> str | None:

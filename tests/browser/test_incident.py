@@ -11,24 +11,13 @@ import pytest
 
 from bot.sandbox.demo import Walkthrough
 
-from .conftest import ThreadedSandbox, copy_runbook, unavailable
+from .conftest import ThreadedSandbox, copy_runbook, expect, type_in, unavailable
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(unavailable() is not None, reason=unavailable() or ""),
 ]
 RUNBOOK = "bad-deploy-feature-flag-rollback"
-
-
-def expect() -> Any:
-    from playwright.sync_api import expect as playwright_expect
-
-    return playwright_expect
-
-
-def type_in(page: Any, text: str) -> None:
-    page.fill("#composer-text", text)
-    page.press("#composer-text", "Enter")
 
 
 def test_declare_take_ic_runbook_update_resolve(

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import ThreadedSandbox, unavailable
+from .conftest import ThreadedSandbox, expect, type_in, unavailable
 
 pytestmark = [
     pytest.mark.browser,
@@ -18,17 +18,6 @@ HOSTILE = (
     '<img src=x onerror="document.body.dataset.pwned=1">'
     "<script>document.body.dataset.pwned=2</script><b>not bold</b> & @here"
 )
-
-
-def expect() -> Any:
-    from playwright.sync_api import expect as playwright_expect
-
-    return playwright_expect
-
-
-def type_in(page: Any, text: str) -> None:
-    page.fill("#composer-text", text)
-    page.press("#composer-text", "Enter")
 
 
 def channel_id(sandbox: ThreadedSandbox, name: str) -> str:

@@ -9,23 +9,12 @@ from typing import Any
 
 import pytest
 
-from .conftest import ThreadedSandbox, unavailable
+from .conftest import ThreadedSandbox, expect, type_in, unavailable
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(unavailable() is not None, reason=unavailable() or ""),
 ]
-
-
-def expect() -> Any:
-    from playwright.sync_api import expect as playwright_expect
-
-    return playwright_expect
-
-
-def type_in(page: Any, text: str) -> None:
-    page.fill("#composer-text", text)
-    page.press("#composer-text", "Enter")
 
 
 def declare(page: Any, title: str) -> None:

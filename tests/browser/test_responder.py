@@ -13,24 +13,13 @@ import pytest
 
 from bot.sandbox.runner import demo_when_watched
 
-from .conftest import ThreadedSandbox, copy_runbook, unavailable
+from .conftest import ThreadedSandbox, copy_runbook, expect, type_in, unavailable
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(unavailable() is not None, reason=unavailable() or ""),
 ]
 URL = re.compile(r"https?://\S+")
-
-
-def expect() -> Any:
-    from playwright.sync_api import expect as playwright_expect
-
-    return playwright_expect
-
-
-def type_in(page: Any, text: str) -> None:
-    page.fill("#composer-text", text)
-    page.press("#composer-text", "Enter")
 
 
 def test_a_pushpin_is_acknowledged_once_and_the_message_menu_adds_to_the_timeline(

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from .conftest import ThreadedSandbox, copy_runbook, unavailable
-from .test_incident import RUNBOOK, expect, type_in
+from .conftest import ThreadedSandbox, copy_runbook, expect, type_in, unavailable
+from .test_incident import RUNBOOK
 
 pytestmark = [
     pytest.mark.browser,
