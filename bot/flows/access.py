@@ -234,12 +234,17 @@ async def editable(
 
     None for anywhere else (a request may name any message), an ephemeral or a view.
     """
+    clicked = clicked_message(body)
+    return await may_edit(deps, incident, user, *clicked) if clicked else None
+
+
+def clicked_message(body: Mapping[str, Any]) -> tuple[Any, Any] | None:
+    """The (channel, ts) of the message a click came from, as the request names it; None for
+    an ephemeral or a view."""
     container = body.get("container") or {}
     if container.get("type") != "message" or container.get("is_ephemeral"):
         return None
-    return await may_edit(
-        deps, incident, user, container.get("channel_id"), container.get("message_ts")
-    )
+    return container.get("channel_id"), container.get("message_ts")
 
 
 async def may_edit(

@@ -63,10 +63,8 @@ async def clicked(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
     if clicked is None:
         return
     requester, incident_id, _ = clicked
-    container = body.get("container") or {}
-    message = None  # the clicked message, for the completion to be shown on
-    if container.get("type") == "message" and not container.get("is_ephemeral"):
-        message = [str(container.get("channel_id") or ""), str(container.get("message_ts") or "")]
+    clicked_on = access.clicked_message(body)  # for the completion to be shown on
+    message = [str(part or "") for part in clicked_on] if clicked_on else None
 
     async def filling() -> View | str:
         async with deps.db.session() as session:

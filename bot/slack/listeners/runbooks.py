@@ -18,7 +18,7 @@ from bot.incidents.service import IncidentError
 from bot.logging import bind_incident
 from bot.runbooks.model import Runbook, StepState
 from bot.slack.listeners.clicks import action_of, requester_of
-from bot.slack.listeners.runbook_picker import picker_blocks
+from bot.slack.listeners.runbook_picker import GONE, picker_blocks
 from bot.slack.parse import COMMAND, Command
 from bot.slack.views.runbook import RunbookAction, page_of_step, runbook_messages
 from bot.slack.views.text import safe, user, when
@@ -93,9 +93,7 @@ async def post_clicked(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
             incident = await repo.incident_by_id(session, int(incident_id))
             runs = await repo.runbook_runs_of(session, int(incident_id), name)
     if incident is None:
-        await reply(
-            deps, requester, ":warning: That incident no longer exists. Run `/incident list`."
-        )
+        await reply(deps, requester, GONE)
         return
     bind_incident(incident.number)
     runbook = deps.runbooks.get(name)
@@ -312,11 +310,7 @@ def _undo_note(outcome: runbook_runs.UndoOutcome, runbook_name: str, *, usable: 
             "changed; use the Undo button on the updated message if it should be undone."
         )
     if not usable:
-        return (
-            f":information_source: Step {number} is back to pending, but runbook "
-            f"`{runbook_name}` has changed or is no longer loaded, so this message cannot "
-            f"show it. Post the current version with `{COMMAND} runbook {runbook_name}`."
-        )
+        return _unshown(f"Step {number} is back to pending", runbook_name)
     return None
 
 
@@ -338,12 +332,17 @@ def _step_note(
             "timeline anyway."
         )
     if not usable:
-        return (
-            f":information_source: Step {step_index + 1} is recorded as {verb}, but runbook "
-            f"`{runbook_name}` has changed or is no longer loaded, so this message cannot "
-            f"show it. Post the current version with `{COMMAND} runbook {runbook_name}`."
-        )
+        return _unshown(f"Step {step_index + 1} is recorded as {verb}", runbook_name)
     return None
+
+
+def _unshown(what: str, runbook_name: str) -> str:
+    """A step's change the runbook message cannot show, its runbook having changed."""
+    return (
+        f":information_source: {what}, but runbook `{runbook_name}` has changed or is no "
+        "longer loaded, so this message cannot show it. Post the current version with "
+        f"`{COMMAND} runbook {runbook_name}`."
+    )
 
 
 def register(app: AsyncApp) -> None:
