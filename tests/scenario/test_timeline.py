@@ -165,6 +165,7 @@ async def test_the_person_who_pushpins_or_pins_a_message_is_told_once(bot, drive
     pinned = await _say(driver, bot, room, "Rolled back deploy 4521")
     slack.reset_calls()
     await driver.event(driver.reaction_added(room, pinned, "pushpin", user="U_CAROL"))
+    await bot.settle()  # Carol's is first (events are handled after their acks, in any order)
     await driver.event(driver.pin_added(room, pinned, user="U_CAROL"))
     await driver.event(driver.reaction_added(room, pinned, "pushpin", user="U_ALICE"))
     later = await _say(driver, bot, room, "Error rate back to normal")
