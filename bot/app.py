@@ -245,6 +245,7 @@ def _make_deps(
 def _bolt(deps: Deps, client: CountingWebClient, claims: Claims) -> GuardedApp:
     """The Bolt app with the bot's middleware and every listener registered."""
     bolt = GuardedApp(
+        name="incident-bot",  # named, Bolt walks and reads the whole call stack's source for it
         client=client,
         signing_secret=deps.settings.slack_signing_secret or "",
         process_before_response=False,
