@@ -10,20 +10,16 @@ import socket
 import sys
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
-
-import structlog
-from aiohttp import web
+from typing import TYPE_CHECKING, Any
 
 from bot.config import ConfigError, Settings, environment, load_settings
-from bot.logging import configure
-from bot.rules.loader import load_rules
-from bot.rules.model import RuleSet
-from bot.runbooks import RunbookSet, load_runbooks
-from bot.runtime import StartupError, set_up, until_stopped, warn_about_settings
-from bot.runtime import reason as _reason
-from bot.services import Catalog, load_catalog
-from bot.webhooks.urls import webhook_check
+
+# Each command imports what it needs when it runs: a bad setting, or `check-runbooks` in a
+# runbook repository's CI, answers without loading the web server, the database layer and Slack.
+if TYPE_CHECKING:
+    from bot.rules.model import RuleSet
+    from bot.runbooks import RunbookSet
+    from bot.services import Catalog
 
 
 def _fail(message: str, code: int = 2) -> int:
@@ -34,6 +30,9 @@ def _fail(message: str, code: int = 2) -> int:
 def _listen(settings: Settings) -> socket.socket:
     """The bot's listening socket, bound to HOST and PORT; StartupError in one line when it
     cannot be."""
+    from bot.runtime import StartupError
+    from bot.runtime import reason as _reason
+
     try:
         family = socket.getaddrinfo(settings.host, settings.port, type=socket.SOCK_STREAM)[0][0]
         return socket.create_server((settings.host, settings.port), family=family, backlog=1024)
@@ -52,7 +51,11 @@ def _listen(settings: Settings) -> socket.socket:
 async def _serve(
     settings: Settings, runbooks: RunbookSet, catalog: Catalog, rules: RuleSet
 ) -> None:
+    import structlog
+    from aiohttp import web
+
     from bot.app import build_app
+    from bot.runtime import set_up, until_stopped, warn_about_settings
 
     bot = build_app(settings, runbooks=runbooks, catalog=catalog, rules=rules)
     warn_about_settings(settings)  # not in the sandbox, whose database is temporary on purpose
@@ -95,6 +98,13 @@ def serve() -> int:
         settings = load_settings()
     except ConfigError as exc:
         return _fail(str(exc))
+    from bot.logging import configure
+    from bot.rules.loader import load_rules
+    from bot.runbooks import load_runbooks
+    from bot.runtime import StartupError
+    from bot.services import load_catalog
+    from bot.webhooks.urls import webhook_check
+
     configure(settings.log_level, settings.log_format)
     runbooks = load_runbooks(settings.runbooks_dir)
     catalog = load_catalog(settings.services_file, environment())
@@ -152,6 +162,9 @@ def explain_rules(spec: str) -> int:
     from dotenv import dotenv_values
 
     from bot.rules.explain import explain, parse_spec
+    from bot.rules.loader import load_rules
+    from bot.services import load_catalog
+    from bot.webhooks.urls import webhook_check
 
     def setting(name: str, default: str) -> Path:
         return Path(os.environ.get(name) or dotenv_values(".env").get(name) or default)
