@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import threading
 import urllib.request
 from collections.abc import Coroutine, Iterator
@@ -13,7 +14,7 @@ from typing import Any, TypeVar
 import pytest
 
 from bot.sandbox.runner import Sandbox
-from tests.conftest import settle
+from tests.conftest import migrated_sqlite, settle
 from tests.sandbox.conftest import copy_runbook
 
 __all__ = ["CHROMIUM", "ThreadedSandbox", "copy_runbook", "expect", "type_in", "unavailable"]
@@ -61,7 +62,8 @@ class ThreadedSandbox:
         self.demo = demo
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.database = f"sqlite+aiosqlite:///{tmp_path}/browser.db"
+        self.path = tmp_path / "browser.db"
+        self.database = f"sqlite+aiosqlite:///{self.path}"
         self.sandbox: Sandbox | None = None
 
     def call(self, coroutine: Coroutine[Any, Any, T], timeout: float = 60) -> T:
@@ -69,6 +71,7 @@ class ThreadedSandbox:
 
     def __enter__(self) -> ThreadedSandbox:
         self.thread.start()
+        shutil.copyfile(self.call(migrated_sqlite()), self.path)  # not every migration again
         sandbox = Sandbox(port=0, database_url=self.database, demo=self.demo)
         self.sandbox = self.call(sandbox.start())
         return self

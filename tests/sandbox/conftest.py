@@ -11,6 +11,7 @@ import aiohttp
 import pytest
 
 from bot.sandbox.runner import Sandbox
+from tests.conftest import migrated_sqlite
 
 REPO_RUNBOOKS = Path(__file__).resolve().parents[2] / "runbooks"
 
@@ -29,6 +30,7 @@ async def sandbox(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
     default) only in tests marked `tiers`, like the `slack` fixture."""
     copy_runbook(tmp_path)
     tiers = request.node.get_closest_marker("tiers") is not None
+    shutil.copyfile(await migrated_sqlite(), tmp_path / "sb.db")  # not every migration again
     database_url = f"sqlite+aiosqlite:///{tmp_path}/sb.db"
     async with Sandbox(port=0, database_url=database_url, tiers=tiers) as running:
         yield running
