@@ -51,7 +51,8 @@ async def test_the_first_storm_summary_counts_what_it_lists_and_tells_rows_apart
     rows = _rows(summary.args)  # what was stored when it was read (under load, not all)
     assert 1 <= len(rows) <= min(listed, 10)
     assert len(set(rows)) == len(rows), rows  # identical alerts told apart
-    assert all(re.search(r"· instance=10\.0\.1\.\d+:8080$", row) for row in rows), rows
+    if len(rows) > 1:  # one row alone has nothing to be told apart from: no label
+        assert all(re.search(r"· instance=10\.0\.1\.\d+:8080$", row) for row in rows), rows
 
     await flush(bot.deps, now=utcnow() + timedelta(seconds=25))
     [update] = [u for u in slack.calls_to("chat.update") if u.args["ts"] == summary.response["ts"]]
