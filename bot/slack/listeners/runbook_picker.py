@@ -18,6 +18,7 @@ from bot.flows.requests import Requester, reply
 from bot.flows.runbook_offers import incident_matches
 from bot.flows.runbook_posts import post_once
 from bot.logging import bind_incident
+from bot.runbooks.model import Runbook
 from bot.slack.listeners.clicks import clicked_id, clicker
 from bot.slack.parse import COMMAND
 from bot.slack.views.runbook import RunbookAction
@@ -68,6 +69,21 @@ async def _incident(deps: Deps, requester: Requester, incident_id: int) -> Incid
     return incident
 
 
+async def _chosen(
+    deps: Deps, requester: Requester, incident_id: int, name: str
+) -> tuple[Incident, Runbook] | None:
+    """The incident and the runbook a click names; None when either is gone or the clicker
+    may not see the incident (they are told)."""
+    incident = await _incident(deps, requester, incident_id)
+    if incident is None:
+        return None
+    runbook = deps.runbooks.get(name)
+    if runbook is None:
+        await _runbook_gone(deps, requester, incident, name)
+        return None
+    return incident, runbook
+
+
 async def _runbook_gone(deps: Deps, requester: Requester, incident: Incident, name: str) -> None:
     """A runbook removed or renamed since the menu was shown: say so, and list them again."""
     close = deps.runbooks.closest(name)
@@ -91,13 +107,10 @@ async def picked(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
     if clicked is None:
         return
     requester, incident_id, name = clicked
-    incident = await _incident(deps, requester, incident_id)
-    if incident is None:
+    found = await _chosen(deps, requester, incident_id, name)
+    if found is None:
         return
-    runbook = deps.runbooks.get(name)
-    if runbook is None:
-        await _runbook_gone(deps, requester, incident, name)
-        return
+    incident, runbook = found
     matches = await incident_matches(deps, incident)
     match = next((m for m in matches if m.runbook.name == runbook.name), None)
     async with deps.db.session() as session:
@@ -123,13 +136,10 @@ async def post_clicked(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
     if not _TOKEN.match(token):
         await reply(deps, requester, STALE)
         return
-    incident = await _incident(deps, requester, incident_id)
-    if incident is None:
+    found = await _chosen(deps, requester, incident_id, name)
+    if found is None:
         return
-    runbook = deps.runbooks.get(name)
-    if runbook is None:
-        await _runbook_gone(deps, requester, incident, name)
-        return
+    incident, runbook = found
     run = await post_once(deps, incident, runbook, requester, key=f"{incident_id}:{token}")
     if run is not None:
         await _in_place(
