@@ -119,14 +119,20 @@ async def set_storm_ts(session: AsyncSession, *, channel_id: str, ts: str) -> No
 
 
 async def due_storms(session: AsyncSession, *, now: datetime, threshold: int) -> list[Storm]:
-    """Claim storm work that came due without new alerts: calm storms end, stale ones update."""
+    """Claim storm work that came due without new alerts: calm storms end, stale ones update,
+    a summary whose post failed is posted (`Storm.ts` None)."""
     work: list[Storm] = []
     for state in await claims.storm_states(session, lock=True):
         ended = roll_window(state, now, threshold)
         if ended is not None:
             work.append(ended)
             continue
-        if state.storm_ts is None or state.storm_updated_at is None:
+        if state.storm_updated_at is None:
+            continue
+        if state.storm_ts is None:  # its post failed: tried again once a minute (`post`)
+            if state.storm_updated_at <= now - CARD_RETRY:
+                state.storm_updated_at = now
+                work.append(_snapshot(state))
             continue
         if state.storm_updated_at > now - CARD_REFRESH:
             continue

@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.flows.alerts.cards import flush
+from bot.store import claims
 from bot.store.tables import utcnow
 from tests.alert_messages import AM_BOT_ID, alert_events, alert_groups, am_attachment, am_fields
 from tests.fakes import FakeSlack
@@ -304,6 +305,32 @@ async def test_a_storm_posts_one_summary_instead_of_more_cards(
     await flush(bot.deps, now=utcnow() + timedelta(minutes=3))
     last = slack.calls_to("chat.update")[-1]
     assert last.args["ts"] == summary.response["ts"] and "storm is over" in texts(last.args)
+    no_pings(slack)
+
+
+async def test_a_storm_summary_slack_refused_is_posted_by_a_later_sweep(
+    watch, slack: FakeSlack, alerts_channel: str
+):
+    """No alert after the storm has to carry the retry: the sweep posts the summary."""
+    bot, driver = await watch(alert_storm_threshold=1)
+    await driver.event(driver.message_event(alerts_channel, **am_fields(name="DiskFull")))
+    await bot.settle()
+    assert len(posts(slack, alerts_channel)) == 1  # its card
+    slack.fail("chat.postMessage", "internal_error")  # the summary's post, as when paced out
+    await driver.event(driver.message_event(alerts_channel, **am_fields(name="DiskSlow")))
+    await bot.settle()
+    assert len([p for p in posts(slack, alerts_channel) if p.ok]) == 1
+
+    await flush(bot.deps, now=utcnow() + timedelta(seconds=30))  # not yet: one post a minute
+    assert len(posts(slack, alerts_channel)) == 2
+    await flush(bot.deps, now=utcnow() + timedelta(seconds=65))
+    summary = posts(slack, alerts_channel)[-1]
+    assert summary.ok and not summary.args.get("thread_ts")
+    shown = texts(summary.args)
+    assert "1 new alert (1 notification)" in shown and "*DiskSlow*" in shown
+    async with bot.deps.db.session() as session:
+        state = await claims.channel_state(session, alerts_channel)
+    assert state is not None and state.storm_ts == summary.response["ts"]
     no_pings(slack)
 
 

@@ -123,7 +123,8 @@ async def flush(deps: Deps, now: datetime | None = None) -> int:
     for group, incident in cards:
         calls[f"card{group.id}"] = update_card(deps, group, incident)
     for storm in storms:
-        calls[f"storm{storm.channel_id}"] = show_storm(deps, storm, post=False)
+        post = storm.ts is None and not storm.over
+        calls[f"storm{storm.channel_id}"] = show_storm(deps, storm, post=post)
     if calls:
         await deps.slack.gather(**calls)
     return len(calls)
