@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from bot.alerts.pacing import CARD_RETRY
+from bot.flows.alerts.cards import flush
+from bot.store.tables import utcnow
 
 from .conftest import ThreadedSandbox, expect, type_in, unavailable
 
@@ -14,6 +19,12 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(unavailable() is not None, reason=unavailable() or ""),
 ]
+# in its alert storm, alerts that read the same (name, severity, service) are listed together
+STORM_SEED = 1
+# "N new alerts (M notifications)" in good English: never "1 new alerts" or "1 notifications"
+COUNTED = re.compile(
+    r"Alert storm: (1 new alert|(?!1 )\d+ new alerts) \((1 notification|(?!1 )\d+ notifications)\)"
+)
 HOSTILE = (
     '<img src=x onerror="document.body.dataset.pwned=1">'
     "<script>document.body.dataset.pwned=2</script><b>not bold</b> & @here"
@@ -37,6 +48,13 @@ def test_a_command_the_bot_rejects_is_an_ephemeral_error(page: Any, sandbox: Thr
     check(page.locator("#messages .message.ephemeral")).to_have_count(0)
     page.select_option("#user-switch", "U_ALICE")
     check(page.locator("#messages .message.ephemeral")).to_have_count(1)
+
+    type_in(page, "/incident stats <!here>")  # what was typed is quoted as text, not a mention
+    quoted = page.locator("#messages .message.ephemeral").last
+    check(quoted).to_contain_text("<!here> is not a period: use /incident stats 7d|30d|90d")
+    check(quoted.locator("code").first).to_have_text("<!here>")
+    check(quoted.locator(".mention")).to_have_count(0)
+    check(quoted).not_to_contain_text("@here")
 
 
 def test_html_in_messages_is_shown_as_text_and_never_runs(page: Any, sandbox: ThreadedSandbox):
@@ -122,10 +140,33 @@ def test_alerts_arrive_live_and_a_storm_fills_the_alert_channel(
     check(page.locator("#messages .message .author", has_text="Grafana")).to_have_count(1)
     check(page.locator("#messages")).to_contain_text("DiskSpaceLow")
     page.click('.nav-item[data-channel-name="general"]')
+    assert sandbox.sandbox is not None and sandbox.sandbox.page is not None
+    sandbox.sandbox.page.alerts.random.seed(STORM_SEED)
     page.click('.simulate-button[data-source="storm"]')  # takes the page to the alert channel
     check(page.locator("#channel-name")).to_have_text("#alerts-prod")
     integrations = page.locator("#messages .avatar.bot")
     check(integrations).to_have_count(31)
+
+    # the summary, or (when Slack's pacing held it back) the sweep's post of it a minute later
+    sandbox.settle()
+    bot = sandbox.sandbox.bot
+    assert bot is not None
+    sandbox.call(flush(bot.deps, now=utcnow() + CARD_RETRY + timedelta(seconds=5)))
+    summary = page.locator("#messages .message", has_text="Alert storm:")
+    check(summary).to_have_count(1)
+    check(summary.locator(".bk-text").first).to_have_text(COUNTED)
+    check(summary.locator(".bk-context").first).to_have_text(re.compile(r"^Firing without a card"))
+    rows = summary.locator(".bk-section .bk-text").all_inner_texts()[1:]
+    assert 1 < len(rows) <= 10 and len(set(rows)) == len(rows), rows
+    alike: dict[str, list[str]] = {}
+    for row in rows:
+        parts = re.fullmatch(r"(.+ · ×\d+)(?: · (.+))?", row)  # the label follows the count
+        assert parts, row
+        alike.setdefault(parts[1], []).append(parts[2])
+    told_apart = [labels for labels in alike.values() if len(labels) > 1]
+    assert told_apart, rows  # STORM_SEED's storm lists look-alike alerts
+    for labels in told_apart:
+        assert None not in labels and len(set(labels)) == len(labels), rows
 
 
 def test_home_tab_and_pushpin_reaction(page: Any, sandbox: ThreadedSandbox):

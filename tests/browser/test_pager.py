@@ -1,5 +1,6 @@
 """The Pager panel in Chromium: a page typed in a war room arrives live, Acknowledge tells the
-war room who is coming, resolving shows it resolved; the Page on-call form lists services."""
+war room who is coming, resolving shows it resolved; the Page on-call form lists services (and, for the same SEV1,
+the update form proposes the next update at its cadence)."""
 
 from __future__ import annotations
 
@@ -76,3 +77,12 @@ def test_the_page_on_call_form_picks_a_service_from_the_catalog(
     check(card.locator(".pager-ack")).to_have_text("Acknowledge as Carol Clark")
     card.locator(".pager-ack").click()
     check(page.locator("#messages")).to_contain_text("acknowledged by @carol")
+
+    type_in(page, "/incident update")  # a SEV1's next update is due at its UPDATE_CADENCE
+    form = page.locator('.dialog.modal[data-callback-id="status_update"]')
+    next_update = form.locator('select[data-action-id="next_update"]')
+    check(next_update).to_have_value("15m")
+    check(next_update.locator("option:checked")).to_have_text("in 15 minutes")
+    check(form.locator('[data-block-id="next_update"] .bk-hint')).to_have_text(
+        "This severity's updates are due every 15 minutes (UPDATE_CADENCE)."
+    )
