@@ -196,7 +196,11 @@ def storm_message(
     total = max(uncarded or 0, len(groups))
     if groups:
         heading = "Still firing, without a card" if storm.over else "Firing without a card"
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"*{heading} ({total}):*")]))
+        # alerts whose cards were still held back when the storm began are listed too: say so,
+        # or the list looks longer than the count above it
+        earlier = total - storm.groups
+        count = f"{total}, {earlier} from before the storm" if earlier > 0 else str(total)
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"*{heading} ({count}):*")]))
     differs = _differs(groups[:STORM_LIST])
     for group in groups[:STORM_LIST]:
         line = alert_line(group) + (f" · {differs[group.id]}" if group.id in differs else "")
