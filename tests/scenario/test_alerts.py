@@ -334,6 +334,26 @@ async def test_a_storm_summary_slack_refused_is_posted_by_a_later_sweep(
     no_pings(slack)
 
 
+async def test_a_storm_over_before_slack_took_its_summary_still_says_what_got_no_card(
+    watch, slack: FakeSlack, alerts_channel: str
+):
+    bot, driver = await watch(alert_storm_threshold=1)
+    await driver.event(driver.message_event(alerts_channel, **am_fields(name="DiskFull")))
+    await bot.settle()
+    slack.fail("chat.postMessage", "internal_error")  # the summary's post
+    await driver.event(driver.message_event(alerts_channel, **am_fields(name="DiskSlow")))
+    await bot.settle()
+
+    await flush(bot.deps, now=utcnow() + timedelta(minutes=3))  # calm: the storm is over
+    summary = posts(slack, alerts_channel)[-1]
+    assert summary.ok and not summary.args.get("thread_ts")
+    shown = texts(summary.args)
+    assert "The alert storm is over." in shown and "1 new alert (1 notification)" in shown
+    assert "Still firing, without a card (1):" in shown and "*DiskSlow*" in shown
+    await flush(bot.deps, now=utcnow() + timedelta(minutes=6))
+    assert posts(slack, alerts_channel)[-1] is summary, "said once"
+
+
 async def test_concurrent_alerts_of_one_new_group_post_one_card(
     watch, slack: FakeSlack, alerts_channel: str
 ):

@@ -32,7 +32,7 @@ def shown(storm: Storm, listed: int, uncarded: int) -> str:
     )  # fmt: skip
     payload = [b.to_dict() for b in blocks]
     check_message(payload, None)
-    return texts({"blocks": payload})
+    return f"{text}\n{texts({'blocks': payload})}"
 
 
 def test_a_list_longer_than_the_storm_says_how_many_came_before_it():

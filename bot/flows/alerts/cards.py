@@ -95,7 +95,8 @@ async def show_storm(deps: Deps, storm: Storm, *, post: bool) -> None:
 
 
 async def _storm_message(deps: Deps, storm: Storm, text: str, blocks: list, *, post: bool) -> None:
-    if post:
+    if post or (storm.over and not storm.ts):  # a storm over before its summary was ever posted
+        # still leaves a word: its alerts got no cards
         ts = await deps.slack.attempt("storm", deps.slack.post(storm.channel_id, text, blocks))
         if ts:
             log.info("alert_storm_started", channel=storm.channel_id)
