@@ -47,7 +47,8 @@ async def test_the_first_storm_summary_counts_what_it_lists_and_tells_rows_apart
     said = f"{alerts} new alert{'' if alerts == '1' else 's'} ({notifications} notification"
     assert said + f"{'' if notifications == '1' else 's'})" in shown, shown
     assert "1 new alerts" not in shown and "at most 3 new alerts;" in shown
-    listed = int(re.search(r"Firing without a card \((\d+)\)", shown).group(1))
+    # (under load, cards of the first alerts may still be held back: "(5, 2 from before the storm)")
+    listed = int(re.search(r"Firing without a card \((\d+)[,)]", shown).group(1))
     rows = _rows(summary.args)  # what was stored when it was read (under load, not all)
     assert 1 <= len(rows) <= min(listed, 10)
     assert len(set(rows)) == len(rows), rows  # identical alerts told apart
