@@ -9,6 +9,7 @@ import structlog
 from bot.deps import Deps
 from bot.incidents import runbook_runs
 from bot.runbooks.model import Runbook, RunbookMatch
+from bot.services import Service
 from bot.slack.views.alerts import incident_severity
 from bot.slack.views.runbook import runbook_offer_blocks
 from bot.slack.views.text import safe
@@ -24,10 +25,9 @@ def alert_labels(group: AlertGroup) -> dict[str, str]:
     return {str(key): str(value) for key, value in group.labels.items()}
 
 
-def service_names(deps: Deps, service: str | None) -> list[str]:
-    """The catalog's names for `service` (its name and aliases), which runbooks may list."""
-    found = deps.catalog.find(service)
-    return [found.name, *found.aliases] if found else []
+def service_names(service: Service | None) -> list[str]:
+    """A catalog service's names (its name and aliases), which runbooks may list."""
+    return [service.name, *service.aliases] if service else []
 
 
 def runbooks_for_alert(deps: Deps, group: AlertGroup) -> list[Runbook]:
@@ -39,7 +39,7 @@ def runbooks_for_alert(deps: Deps, group: AlertGroup) -> list[Runbook]:
         service=group.service or (found.name if found else None),
         title=f"{group.name} {group.summary[:500]}",
         labels=labels,
-        aliases=[found.name, *found.aliases] if found else [],
+        aliases=service_names(found),
     )
 
 
@@ -49,14 +49,14 @@ def matching_runbooks(
     """Runbooks that apply to the incident and why, with the labels of its linked `alerts`;
     the runbooks its catalog service lists come first (offered even when nothing else
     matches, a service glob alone included)."""
+    service = deps.catalog.find(incident.service)
     matching = deps.runbooks.matches(
         severity=Severity(incident.severity),
         service=incident.service or None,
         title=incident.title,
         labels=[alert_labels(group) for group in alerts],
-        aliases=service_names(deps, incident.service),
+        aliases=service_names(service),
     )
-    service = deps.catalog.find(incident.service)
     if service is None or not service.runbooks:
         return matching
     found = {m.runbook.name: m for m in matching}
