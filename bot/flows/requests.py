@@ -49,14 +49,24 @@ def archived_text(incident: Incident, what: str) -> str:
     )
 
 
-async def reply(deps: Deps, requester: Requester, text: str, blocks: list | None = None) -> bool:
-    """Answer the requester ephemerally, where they asked; whether it reached them."""
+async def reply(
+    deps: Deps,
+    requester: Requester,
+    text: str,
+    blocks: list | None = None,
+    *,
+    replace: bool = False,
+) -> bool:
+    """Answer the requester ephemerally, where they asked; whether it reached them.
+
+    `replace`: in place of the message they clicked, when its response_url allows."""
     if requester.silent:
         return True
     # a response_url that is not Slack's is never posted to: the answer goes through Slack
     if requester.response_url and deps.slack.answerable(requester.response_url):
         answered = await deps.slack.attempt(
-            "respond", deps.slack.respond(requester.response_url, text, blocks)
+            "respond",
+            deps.slack.respond(requester.response_url, text, blocks, replace_original=replace),
         )
         return bool(answered)
     told = await deps.slack.attempt(

@@ -43,19 +43,6 @@ async def picker_blocks(deps: Deps, incident: Incident) -> list[Block]:
     return runbook_picker(deps.runbooks.by_title(), incident.id, suggested)
 
 
-async def _in_place(
-    deps: Deps, requester: Requester, text: str, blocks: list[Block] | None
-) -> None:
-    """Replace the message that was clicked (the picker); a new ephemeral answer without one."""
-    url = requester.response_url
-    if url and deps.slack.answerable(url):
-        await deps.slack.attempt(
-            "respond", deps.slack.respond(url, text, blocks, replace_original=True)
-        )
-        return
-    await reply(deps, requester, text, blocks)
-
-
 async def _incident(deps: Deps, requester: Requester, incident_id: int) -> Incident | None:
     """The incident a click names, when it exists and the clicker may see it (else told)."""
     async with deps.db.session() as session:
@@ -98,7 +85,7 @@ async def _runbook_gone(deps: Deps, requester: Requester, incident: Incident, na
         *await picker_blocks(deps, incident),
     ]
     log.info("runbook_choice_gone", runbook=name[:60])
-    await _in_place(deps, requester, text, blocks)
+    await reply(deps, requester, text, blocks, replace=True)
 
 
 async def picked(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
@@ -123,7 +110,7 @@ async def picked(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
         posted=runs[0] if runs else None,
     )
     log.info("runbook_previewed", runbook=runbook.name, suggested=match is not None)
-    await _in_place(deps, requester, f"Runbook: {safe(runbook.title, 150)}", blocks)
+    await reply(deps, requester, f"Runbook: {safe(runbook.title, 150)}", blocks, replace=True)
 
 
 async def post_clicked(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
@@ -142,12 +129,8 @@ async def post_clicked(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
     incident, runbook = found
     run = await post_once(deps, incident, runbook, requester, key=f"{incident_id}:{token}")
     if run is not None:
-        await _in_place(
-            deps,
-            requester,
-            f":books: Posted *{safe(runbook.title, 200)}* to the war room.",
-            None,
-        )
+        posted = f":books: Posted *{safe(runbook.title, 200)}* to the war room."
+        await reply(deps, requester, posted, replace=True)
 
 
 async def back_clicked(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
@@ -158,7 +141,8 @@ async def back_clicked(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
     requester, incident_id, _ = clicked
     incident = await _incident(deps, requester, incident_id)
     if incident is not None:
-        await _in_place(deps, requester, "Choose a runbook", await picker_blocks(deps, incident))
+        blocks = await picker_blocks(deps, incident)
+        await reply(deps, requester, "Choose a runbook", blocks, replace=True)
 
 
 async def cancel_clicked(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:

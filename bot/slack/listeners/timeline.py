@@ -309,12 +309,7 @@ async def show_page(ack: AsyncAck, body: dict[str, Any], deps: Deps) -> None:
         text, blocks = "That incident no longer exists. Run `/incident list`.", None
     else:
         text, blocks = timeline_message(incident, entries, int(page))
-    if response_url:
-        await deps.slack.attempt(
-            "respond", deps.slack.respond(response_url, text, blocks, replace_original=True)
-        )
-    else:
-        await reply(deps, requester, text, blocks)
+    await reply(deps, requester, text, blocks, replace=True)
 
 
 # -- `/incident note` and `/incident timeline` ----------------------------------------------
