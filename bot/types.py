@@ -73,6 +73,14 @@ INCIDENT_COMMANDER = "incident_commander"
 DEFAULT_ROLES = ("incident_commander", "communications_lead", "operations_lead", "scribe")
 
 
+def counted(n: int, thing: str) -> str:
+    """`1 step`, `3 steps`, `2 timeline entries`: a count and what it counts, in English."""
+    if n == 1:
+        return f"{n} {thing}"
+    consonant_y = thing.endswith("y") and thing[-2:-1] not in ("a", "e", "i", "o", "u")
+    return f"{n} {thing[:-1]}ies" if consonant_y else f"{n} {thing}s"
+
+
 def incident_ref(number: int) -> str:
     """The human reference of an incident number, e.g. ``INC-42``."""
     return f"INC-{number}"

@@ -25,7 +25,7 @@ from bot.store.tables import (
     TimelineEvent,
     utcnow,
 )
-from bot.types import EventKind, Status, incident_ref
+from bot.types import EventKind, Status, counted, incident_ref
 
 MENTION = re.compile(r"<@([UW][A-Z0-9_]+)(?:\|[^>]*)?>")  # a user mention in Slack markup
 
@@ -124,12 +124,6 @@ class Checklist:
 def missing_note(missing: Sequence[str]) -> str:
     """`2 items missing (a resolution summary; follow-up actions)`."""
     return f"{counted(len(missing), 'item')} missing ({'; '.join(missing)})"
-
-
-def counted(n: int, thing: str) -> str:
-    """`1 open follow-up`, `3 timeline entries`."""
-    plural = f"{thing[:-1]}ies" if thing.endswith("y") else f"{thing}s"
-    return f"{n} {thing if n == 1 else plural}"
 
 
 QUIET_KINDS = tuple(

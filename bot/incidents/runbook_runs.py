@@ -12,7 +12,7 @@ from bot.incidents.service import IncidentError, get, record
 from bot.runbooks.model import StepState
 from bot.store import repo
 from bot.store.tables import Incident, RunbookRun, RunbookStep, TimelineEvent, utcnow
-from bot.types import INCIDENT_COMMANDER, EventKind, Status
+from bot.types import INCIDENT_COMMANDER, EventKind, Status, counted
 
 StepStatus = Literal["done", "skipped"]
 PENDING_STATUS = "pending"
@@ -95,7 +95,7 @@ async def start_run(
         incident_id=incident_id,
         kind=EventKind.RUNBOOK_POSTED,
         actor=actor,
-        text=f"Runbook posted: {title} ({step_count} step{'s' if step_count != 1 else ''})",
+        text=f"Runbook posted: {title} ({counted(step_count, 'step')})",
         at=now,
         source_key=f"runbook:{run.id}",
         data={"runbook": runbook_name, "run_id": run.id},

@@ -8,10 +8,7 @@ from typing import TextIO
 
 from bot.runbooks.loader import load_runbooks
 from bot.runbooks.model import RunbookProblem
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+from bot.types import counted
 
 
 def check_runbooks(directory: Path, out: TextIO | None = None) -> int:
@@ -35,7 +32,7 @@ def check_runbooks(directory: Path, out: TextIO | None = None) -> int:
         print(f"note: {note}", file=out)
     if result.problems:
         files = len({p.file for p in result.problems})
-        print(f"{_plural(len(result.problems), 'problem')} in {_plural(files, 'file')}", file=out)
+        print(f"{counted(len(result.problems), 'problem')} in {counted(files, 'file')}", file=out)
         return 1
-    print(f"ok: {_plural(len(result.runbooks), 'runbook')} valid", file=out)
+    print(f"ok: {counted(len(result.runbooks), 'runbook')} valid", file=out)
     return 0

@@ -27,7 +27,7 @@ from bot.slack.views.alert_prefill import title_for
 from bot.slack.views.incident import headline, retry_war_room
 from bot.slack.views.text import channel, safe, truncate, when
 from bot.store.tables import AlertGroup, Incident
-from bot.types import Severity, Status, incident_ref
+from bot.types import Severity, Status, counted, incident_ref
 
 ALERT_EMOJI = {
     "critical": ":red_circle:",
@@ -143,11 +143,6 @@ def card_blocks(group: AlertGroup, incident: Incident | None) -> list[Block]:
     return blocks
 
 
-def plural(count: int, word: str) -> str:
-    """`1 new alert`, `13 new alerts`."""
-    return f"{count} {word}{'' if count == 1 else 's'}"
-
-
 def _differs(groups: Sequence[AlertGroup]) -> dict[int | None, str]:
     """For rows that would read the same, what tells them apart (differing labels first)."""
     alike: dict[str, list[AlertGroup]] = {}
@@ -166,15 +161,15 @@ def _differs(groups: Sequence[AlertGroup]) -> dict[int | None, str]:
 
 
 def _storm_text(storm: Storm, started: datetime, threshold: int) -> str:
-    counted = f"{plural(storm.groups, 'new alert')} ({plural(storm.alerts, 'notification')})"
+    count = f"{counted(storm.groups, 'new alert')} ({counted(storm.alerts, 'notification')})"
     if storm.over:
         return (
-            f":sunny: *The alert storm is over.* {counted} since {when(started)}. "
+            f":sunny: *The alert storm is over.* {count} since {when(started)}. "
             "New alerts get their own cards again."
         )
     return (
-        f":cyclone: *Alert storm:* {counted} since {when(started)}. Cards are paused in this "
-        f"channel until a minute brings at most {plural(threshold, 'new alert')}; this message "
+        f":cyclone: *Alert storm:* {count} since {when(started)}. Cards are paused in this "
+        f"channel until a minute brings at most {counted(threshold, 'new alert')}; this message "
         "keeps count."
     )
 

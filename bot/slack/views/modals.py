@@ -28,7 +28,7 @@ from slack_sdk.models.views import View
 from bot.config import format_duration
 from bot.slack.ids import Action, Block, Callback
 from bot.slack.views.text import truncate
-from bot.types import Severity, Status
+from bot.types import Severity, Status, counted
 
 SEVERITY_OPTIONS = [Option(value=s.value, text=f"{s.label} ({s.meaning})") for s in Severity]
 
@@ -217,7 +217,7 @@ def _spoken(every: timedelta) -> str:
     for unit, size in (("hour", 3600), ("minute", 60)):
         if seconds % size == 0:
             count = seconds // size
-            return f"{count} {unit}{'' if count == 1 else 's'}"
+            return counted(count, unit)
     return format_duration(every)
 
 

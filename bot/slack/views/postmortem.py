@@ -18,13 +18,13 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.incidents.postmortem import Checklist, Gap, counted, missing_note
+from bot.incidents.postmortem import Checklist, Gap, missing_note
 from bot.slack.ids import Action, Callback
 from bot.slack.ids import Block as Input
 from bot.slack.views.modals import incident_form
 from bot.slack.views.text import DRILL_MARK, safe, when
 from bot.store.tables import Incident, Postmortem
-from bot.types import Status, incident_ref
+from bot.types import Status, counted, incident_ref
 
 CONFIRM_TITLE = "Complete postmortem?"
 FOLLOWUP = "`/incident followup <what to do> @owner`"

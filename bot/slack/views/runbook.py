@@ -19,6 +19,7 @@ from slack_sdk.models.blocks import (
 
 from bot.runbooks.model import PENDING, Runbook, RunbookMatch, Step, StepState
 from bot.slack.views.text import safe, truncate, user, when
+from bot.types import counted
 
 
 class RunbookAction(StrEnum):
@@ -246,11 +247,9 @@ def runbook_offer_blocks(offers: Sequence[RunbookMatch], incident_id: int) -> li
     for offer in offers[:OFFER_LIMIT]:
         runbook = offer.runbook
         about = f"\n{safe(runbook.description, 200)}" if runbook.description else ""
-        steps = len(runbook.steps)
         reason = f"\n:mag: _{why(offer, 300)}_" if offer.reasons else ""
-        text = (
-            f"*{safe(runbook.title, 300)}* · {steps} step{'s' if steps != 1 else ''}{about}{reason}"
-        )
+        steps = counted(len(runbook.steps), "step")
+        text = f"*{safe(runbook.title, 300)}* · {steps}{about}{reason}"
         blocks.append(
             SectionBlock(
                 block_id=f"offer-{runbook.name}",

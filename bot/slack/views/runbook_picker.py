@@ -23,6 +23,7 @@ from bot.runbooks.model import Runbook, RunbookMatch
 from bot.slack.views.runbook import SECTION_MAX, RunbookAction, why
 from bot.slack.views.text import escape, safe, truncate, user, when
 from bot.store.tables import RunbookRun
+from bot.types import counted
 
 PICKER_LIMIT = 100
 PREVIEW_STEP_CHARS = 5000
@@ -107,9 +108,7 @@ def _step_sections(runbook: Runbook) -> list[Block]:
         blocks.append(
             ContextBlock(
                 block_id="runbook-preview-more",
-                elements=[
-                    MarkdownTextObject(text=f"…and {more} more step{'s' if more != 1 else ''}")
-                ],
+                elements=[MarkdownTextObject(text=f"…and {counted(more, 'more step')}")],
             )
         )
     return blocks
@@ -126,8 +125,7 @@ def runbook_preview(
     """A chosen runbook before it is posted: title, description, steps and why it was
     suggested, with Post (value carries `token`, so a double click posts once), Back and
     Cancel. `posted` is an earlier run of it in the incident, if any."""
-    steps = len(runbook.steps)
-    about = f"`{runbook.name}` · {steps} step{'s' if steps != 1 else ''}"
+    about = f"`{runbook.name}` · {counted(len(runbook.steps), 'step')}"
     if match is not None and match.reasons:
         reason = f":mag: *Suggested because* {why(match)}"
     else:
