@@ -194,10 +194,7 @@ class SandboxClient:
                 value=_value(element, selection),
                 selected=selection or None,
             )
-        self.hub.changed()
-        if reply.status != 200 or reply.elapsed > SLACK_ACK_SECONDS:
-            return {"ok": False, "error": NO_RESPONSE}
-        return {"ok": True}
+        return self._acked(reply)
 
     async def shortcut(self, user: str, channel: str, ts: str, callback_id: str) -> dict[str, Any]:
         """A message shortcut chosen from a message's More actions menu: Slack sends the app a
@@ -211,6 +208,11 @@ class SandboxClient:
         except aiohttp.ClientError as exc:
             log.warning("sandbox_shortcut_failed", error=repr(exc))
             return {"ok": False, "error": NO_RESPONSE}
+        return self._acked(reply)
+
+    def _acked(self, reply: Reply) -> dict[str, Any]:
+        """What the page is told of an interaction the app was sent: it shows what changed,
+        and an app that did not answer 200 within Slack's 3 s did not respond."""
         self.hub.changed()
         if reply.status != 200 or reply.elapsed > SLACK_ACK_SECONDS:
             return {"ok": False, "error": NO_RESPONSE}
