@@ -124,8 +124,8 @@ async def flush(deps: Deps, now: datetime | None = None) -> int:
     for group, incident in cards:
         calls[f"card{group.id}"] = update_card(deps, group, incident)
     for storm in storms:
-        post = storm.ts is None and not storm.over
-        calls[f"storm{storm.channel_id}"] = show_storm(deps, storm, post=post)
+        # no summary yet (its post failed, the sweep claimed the retry): post one
+        calls[f"storm{storm.channel_id}"] = show_storm(deps, storm, post=storm.ts is None)
     if calls:
         await deps.slack.gather(**calls)
     return len(calls)
